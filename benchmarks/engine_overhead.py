@@ -1,0 +1,59 @@
+"""Engine overhead: (engine time to score N masked images) / (plain batched ``model(x)`` on N prepared images).
+
+Same model, same batch size, same run, calls interleaved. The engine's time includes making the occlusion
+masks on the device and composing ``x*m + baseline*(1-m)``; the plain loop gets its N images ready-made.
+Target: <= 1.10.
+
+    python benchmarks/engine_overhead.py [--n 256] [--batch-size 32] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+import workbench as wb
+from workbench.engine import Engine
+from workbench.explainers.windows import WindowGrid
+
+from _common import device_line, interleaved, table
+
+
+def measure(name: str, n: int, batch_size: int, repeats: int) -> dict:
+    entry = wb.load_model(name)
+    module, device = entry.module, entry.device
+    image = wb.data.make_scene(0).image if name.startswith("shapes") else wb.data.sample_images(224)["chelsea"]
+    x = entry.preprocess(image).to(device)
+    grid = WindowGrid(224, 224, 8, 4, device=device)
+    indices = torch.arange(n, device=device) % grid.count
+    prepared = torch.addcmul(torch.zeros(()), grid.keep_masks(indices), x).to(device)  # the same N images
+    engine = Engine(module, device, batch_size=batch_size)
+
+    def plain():
+        with torch.inference_mode():
+            for i in range(0, n, batch_size):
+                module(prepared[i:i + batch_size])
+
+    def through_engine():
+        engine.score_masks(x, lambda a, b: grid.keep_masks(indices[a:b]), n=n, target=0)
+
+    times = interleaved({"plain": plain, "engine": through_engine}, repeats=repeats)
+    return {"model": name, "N": n, "batch": batch_size, "plain s": f"{times['plain']:.3f}",
+            "engine s": f"{times['engine']:.3f}", "ratio": f"{times['engine'] / times['plain']:.3f}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--models", default="shapes,resnet18")
+    args = parser.parse_args()
+    print(device_line())
+    rows = [measure(name, args.n, args.batch_size, args.repeats) for name in args.models.split(",")]
+    print(table(rows, ["model", "N", "batch", "plain s", "engine s", "ratio"]))
+    print("ratio = engine / plain; target <= 1.10")
+
+
+if __name__ == "__main__":
+    main()

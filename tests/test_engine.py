@@ -1,0 +1,136 @@
+"""Engine: composition, batching, pass counting, progress, cancellation, out-of-memory halving."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+from torch import nn
+
+import workbench as wb
+from workbench.engine import Engine
+
+
+def test_composes_mask_and_baseline_exactly():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 5 * 6, 4))
+    x = torch.rand(1, 3, 5, 6)
+    masks = (torch.rand(9, 1, 5, 6) > 0.5).float()
+    baseline = torch.rand(1, 3, 1, 1)
+    engine = Engine(model, batch_size=4)
+    got = engine.score_masks(x, masks, baseline=baseline, target=2)
+    with torch.no_grad():
+        expected = model(x * masks + baseline * (1 - masks))[:, 2]
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
+    assert engine.forward_passes == 9
+
+
+def test_mask_function_is_called_in_chunks_of_the_batch_size():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
+    calls = []
+
+    def masks(start, stop):
+        calls.append((start, stop))
+        return torch.ones(stop - start, 1, 2, 2)
+
+    Engine(model, batch_size=3).score_masks(torch.rand(1, 3, 2, 2), masks, n=8)
+    assert calls == [(0, 3), (3, 6), (6, 8)]
+
+
+def test_progress_counts_increase_to_the_total():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
+    seen = []
+    Engine(model, batch_size=4, progress=lambda done, total: seen.append((done, total))).score_masks(
+        torch.rand(1, 3, 2, 2), torch.ones(10, 1, 2, 2))
+    assert [d for d, _ in seen] == [4, 8, 10]
+    assert all(t == 10 for _, t in seen)
+
+
+def test_explain_progress_ends_at_total(shapes, scene):
+    seen = []
+    e = wb.explain(shapes, scene.image, "occlusion", patch=32, stride=16, batch_size=16,
+                   progress=lambda d, t: seen.append((d, t)))
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and len(set(done)) == len(done)
+    assert seen[-1][0] == seen[-1][1] == e.cost.forward_passes
+
+
+def test_cancel_stops_within_one_batch(shapes, scene):
+    cancel = threading.Event()
+    batches = []
+
+    def progress(done, total):
+        batches.append(done)
+        if len(batches) == 3:
+            cancel.set()
+
+    with pytest.raises(wb.Cancelled):
+        wb.explain(shapes, scene.image, "occlusion", patch=16, stride=8, batch_size=8, progress=progress,
+                   cancel=cancel)
+    assert len(batches) <= 4  # the batch running when cancel was set, at most one more
+
+
+def test_cancel_set_before_start_runs_nothing():
+    cancel = threading.Event()
+    cancel.set()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
+    engine = Engine(model, cancel=cancel)
+    with pytest.raises(wb.Cancelled):
+        engine.score_masks(torch.rand(1, 3, 2, 2), torch.ones(5, 1, 2, 2))
+    assert engine.forward_passes == 0
+
+
+class RunsOutOfMemory(nn.Module):
+    """Raises an out-of-memory error for batches above ``limit`` images."""
+
+    def __init__(self, limit):
+        super().__init__()
+        self.linear = nn.Linear(12, 3)
+        self.limit = limit
+        self.sizes = []
+
+    def forward(self, x):
+        self.sizes.append(x.shape[0])
+        if x.shape[0] > self.limit:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return self.linear(x.flatten(1))
+
+
+def test_out_of_memory_halves_the_batch_and_gives_the_same_scores():
+    torch.manual_seed(0)
+    model = RunsOutOfMemory(limit=5)
+    x = torch.rand(1, 3, 2, 2)
+    masks = torch.rand(23, 1, 2, 2)
+    engine = Engine(model, batch_size=16)
+    got = engine.score_masks(x, masks, target=1)
+    with torch.no_grad():
+        expected = model.linear((x * masks).flatten(1))[:, 1]
+    torch.testing.assert_close(got, expected)
+    assert model.sizes == [16, 8, 4, 4, 4, 4, 4, 3]  # 16 and 8 fail, then 4 per batch: 4*5 + 3 = 23
+    assert engine.forward_passes == 23
+
+
+def test_errors_that_are_not_out_of_memory_propagate():
+    class Broken(nn.Module):
+        def forward(self, x):
+            raise RuntimeError("shape mismatch")
+
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        Engine(Broken(), batch_size=4).score_masks(torch.rand(1, 3, 2, 2), torch.ones(3, 1, 2, 2))
+
+
+def test_default_batch_size_on_cpu_scales_with_image_size():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
+    engine = Engine(model)
+    assert engine.default_batch_size(torch.zeros(1, 3, 224, 224)) == 64
+    assert 1 <= engine.default_batch_size(torch.zeros(1, 3, 2048, 2048)) < 64
+
+
+def test_bad_engine_arguments():
+    model = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="batch_size"):
+        Engine(model, batch_size=0)
+    with pytest.raises(TypeError, match="cancel"):
+        Engine(model, cancel=True)
+    with pytest.raises(TypeError, match="progress"):
+        Engine(model, progress=3)

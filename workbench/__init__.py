@@ -1,0 +1,22 @@
+"""XAI Workbench: explain what image classifiers look at, and measure how good the explanations are.
+
+>>> import workbench as wb
+>>> model = wb.load_model("shapes", device="cpu")
+>>> scene = wb.data.make_scene(0)
+>>> wb.explain(model, scene.image, "occlusion", patch=32, stride=16).heatmap.shape
+(224, 224)
+"""
+from . import data
+from .api import explain
+from .engine import Cancelled, Engine
+from .explainers import get_method, methods, register
+from .images import load_image
+from .models import ModelEntry, available_models, load_model
+from .params import ParamInfo, Spec, param
+from .results import Cost, Explanation
+
+__version__ = "0.1.0"
+
+__all__ = ["Cancelled", "Cost", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Spec",
+           "available_models", "data", "explain", "get_method", "load_image",
+           "load_model", "methods", "param", "register"]

@@ -1,0 +1,106 @@
+"""The public entry point: ``explain(model, image, method, target, ...)``.
+
+Validation happens once, here: image, target, method and parameters, with the offending value in the
+message. The method then runs with the model in eval mode; training flags, ``requires_grad``, ``.grad``
+and hooks are restored afterwards, also when the method raises.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from .device import resolve_device
+from .engine import Engine, Progress
+from .explainers.registry import Context, get_method
+from .guard import preserved_model
+from .images import as_image_tensor
+from .models.zoo import ModelEntry, as_model_entry
+from .results import Cost, Explanation
+
+
+def resolve_target(target: Any, scores: torch.Tensor, class_names: tuple[str, ...]) -> int:
+    """Class index from ``None`` (top-1 of ``scores``), an index or a class name."""
+    n_classes = int(scores.shape[-1])
+    if target is None:
+        return int(torch.argmax(scores))
+    if isinstance(target, str):
+        if target not in class_names:
+            shown = list(class_names[:10]) + (["..."] if len(class_names) > 10 else [])
+            raise ValueError(f"target: unknown class name {target!r}; expected one of {shown}")
+        return class_names.index(target)
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+        raise TypeError(f"target: expected a class index, a class name or None, got {type(target).__name__}")
+    if not 0 <= int(target) < n_classes:
+        raise ValueError(f"target: class index {int(target)} out of range 0..{n_classes - 1}")
+    return int(target)
+
+
+def _module_on(entry: ModelEntry, device: torch.device) -> torch.nn.Module:
+    """The module on ``device``: itself if it is there, else a copy (the user's module is never moved)."""
+    if entry.device == device or (entry.device.type == device.type and device.index is None):
+        return entry.module
+    return copy.deepcopy(entry.module).to(device)
+
+
+def explain(model, image, method: str = "occlusion", target: int | str | None = None,
+            device: str | torch.device = "auto", seed: int = 0, progress: Progress | None = None,
+            cancel=None, batch_size: int | None = None, **params) -> Explanation:
+    """Explain the model's score for ``target`` on ``image`` with a registered method.
+
+    Args:
+        model: a :class:`~workbench.models.ModelEntry` (from ``load_model``) or a bare ``torch.nn.Module``
+            that takes ``(N,3,H,W)`` images in [0,1] and returns ``(N, classes)`` scores.
+        image: numpy ``H x W x 3`` (uint8, or float in [0,1]), a PIL image, or a tensor ``3 x H x W`` in [0,1].
+        method: a name from ``workbench.methods()``.
+        target: class index or class name; default the top-1 class.
+        device: ``"auto"`` runs where the model is; another device runs on a copy of the model there.
+        seed: seed of random methods (same seed, same device: same heatmap).
+        progress: ``progress(done, total)`` called as forward passes complete.
+        cancel: a ``threading.Event``; setting it stops the run with :class:`workbench.Cancelled`.
+        batch_size: images per forward pass (default: chosen from memory).
+        **params: the method's parameters (see ``workbench.methods()[method].params``).
+
+    >>> import workbench as wb
+    >>> entry = wb.load_model("shapes", device="cpu")
+    >>> scene = wb.data.make_scene(0)
+    >>> e = wb.explain(entry, scene.image, "occlusion", patch=56, stride=56)
+    >>> e.heatmap.shape, e.cost.forward_passes
+    ((224, 224), 17)
+    """
+    entry = as_model_entry(model)
+    info = get_method(method)
+    pixels = as_image_tensor(image)
+    spec = info.spec.from_dict(params)
+    spec.check_image(int(pixels.shape[1]), int(pixels.shape[2]))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    dev = entry.device if device == "auto" else resolve_device(device)
+    module = _module_on(entry, dev)
+    engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
+    started = time.perf_counter()
+    with preserved_model(module):
+        image_batch = pixels.unsqueeze(0).to(dev)
+        x = entry.normalise(image_batch)
+        clean = engine.score_inputs(x, 1)[0]
+        target_index = resolve_target(target, clean, entry.class_names)
+        ctx = Context(model=entry, module=module, image=image_batch, x=x, target=target_index,
+                      clean_scores=clean, engine=engine, seed=int(seed))
+        output = info.run(ctx, spec)
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    seconds = time.perf_counter() - started
+    heatmap = output.heatmap.detach().to("cpu", torch.float32).numpy()
+    if heatmap.shape != tuple(pixels.shape[1:]):
+        raise AssertionError(f"method {method!r} returned a {heatmap.shape} map for a {tuple(pixels.shape[1:])} image")
+    names = entry.class_names
+    return Explanation(
+        heatmap=heatmap, method=method, target=target_index,
+        target_name=names[target_index] if target_index < len(names) else str(target_index),
+        params={**spec.to_dict(), **({"seed": int(seed)} if info.random else {})},
+        cost=Cost(forward_passes=engine.forward_passes, backward_passes=ctx.backward_passes, seconds=seconds),
+        extras=output.extras, score=ctx.clean_score, seed=int(seed) if info.random else None,
+        model=entry.name, device=str(dev))

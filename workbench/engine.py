@@ -1,0 +1,202 @@
+"""The engine: score many perturbed copies of one image, in batches, on the device.
+
+Every perturbation method is "make masks, score the masked images, aggregate"; this module owns the
+scoring. It composes ``x * m + baseline * (1 - m)`` on the device (masks are 1 = keep), runs the model
+under ``torch.inference_mode()`` in batches sized to memory (halving and retrying on out-of-memory),
+counts forward passes, reports ``progress(done, total)`` after each batch and raises :class:`Cancelled`
+before the next batch once ``cancel`` (a ``threading.Event``) is set.
+
+Masks and inputs come either as a tensor or as a function ``make(start, stop) -> tensor`` so that
+methods generate them on the device chunk by chunk, never all at once.
+
+>>> import torch
+>>> model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 2))
+>>> engine = Engine(model, batch_size=4)
+>>> x = torch.rand(1, 3, 2, 2)
+>>> engine.score_masks(x, torch.ones(10, 1, 2, 2), target=1).shape
+torch.Size([10])
+>>> engine.forward_passes
+10
+"""
+from __future__ import annotations
+
+from typing import Callable, Union
+
+import torch
+from torch import nn
+
+from .device import resolve_device
+
+Progress = Callable[[int, int], None]
+Source = Union[torch.Tensor, Callable[[int, int], torch.Tensor]]
+
+MAX_CPU_BATCH = 64
+CPU_BATCH_BYTES = 64e6  # input bytes per batch on the CPU
+MAX_CUDA_BATCH = 1024
+
+
+class Cancelled(Exception):
+    """Raised by the engine when its ``cancel`` event is set; the computation stopped early."""
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    oom = getattr(torch, "OutOfMemoryError", getattr(torch.cuda, "OutOfMemoryError", ()))
+    text = str(error).lower()
+    return isinstance(error, oom) or "out of memory" in text or "can't allocate memory" in text
+
+
+def _chunk(source: Source, start: int, stop: int) -> torch.Tensor:
+    return source[start:stop] if isinstance(source, torch.Tensor) else source(start, stop)
+
+
+class Engine:
+    """Batched, device-aware scoring of perturbed inputs for one model.
+
+    Args:
+        module: maps ``(N,C,H,W)`` inputs to ``(N,K)`` scores. It is called as it is: put it in eval mode
+            first (``workbench.explain`` does, and restores it after).
+        device: where to compute; default: the module's device.
+        batch_size: images per forward pass; default: chosen from free memory (see :meth:`default_batch_size`).
+        progress: ``progress(done, total)`` after each batch.
+        cancel: a ``threading.Event``; when set, the next batch raises :class:`Cancelled`.
+        amp: autocast to float16 on CUDA (scores come back as float32).
+    """
+
+    def __init__(self, module: nn.Module, device: str | torch.device | None = None, batch_size: int | None = None,
+                 progress: Progress | None = None, cancel=None, amp: bool = False):
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                       or batch_size < 1):
+            raise ValueError(f"batch_size: expected a positive integer or None, got {batch_size!r}")
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress: expected a callable progress(done, total) or None, got {progress!r}")
+        if cancel is not None and not callable(getattr(cancel, "is_set", None)):
+            raise TypeError(f"cancel: expected a threading.Event (with is_set()) or None, got {cancel!r}")
+        self.module = module
+        if device is None:
+            first = next(module.parameters(), None)
+            device = first.device if first is not None else torch.device("cpu")
+        self.device = resolve_device(device)
+        self.batch_size = batch_size
+        self.progress = progress
+        self.cancel = cancel
+        self.amp = amp and self.device.type == "cuda"
+        self.forward_passes = 0
+        self.planned: int | None = None  # total passes a method announces, for progress across several calls
+
+    # -- bookkeeping ---------------------------------------------------------------------------------
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("cancelled")
+
+    def plan(self, total_passes: int) -> None:
+        """Announce the total passes of a multi-call method so progress counts towards one total."""
+        self.planned = self.forward_passes + int(total_passes)
+
+    def _report(self, call_total: int, call_start: int) -> None:
+        if self.progress is not None:
+            total = self.planned if self.planned is not None else call_start + call_total
+            self.progress(self.forward_passes, max(total, self.forward_passes))
+
+    def default_batch_size(self, example: torch.Tensor) -> int:
+        """Images per batch: on CUDA from free memory and a probe of two images, else by input bytes."""
+        per_image = example[0].numel() * 4
+        if self.device.type != "cuda":
+            return int(max(1, min(MAX_CPU_BATCH, CPU_BATCH_BYTES // per_image)))
+        torch.cuda.synchronize(self.device)
+        before = torch.cuda.memory_allocated(self.device)
+        torch.cuda.reset_peak_memory_stats(self.device)
+        with torch.inference_mode(), torch.autocast("cuda", enabled=self.amp):
+            self.module(example[:1].expand(2, *example.shape[1:]).contiguous())
+        per_two = max(torch.cuda.max_memory_allocated(self.device) - before, 2 * per_image)
+        free, _ = torch.cuda.mem_get_info(self.device)
+        return int(max(1, min(MAX_CUDA_BATCH, 0.5 * free // (per_two / 2))))
+
+    # -- scoring -------------------------------------------------------------------------------------
+    def _forward(self, batch: torch.Tensor, target: int | None, transform) -> torch.Tensor:
+        with torch.autocast(self.device.type, enabled=self.amp):
+            out = self.module(batch)
+        if not isinstance(out, torch.Tensor) or out.dim() != 2:
+            raise ValueError(f"model: expected the module to return (N, classes) scores, got "
+                             f"{getattr(out, 'shape', type(out).__name__)}")
+        out = out.float()
+        if transform is not None:
+            out = transform(out)
+        return out[:, target] if target is not None else out
+
+    def score_inputs(self, make_inputs: Source, n: int, target: int | None = None,
+                     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                     consume: Callable[[int, int, torch.Tensor], None] | None = None) -> torch.Tensor:
+        """Score ``n`` inputs given as a tensor ``(n,C,H,W)`` or ``make_inputs(start, stop)``.
+
+        Returns ``(n,)`` target scores (``target`` given) or ``(n, K)`` on the engine's device, float32.
+        ``transform`` (e.g. softmax) is applied to each batch's ``(b, K)`` scores before the target is taken.
+        ``consume(start, stop, scores)`` is called after each batch (before progress is reported), so
+        methods can aggregate as they go.
+        """
+        if n < 0:
+            raise ValueError(f"n: expected a non-negative count, got {n}")
+        outputs: list[torch.Tensor] = []
+        start = 0
+        call_start = self.forward_passes
+        batch_size = self.batch_size
+        with torch.inference_mode():
+            while start < n:
+                self.check_cancel()
+                if batch_size is None:
+                    batch_size = self.default_batch_size(_chunk(make_inputs, 0, 1).to(self.device))
+                stop = min(n, start + batch_size)
+                try:
+                    batch = _chunk(make_inputs, start, stop).to(self.device)
+                    scores = self._forward(batch, target, transform)
+                except RuntimeError as error:
+                    if not (_is_out_of_memory(error) and batch_size > 1):
+                        raise
+                    del error
+                    batch = None
+                    batch_size = max(1, batch_size // 2)
+                    if self.device.type == "cuda":
+                        torch.cuda.empty_cache()
+                    continue
+                self.forward_passes += stop - start
+                outputs.append(scores)
+                if consume is not None:
+                    consume(start, stop, scores)
+                start = stop
+                self._report(n, call_start)
+        if not outputs:
+            return torch.empty((0,), device=self.device)
+        return torch.cat(outputs)
+
+    def score_masks(self, x: torch.Tensor, masks: Source, n: int | None = None,
+                    baseline: float | torch.Tensor = 0.0, target: int | None = None,
+                    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                    consume: Callable[[int, int, torch.Tensor, torch.Tensor], None] | None = None) -> torch.Tensor:
+        """Score ``x * m + baseline * (1 - m)`` for ``n`` masks.
+
+        Args:
+            x: ``(1,C,H,W)`` model input (normalised).
+            masks: ``(n,1|C,H,W)`` tensor in [0,1] (1 = keep) or ``masks(start, stop)`` returning such chunks.
+            n: number of masks (required when ``masks`` is a function).
+            baseline: a number or a tensor broadcastable to ``(1,C,H,W)``, in the model's input space.
+            consume: ``consume(start, stop, masks, scores)`` after each batch, with that batch's masks.
+        """
+        if isinstance(masks, torch.Tensor):
+            n = masks.shape[0] if n is None else n
+        elif n is None:
+            raise ValueError("n: required when masks is a function")
+        x = x.to(self.device)
+        base = torch.as_tensor(baseline, dtype=x.dtype, device=self.device)
+        delta = x - base
+
+        current: dict[str, torch.Tensor] = {}
+
+        def compose(start: int, stop: int) -> torch.Tensor:
+            m = _chunk(masks, start, stop).to(device=self.device, dtype=x.dtype)
+            current["masks"] = m
+            return torch.addcmul(base, m, delta)
+
+        def consume_with_masks(start: int, stop: int, scores: torch.Tensor) -> None:
+            consume(start, stop, current["masks"], scores)
+
+        return self.score_inputs(compose, n, target=target, transform=transform,
+                                 consume=consume_with_masks if consume is not None else None)

@@ -1,0 +1,120 @@
+"""The method registry: one entry per explainer, read by ``explain``, the UI, the CLI and generated tests.
+
+A method is a function ``run(context, spec) -> MethodOutput`` plus its :class:`~workbench.params.Spec`
+class, registered by name::
+
+    @register("occlusion", spec=OcclusionSpec, label="Occlusion Test", family="perturbation",
+              citation="Zeiler & Fergus 2014")
+    def occlusion(ctx: Context, spec: OcclusionSpec) -> MethodOutput: ...
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from ..engine import Engine
+from ..models.zoo import ModelEntry
+from ..params import ParamInfo, Spec
+
+
+@dataclass
+class Context:
+    """What a method gets: the model on its device, the image, the target and the engine.
+
+    ``image`` is ``(1,3,H,W)`` in [0,1]; ``x`` the same image normalised for the model; ``clean_scores``
+    the model's ``(K,)`` logits on ``x``. Gradient methods add their backward passes to ``backward_passes``.
+    """
+
+    model: ModelEntry
+    module: torch.nn.Module
+    image: torch.Tensor
+    x: torch.Tensor
+    target: int
+    clean_scores: torch.Tensor
+    engine: Engine
+    seed: int
+    backward_passes: int = 0
+
+    @property
+    def device(self) -> torch.device:
+        return self.engine.device
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.x.shape[-2]), int(self.x.shape[-1])
+
+    @property
+    def clean_score(self) -> float:
+        return float(self.clean_scores[self.target])
+
+    def score_transform(self, output: str):
+        """``None`` for raw logits, else the model's probability (sigmoid if multi-label, else softmax)."""
+        return None if output == "logit" else self.model.probabilities
+
+    def generator(self, offset: int = 0) -> torch.Generator:
+        """A fresh ``torch.Generator`` on the device seeded from ``seed`` (never the global RNG)."""
+        return torch.Generator(device=self.device).manual_seed(self.seed + offset)
+
+
+@dataclass
+class MethodOutput:
+    """What a method returns: an ``H x W`` heatmap tensor and method-specific extras."""
+
+    heatmap: torch.Tensor
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered explainer."""
+
+    name: str
+    run: Callable[[Context, Spec], MethodOutput]
+    spec: type[Spec]
+    label: str
+    family: str
+    citation: str
+    random: bool = False
+    signed: bool = True
+
+    @property
+    def params(self) -> tuple[ParamInfo, ...]:
+        return self.spec.params()
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{p.name}={p.default!r}" for p in self.params)
+        return f"<method {self.name!r} ({self.label}; {self.citation}): {names}>"
+
+
+REGISTRY: dict[str, Method] = {}
+
+
+def register(name: str, *, spec: type[Spec], label: str, family: str, citation: str, random: bool = False,
+             signed: bool = True) -> Callable:
+    """Decorator that registers ``run(context, spec)`` under ``name``."""
+
+    def decorate(run: Callable[[Context, Spec], MethodOutput]) -> Callable:
+        if name in REGISTRY:
+            raise ValueError(f"name: a method called {name!r} is already registered")
+        REGISTRY[name] = Method(name=name, run=run, spec=spec, label=label, family=family, citation=citation,
+                                random=random, signed=signed)
+        return run
+
+    return decorate
+
+
+def unregister(name: str) -> None:
+    REGISTRY.pop(name, None)
+
+
+def get_method(name: str) -> Method:
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ValueError(f"method: unknown method {name!r}; expected one of {sorted(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def methods() -> dict[str, Method]:
+    """The registered methods by name, each with its parameter specs (``.params``)."""
+    return dict(REGISTRY)

@@ -1,0 +1,67 @@
+"""Result objects: frozen, detached, on the CPU, carrying the parameters used and the cost."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a result cost: model passes and wall-clock seconds."""
+
+    forward_passes: int = 0
+    backward_passes: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"forward_passes": self.forward_passes, "backward_passes": self.backward_passes,
+                "seconds": self.seconds}
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A heatmap and everything needed to reproduce and judge it.
+
+    Attributes:
+        heatmap: ``H x W`` float32 at the input image's size (read-only). Higher = more evidence for the target.
+        method: registry name of the method.
+        target: class index explained; ``target_name`` its name.
+        params: every parameter value actually used, defaults included.
+        cost: forward/backward passes and seconds.
+        extras: method-specific results (per-level maps, segments, masks, ...).
+        score: the model's clean score (logit) for the target.
+        seed: the seed used by random methods (None for deterministic ones).
+        model, device: where it ran.
+    """
+
+    heatmap: np.ndarray
+    method: str
+    target: int
+    target_name: str
+    params: dict[str, Any]
+    cost: Cost
+    extras: dict[str, Any] = field(default_factory=dict)
+    score: float = float("nan")
+    seed: int | None = None
+    model: str = ""
+    device: str = "cpu"
+
+    def __post_init__(self):
+        object.__setattr__(self, "heatmap", _read_only(np.asarray(self.heatmap, dtype=np.float32)))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.heatmap.shape
+
+    def __repr__(self) -> str:
+        return (f"Explanation(method={self.method!r}, target={self.target} ({self.target_name!r}), "
+                f"shape={self.heatmap.shape}, passes={self.cost.forward_passes}+{self.cost.backward_passes}bwd, "
+                f"seconds={self.cost.seconds:.3f})")
