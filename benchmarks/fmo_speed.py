@@ -1,0 +1,89 @@
+"""FMO speed: passes and wall time of the default schedule versus the Occlusion Test at the schedule's
+finest level, side by side in one run; how the saving grows with the finest resolution; and FMO versus
+the workbench's other methods at their defaults (``n/a`` for methods not registered yet).
+
+    python benchmarks/fmo_speed.py [--scenes 3] [--repeats 1] [--models shapes,resnet18]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import workbench as wb
+
+from _common import device_line, table
+
+PEERS = ("rise", "lime", "meaningful_perturbation", "extremal_perturbation")
+
+
+def timed(entry, image, method, target, **params):
+    start = time.perf_counter()
+    e = wb.explain(entry, image, method, target=target, **params)
+    return e, time.perf_counter() - start
+
+
+def compare(entry, images, schedule, repeats):
+    """Sum over images of passes and seconds, FMO and Occlusion at the finest level, interleaved."""
+    finest = schedule[-1]
+    totals = {"fmo_passes": 0, "occ_passes": 0, "fmo_s": 0.0, "occ_s": 0.0}
+    for image in images:
+        target = wb.explain(entry, image, "occlusion", patch=min(image.shape[:2]), stride=1).target
+        for _ in range(repeats):
+            f, fs = timed(entry, image, "fmo", target, schedule=schedule)
+            o, os_ = timed(entry, image, "occlusion", target, patch=finest[0], stride=finest[1])
+            totals["fmo_passes"] += f.cost.forward_passes
+            totals["occ_passes"] += o.cost.forward_passes
+            totals["fmo_s"] += fs
+            totals["occ_s"] += os_
+    return totals
+
+
+def row(model, schedule, t):
+    return {"model": model, "schedule": " ".join(f"{p}/{s}" for p, s in schedule),
+            "FMO passes": t["fmo_passes"], "Occl. passes": t["occ_passes"],
+            "pass ratio": f"{t['occ_passes'] / t['fmo_passes']:.1f}x",
+            "FMO s": f"{t['fmo_s']:.2f}", "Occl. s": f"{t['occ_s']:.2f}",
+            "time ratio": f"{t['occ_s'] / t['fmo_s']:.1f}x"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenes", type=int, default=3, help="scenes (shapes) or photos (ImageNet models)")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--models", default="shapes,resnet18")
+    args = parser.parse_args()
+    print(device_line())
+    default = ((56, 56), (28, 14), (14, 7), (8, 4))
+    rows = []
+    for name in args.models.split(","):
+        entry = wb.load_model(name)
+        if name.startswith("shapes"):
+            images = [s.image for s in wb.data.make_scenes(args.scenes, seed=555)]
+        else:
+            images = list(wb.data.sample_images(224).values())[:args.scenes]
+        schedules = [default]
+        if name == "shapes":
+            schedules += [((56, 56), (28, 14), (14, 7)), ((56, 56), (28, 14), (14, 7), (8, 4), (8, 2))]
+        for schedule in schedules:
+            rows.append(row(name, schedule, compare(entry, images, schedule, args.repeats)))
+            print(table(rows[-1:], list(rows[-1])), flush=True)
+    print(f"\nFMO (default schedule) vs Occlusion at the finest level, summed over {args.scenes} images:")
+    print(table(rows, list(rows[0])))
+
+    print("\nFMO vs the workbench's other methods at their defaults (shapes model, time ratio = other / FMO):")
+    entry = wb.load_model("shapes")
+    image = wb.data.make_scene((555, 0)).image
+    _, fmo_s = timed(entry, image, "fmo", None)
+    others = []
+    for method in PEERS:
+        if method not in wb.methods():
+            others.append({"method": method, "seconds": "n/a", "FMO faster by": "n/a"})
+            continue
+        _, s = timed(entry, image, method, None)
+        others.append({"method": method, "seconds": f"{s:.2f}", "FMO faster by": f"{s / fmo_s:.1f}x"})
+    print(table([{"method": "fmo", "seconds": f"{fmo_s:.2f}", "FMO faster by": "1.0x"}] + others,
+                ["method", "seconds", "FMO faster by"]))
+
+
+if __name__ == "__main__":
+    main()

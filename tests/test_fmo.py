@@ -1,0 +1,114 @@
+"""FMO: single level equals the Occlusion Test, the hierarchy only refines kept regions, the spec checks
+its schedule."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import workbench as wb
+from conftest import LinearInPixels, assert_same_state, model_state
+from workbench.explainers.fmo import default_schedule, minmax
+
+
+def square_model(size=224, square=(96, 128, 40, 72), classes=2):
+    """Class 0 scores the sum of the pixels inside ``square`` (top, bottom, left, right); nothing else counts."""
+    weights = torch.zeros(classes, 3, size, size)
+    top, bottom, left, right = square
+    weights[0, :, top:bottom, left:right] = 1.0
+    weights[1:] = 0.01
+    return LinearInPixels(weights)
+
+
+@pytest.mark.parametrize("patch,stride", [(28, 14), (20, 9)])
+def test_single_level_equals_occlusion(shapes, scene, patch, stride):
+    fmo = wb.explain(shapes, scene.image, "fmo", schedule=[(patch, stride)])
+    occ = wb.explain(shapes, scene.image, "occlusion", patch=patch, stride=stride)
+    np.testing.assert_allclose(fmo.extras["level_maps"][0], occ.heatmap, atol=1e-6)
+    np.testing.assert_allclose(fmo.heatmap, minmax(torch.tensor(occ.heatmap, dtype=torch.float64)).numpy(), atol=1e-6)
+    assert fmo.cost.forward_passes == occ.cost.forward_passes
+
+
+def test_finer_levels_only_score_inside_kept_windows():
+    square = (96, 128, 40, 72)
+    model = square_model(square=square)
+    image = np.random.default_rng(0).uniform(0.2, 1.0, size=(224, 224, 3)).astype(np.float32)
+    e = wb.explain(model, image, "fmo", target=0)
+    scored, kept = e.extras["scored_boxes"], e.extras["kept_boxes"]
+    assert len(scored) == 4
+    for level in range(1, len(scored)):
+        centres = (scored[level][:, :2] + scored[level][:, 2:] - 1) / 2  # (row, col)
+        parents = kept[level - 1]
+        inside = ((centres[:, None, 0] >= parents[None, :, 0]) & (centres[:, None, 0] < parents[None, :, 2])
+                  & (centres[:, None, 1] >= parents[None, :, 1]) & (centres[:, None, 1] < parents[None, :, 3]))
+        assert inside.any(axis=1).all(), f"level {level} scored a window outside every kept window"
+        assert len(scored[level]) < (224 // e.extras["schedule"][level][1]) ** 2  # it did not score everything
+    r, c = np.unravel_index(np.argmax(e.heatmap), e.heatmap.shape)
+    assert square[0] <= r < square[1] and square[2] <= c < square[3]
+    assert e.cost.forward_passes == sum(e.extras["passes_per_level"]) + 1
+    assert e.cost.forward_passes < 3025 / 10
+
+
+def test_level_maps_and_visited(shapes, scene):
+    e = wb.explain(shapes, scene.image, "fmo")
+    assert e.extras["schedule"] == [[56, 56], [28, 14], [14, 7], [8, 4]]
+    assert len(e.extras["level_maps"]) == len(e.extras["visited"]) == 4
+    assert e.extras["visited"][0].all()  # level 0 covers the image
+    assert all(v.dtype == bool and v.shape == (224, 224) for v in e.extras["visited"])
+    for finer, coarser in zip(e.extras["level_maps"][1:], e.extras["level_maps"]):
+        assert finer.shape == coarser.shape
+    assert 0.0 <= e.heatmap.min() and e.heatmap.max() <= 1.0
+
+
+def test_unvisited_pixels_take_the_coarser_value(shapes, scene):
+    e = wb.explain(shapes, scene.image, "fmo")
+    for level in range(1, 4):
+        away = ~e.extras["visited"][level]
+        np.testing.assert_array_equal(e.extras["level_maps"][level][away], e.extras["level_maps"][level - 1][away])
+
+
+def test_level_weights_select_levels(shapes, scene):
+    e = wb.explain(shapes, scene.image, "fmo", level_weights=[0, 0, 0, 1])
+    np.testing.assert_allclose(e.heatmap, minmax(torch.from_numpy(e.extras["level_maps"][3]).double()).numpy(),
+                               atol=1e-6)
+
+
+def test_default_schedule_scales_with_the_image():
+    assert default_schedule(224, 224) == ((56, 56), (28, 14), (14, 7), (8, 4))
+    assert default_schedule(112, 160) == ((28, 28), (14, 7), (7, 4), (4, 2))
+
+
+def test_deterministic_and_leaves_inputs_unchanged(shapes, scene):
+    before = model_state(shapes.module)
+    image = scene.image.copy()
+    a = wb.explain(shapes, image, "fmo", seed=1)
+    b = wb.explain(shapes, image, "fmo", seed=2)
+    np.testing.assert_array_equal(a.heatmap, b.heatmap)
+    assert np.array_equal(image, scene.image)
+    assert_same_state(before, model_state(shapes.module))
+
+
+@pytest.mark.parametrize("schedule,match", [
+    ([], "schedule: expected at least one"),
+    ([(28, 14), (56, 56)], r"schedule: level 1 \(56, 56\) is not finer than level 0 \(28, 14\)"),
+    ([(28, 14), (28, 14)], "schedule: level 1 .* is not finer"),
+    ([(56, 0)], "schedule: level 0 stride must be a positive integer"),
+    ([(56, -4)], "schedule: level 0 stride must be a positive integer"),
+    ([(28, 40)], "schedule: level 0 stride 40 is larger than its patch 28"),
+    ([(300, 100)], r"schedule: level 0 patch 300 px is larger than the image \(224x224\)"),
+    ("56,56", "schedule: expected a list of"),
+])
+def test_bad_schedules(shapes, scene, schedule, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        wb.explain(shapes, scene.image, "fmo", schedule=schedule)
+
+
+@pytest.mark.parametrize("params,match", [
+    ({"keep_threshold": 1.5}, "keep_threshold: expected a number >= 0 and <= 1"),
+    ({"keep_fraction": 0.0}, "keep_fraction: expected a number > 0 and <= 1"),
+    ({"level_weights": [1, 1]}, "level_weights: expected 4 weights"),
+    ({"level_weights": [0, 0, 0, 0]}, "level_weights: expected non-negative weights with a positive sum"),
+])
+def test_bad_parameters(shapes, scene, params, match):
+    with pytest.raises(ValueError, match=match):
+        wb.explain(shapes, scene.image, "fmo", **params)
