@@ -1,0 +1,83 @@
+"""Sampling explainers against their reference implementations, side by side in one run, same model and
+input: workbench RISE vs TorchRay's ``rise`` (same N, grid, p, batch size) and workbench LIME vs the
+``lime`` package's ``LimeImageExplainer`` (same SLIC segmentation, num_samples, batch size).
+
+Targets: RISE >= 2x faster than TorchRay, LIME >= 3x faster than lime.
+
+    python benchmarks/sampling_speed.py [--repeats 1]
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+import workbench as wb
+from workbench.superpixels import segment
+
+from _common import device_line, interleaved, table
+
+BATCH = 64
+
+
+def rise_pair(entry, image, target, n):
+    x = entry.preprocess(image).to(entry.device)
+
+    def torchray_rise():
+        from torchray.attribution.rise import rise
+        with torch.no_grad():
+            rise(entry.module, x, target=target, num_masks=n, num_cells=7, p=0.5, batch_size=BATCH)
+
+    def workbench_rise():
+        wb.explain(entry, image, "rise", target=target, num_masks=n, grid=7, p_keep=0.5, batch_size=BATCH)
+
+    return {"TorchRay": torchray_rise, "workbench": workbench_rise}
+
+
+def lime_pair(entry, image, target, n):
+    from lime.lime_image import LimeImageExplainer
+
+    segments = segment(image.astype(np.float32) / 255, n_segments=50)
+
+    def classifier(batch: np.ndarray) -> np.ndarray:
+        x = entry.normalise(torch.from_numpy(batch).permute(0, 3, 1, 2).float().to(entry.device))
+        with torch.no_grad():
+            return entry.probabilities(entry.module(x)).cpu().numpy()
+
+    def lime_package():
+        LimeImageExplainer(random_state=0).explain_instance(
+            image.astype(np.float64) / 255, classifier, labels=(target,), top_labels=None, hide_color=None,
+            num_samples=n, batch_size=BATCH, segmentation_fn=lambda _: segments, progress_bar=False)
+
+    def workbench_lime():
+        wb.explain(entry, image, "lime", target=target, num_samples=n, segments=segments, batch_size=BATCH)
+
+    return {"lime": lime_package, "workbench": workbench_lime}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    print(device_line())
+    cases = [("shapes", 4000, 1000), ("resnet18", 500, 300)]
+    rows = []
+    for name, rise_n, lime_n in cases:
+        torch.manual_seed(0)
+        entry = wb.load_model(name)
+        image = wb.data.make_scene((31, 0)).image if name == "shapes" else wb.data.sample_images(224)["chelsea"]
+        target = wb.explain(entry, image, "occlusion", patch=224, stride=224).target
+        for method, pair, n in (("RISE", rise_pair, rise_n), ("LIME", lime_pair, lime_n)):
+            times = interleaved(pair(entry, image, target, n), repeats=args.repeats)
+            (peer, peer_s), (_, ours_s) = list(times.items())
+            rows.append({"model": name, "method": method, "N": n, "peer": peer, "peer s": f"{peer_s:.2f}",
+                         "workbench s": f"{ours_s:.2f}", "speed-up": f"{peer_s / ours_s:.2f}x"})
+            print(table(rows[-1:], list(rows[-1])), flush=True)
+    print()
+    print(table(rows, list(rows[0])))
+    print("targets: RISE >= 2x TorchRay, LIME >= 3x lime")
+
+
+if __name__ == "__main__":
+    main()
