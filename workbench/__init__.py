@@ -7,6 +7,7 @@
 (224, 224)
 """
 from . import data
+from .analysis import Correlation, ablation_ca, ablation_ca_sweep
 from .api import explain
 from .engine import Cancelled, Engine
 from .explainers import get_method, methods, register
@@ -17,6 +18,6 @@ from .results import Cost, Explanation
 
 __version__ = "0.1.0"
 
-__all__ = ["Cancelled", "Cost", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Spec",
-           "available_models", "data", "explain", "get_method", "load_image",
+__all__ = ["Cancelled", "Correlation", "Cost", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Spec",
+           "ablation_ca", "ablation_ca_sweep", "available_models", "data", "explain", "get_method", "load_image",
            "load_model", "methods", "param", "register"]
