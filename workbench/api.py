@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any
 
 import numpy as np
 import torch
@@ -20,23 +19,7 @@ from .guard import preserved_model
 from .images import as_image_tensor
 from .models.zoo import ModelEntry, as_model_entry
 from .results import Cost, Explanation
-
-
-def resolve_target(target: Any, scores: torch.Tensor, class_names: tuple[str, ...]) -> int:
-    """Class index from ``None`` (top-1 of ``scores``), an index or a class name."""
-    n_classes = int(scores.shape[-1])
-    if target is None:
-        return int(torch.argmax(scores))
-    if isinstance(target, str):
-        if target not in class_names:
-            shown = list(class_names[:10]) + (["..."] if len(class_names) > 10 else [])
-            raise ValueError(f"target: unknown class name {target!r}; expected one of {shown}")
-        return class_names.index(target)
-    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
-        raise TypeError(f"target: expected a class index, a class name or None, got {type(target).__name__}")
-    if not 0 <= int(target) < n_classes:
-        raise ValueError(f"target: class index {int(target)} out of range 0..{n_classes - 1}")
-    return int(target)
+from .targets import resolve_target
 
 
 def _module_on(entry: ModelEntry, device: torch.device) -> torch.nn.Module:
@@ -85,11 +68,14 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
     with preserved_model(module):
         image_batch = pixels.unsqueeze(0).to(dev)
         x = entry.normalise(image_batch)
-        clean = engine.score_inputs(x, 1)[0]
-        target_index = resolve_target(target, clean, entry.class_names)
-        ctx = Context(model=entry, module=module, image=image_batch, x=x, target=target_index,
-                      clean_scores=clean, engine=engine, seed=int(seed))
+        ctx = Context(model=entry, module=module, image=image_batch, x=x, requested_target=target, engine=engine,
+                      seed=int(seed))
+        if entry.class_names:
+            resolve_target(target, torch.zeros(len(entry.class_names)), entry.class_names, check_only=True)
+        if info.needs_clean_pass:
+            ctx.observe_clean(engine.score_inputs(x, 1)[0])
         output = info.run(ctx, spec)
+    target_index = ctx.target
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     seconds = time.perf_counter() - started

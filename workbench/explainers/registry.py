@@ -17,25 +17,36 @@ import torch
 from ..engine import Engine
 from ..models.zoo import ModelEntry
 from ..params import ParamInfo, Spec
+from ..targets import resolve_target
 
 
 @dataclass
 class Context:
     """What a method gets: the model on its device, the image, the target and the engine.
 
-    ``image`` is ``(1,3,H,W)`` in [0,1]; ``x`` the same image normalised for the model; ``clean_scores``
-    the model's ``(K,)`` logits on ``x``. Gradient methods add their backward passes to ``backward_passes``.
+    ``image`` is ``(1,3,H,W)`` in [0,1]; ``x`` the same image normalised for the model. ``clean_scores``
+    (the model's ``(K,)`` logits on ``x``) and ``target`` (the class index) are set by
+    :meth:`observe_clean`: before the method runs for methods that need a clean pass, else by the method
+    from its own first forward pass (gradient methods). Gradient methods add their backward passes to
+    ``backward_passes``.
     """
 
     model: ModelEntry
     module: torch.nn.Module
     image: torch.Tensor
     x: torch.Tensor
-    target: int
-    clean_scores: torch.Tensor
+    requested_target: Any
     engine: Engine
     seed: int
+    target: int | None = None
+    clean_scores: torch.Tensor | None = None
     backward_passes: int = 0
+
+    def observe_clean(self, scores: torch.Tensor) -> int:
+        """Record the clean ``(K,)`` logits and resolve the requested target against them."""
+        self.clean_scores = scores.detach()
+        self.target = resolve_target(self.requested_target, self.clean_scores, self.model.class_names)
+        return self.target
 
     @property
     def device(self) -> torch.device:
@@ -48,6 +59,11 @@ class Context:
     @property
     def clean_score(self) -> float:
         return float(self.clean_scores[self.target])
+
+    def count(self, forward: int = 0, backward: int = 0) -> None:
+        """Count passes made outside the engine (gradient methods)."""
+        self.engine.forward_passes += forward
+        self.backward_passes += backward
 
     def score_transform(self, output: str):
         """``None`` for raw logits, else the model's probability (sigmoid if multi-label, else softmax)."""
@@ -78,6 +94,7 @@ class Method:
     citation: str
     random: bool = False
     signed: bool = True
+    needs_clean_pass: bool = True
 
     @property
     def params(self) -> tuple[ParamInfo, ...]:
@@ -92,14 +109,15 @@ REGISTRY: dict[str, Method] = {}
 
 
 def register(name: str, *, spec: type[Spec], label: str, family: str, citation: str, random: bool = False,
-             signed: bool = True) -> Callable:
-    """Decorator that registers ``run(context, spec)`` under ``name``."""
+             signed: bool = True, needs_clean_pass: bool = True) -> Callable:
+    """Decorator that registers ``run(context, spec)`` under ``name``. ``needs_clean_pass=False``: the
+    method makes its own first forward pass and calls ``context.observe_clean`` with its scores."""
 
     def decorate(run: Callable[[Context, Spec], MethodOutput]) -> Callable:
         if name in REGISTRY:
             raise ValueError(f"name: a method called {name!r} is already registered")
         REGISTRY[name] = Method(name=name, run=run, spec=spec, label=label, family=family, citation=citation,
-                                random=random, signed=signed)
+                                random=random, signed=signed, needs_clean_pass=needs_clean_pass)
         return run
 
     return decorate

@@ -1,0 +1,193 @@
+"""Backpropagation explainers, thin wrappers over Zennit's composites and canonizers (Anders et al.,
+"Software for Dataset-wide XAI: From Local Explanations to Global Insights with Zennit, CoRelAy, and
+ViRelAy", 2021).
+
+- ``gradient``: sensitivity ``d f_c / d x`` (Simonyan, Vedaldi & Zisserman 2014).
+- ``deconvnet`` (Zeiler & Fergus 2014) and ``guided_backprop`` (Springenberg et al. 2015): modified ReLU
+  backward passes.
+- ``lrp_epsilon``: LRP-epsilon on every convolution and linear layer (Bach et al. 2015, eq. 58).
+- ``lrp_alpha2_beta1``: alpha-beta rule on convolutions, epsilon on linear layers (Zennit's
+  ``EpsilonAlpha2Beta1`` when alpha=2, beta=1).
+- ``deep_taylor``: z+ on convolutions with a flat first layer, epsilon on linear layers (Montavon et al.,
+  "Explaining nonlinear classification decisions with deep Taylor decomposition", 2017; Zennit's
+  ``EpsilonPlusFlat``).
+- ``lrp_epsilon_gamma_box``: z^B (box) on the first layer with bounds from the model's normalisation of
+  [0, 1] pixels, gamma on other convolutions, epsilon on linear layers (Zennit's ``EpsilonGammaBox``).
+
+Canonizers merge BatchNorm into the preceding layer (``SequentialMergeBatchNorm``; ``ResNetCanonizer`` and
+``VGGCanonizer`` for torchvision ResNets and VGGs); they are undone and every hook removed when the call
+ends, also on error. The output is the relevance (or gradient) with respect to the normalised input;
+``extras["relevance"]`` keeps its ``3 x H x W`` channels.
+
+Initial relevance: the LRP family starts from ``R = f_c(x)`` at the target output (Bach et al. 2015: the
+relevance to distribute is the prediction), so a conserving rule gives input relevances summing to the
+logit; ``extras["conservation"] = sum(relevance) / f_c(x)`` shows how far a model breaks it. Gradient,
+Deconvnet and Guided Backprop start from the one-hot vector (the gradient of the target logit).
+Cost: 1 forward + 1 backward pass (the forward is also the clean pass that picks the top-1 target).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..params import Spec, param
+from .registry import Context, MethodOutput, register
+
+HEATS = ("sum", "abs-sum")
+CANONIZE = ("auto", "off")
+
+
+def canonizers_for(module: nn.Module) -> list:
+    """Zennit canonizers for an architecture: ResNet/VGG ones for torchvision models, else BatchNorm merging."""
+    from zennit.canonizers import SequentialMergeBatchNorm
+    from zennit.torchvision import ResNetCanonizer, VGGCanonizer
+
+    kind = type(module).__name__
+    if kind == "ResNet":
+        return [ResNetCanonizer()]
+    if kind == "VGG":
+        return [VGGCanonizer()]
+    return [SequentialMergeBatchNorm()]
+
+
+def check_rules_cover(module: nn.Module) -> None:
+    """LRP rules exist for convolutions, linear layers and BatchNorm; any other layer with parameters would
+    silently fall back to the gradient, so refuse it, naming the layer."""
+    from zennit.types import BatchNorm, Convolution, Linear
+
+    for name, layer in module.named_modules():
+        own_params = list(layer.parameters(recurse=False))
+        if own_params and not isinstance(layer, (Convolution, Linear, BatchNorm)):
+            raise ValueError(f"model: layer {name!r} ({type(layer).__name__}) has parameters but no LRP rule "
+                             f"applies to it; use 'gradient' or a model of convolutions and linear layers")
+
+
+@dataclass(frozen=True)
+class GradientSpec(Spec):
+    citation = "Simonyan, Vedaldi & Zisserman 2014"
+    heat: str = param("sum", choices=HEATS, doc="Heatmap from the 3 input channels: signed sum or sum of |.|.")
+
+
+@dataclass(frozen=True)
+class ModifiedReluSpec(Spec):
+    citation = "Zeiler & Fergus 2014; Springenberg et al. 2015"
+    heat: str = param("sum", choices=HEATS, doc="Heatmap from the 3 input channels: signed sum or sum of |.|.")
+    canonize: str = param("auto", choices=CANONIZE, doc="Merge BatchNorm layers first (auto) or not (off).")
+
+
+@dataclass(frozen=True)
+class EpsilonSpec(ModifiedReluSpec):
+    citation = "Bach et al., PLOS ONE 2015"
+    epsilon: float = param(1e-6, low=0.0, high=10.0, log=True, doc="Stabiliser of the epsilon rule.")
+
+
+@dataclass(frozen=True)
+class AlphaBetaSpec(EpsilonSpec):
+    citation = "Bach et al., PLOS ONE 2015"
+    alpha: float = param(2.0, low=1.0, high=10.0, step=0.5, doc="Weight of positive contributions (alpha - beta = 1).")
+    beta: float = param(1.0, low=0.0, high=9.0, step=0.5, doc="Weight of negative contributions.")
+
+    def check(self) -> None:
+        if abs(self.alpha - self.beta - 1.0) > 1e-9:
+            raise ValueError(f"beta: alpha - beta must be 1 for conservation, got alpha={self.alpha}, beta={self.beta}")
+
+
+@dataclass(frozen=True)
+class DeepTaylorSpec(EpsilonSpec):
+    citation = "Montavon et al., Pattern Recognition 2017"
+
+
+@dataclass(frozen=True)
+class GammaBoxSpec(EpsilonSpec):
+    citation = "Montavon et al., Pattern Recognition 2017; Kohlbrenner et al. 2020"
+    gamma: float = param(0.25, low=0.0, high=10.0, step=0.05, doc="Gamma rule: weight of positive weights.")
+
+
+def _composite(name: str, spec: Spec, ctx: Context):
+    from zennit.composites import (DeconvNet, EpsilonGammaBox, EpsilonPlusFlat, GuidedBackprop,
+                                   LayerMapComposite, layer_map_base)
+    from zennit.rules import AlphaBeta, Epsilon
+    from zennit.types import Convolution
+
+    canonizers = [] if getattr(spec, "canonize", "off") == "off" else canonizers_for(ctx.module)
+    if name == "gradient":
+        return None
+    if name == "deconvnet":
+        return DeconvNet(canonizers=canonizers)
+    if name == "guided_backprop":
+        return GuidedBackprop(canonizers=canonizers)
+    check_rules_cover(ctx.module)
+    if name == "lrp_epsilon":
+        rule = Epsilon(epsilon=spec.epsilon)
+        return LayerMapComposite(layer_map=layer_map_base() + [(Convolution, rule), (nn.Linear, rule)],
+                                 canonizers=canonizers)
+    if name == "lrp_alpha2_beta1":
+        return LayerMapComposite(
+            layer_map=layer_map_base() + [(Convolution, AlphaBeta(alpha=spec.alpha, beta=spec.beta)),
+                                          (nn.Linear, Epsilon(epsilon=spec.epsilon))],
+            canonizers=canonizers)
+    if name == "deep_taylor":
+        return EpsilonPlusFlat(epsilon=spec.epsilon, canonizers=canonizers)
+    if name == "lrp_epsilon_gamma_box":
+        low, high = input_box(ctx)
+        return EpsilonGammaBox(low=low, high=high, epsilon=spec.epsilon, gamma=spec.gamma, canonizers=canonizers)
+    raise AssertionError(name)  # pragma: no cover
+
+
+def input_box(ctx: Context) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bounds of the normalised input: the model's normalisation of all-0 and all-1 pixels."""
+    return ctx.model.normalise(torch.zeros_like(ctx.image)), ctx.model.normalise(torch.ones_like(ctx.image))
+
+
+LRP_FAMILY = ("lrp_epsilon", "lrp_alpha2_beta1", "deep_taylor", "lrp_epsilon_gamma_box")
+
+
+def output_relevance(ctx: Context, scale_by_output: bool):
+    """Zennit ``attr_output``: the one-hot target vector, times the output for the LRP family. The forward
+    pass it sees is the explanation's clean pass: it resolves the target (top-1 when none was given)."""
+    def attr_output(out: torch.Tensor) -> torch.Tensor:
+        target = ctx.observe_clean(out[0])
+        one_hot = torch.eye(out.shape[-1], device=out.device, dtype=out.dtype)[[target]]
+        return one_hot * out if scale_by_output else one_hot
+    return attr_output
+
+
+def backprop_relevance(ctx: Context, composite, scale_by_output: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(output (1,K), relevance (1,C,H,W))`` from Zennit's ``Gradient`` attributor."""
+    from zennit.attribution import Gradient
+
+    x = ctx.x.detach().clone().requires_grad_(True)
+    with Gradient(model=ctx.module, composite=composite) as attributor:
+        output, relevance = attributor(x, output_relevance(ctx, scale_by_output))
+    ctx.count(forward=1, backward=1)
+    return output.detach(), relevance.detach()
+
+
+def _run(name: str):
+    def run(ctx: Context, spec: Spec) -> MethodOutput:
+        lrp = name in LRP_FAMILY
+        output, relevance = backprop_relevance(ctx, _composite(name, spec, ctx), scale_by_output=lrp)
+        channels = relevance[0]
+        heat = channels.sum(0) if spec.heat == "sum" else channels.abs().sum(0)
+        score = float(output[0, ctx.target])
+        extras = {"relevance": channels.float().cpu().numpy(), "output": score}
+        if lrp:
+            extras["conservation"] = float(channels.sum()) / score if score != 0 else float("nan")
+        return MethodOutput(heatmap=heat, extras=extras)
+    return run
+
+
+_METHODS = [
+    ("gradient", GradientSpec, "Gradient (sensitivity)"),
+    ("deconvnet", ModifiedReluSpec, "Deconvnet"),
+    ("guided_backprop", ModifiedReluSpec, "Guided Backprop"),
+    ("lrp_epsilon", EpsilonSpec, "LRP-epsilon"),
+    ("lrp_alpha2_beta1", AlphaBetaSpec, "LRP-alpha2beta1"),
+    ("deep_taylor", DeepTaylorSpec, "Deep Taylor (EpsilonPlusFlat)"),
+    ("lrp_epsilon_gamma_box", GammaBoxSpec, "LRP EpsilonGammaBox"),
+]
+for _name, _spec, _label in _METHODS:
+    register(_name, spec=_spec, label=_label, family="backprop", citation=_spec.citation,
+             needs_clean_pass=False)(_run(_name))
