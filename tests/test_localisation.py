@@ -44,3 +44,26 @@ def test_bad_input():
         pointing_game(np.zeros((10, 10)), np.zeros((10, 11), bool))
     with pytest.raises(ValueError, match="mask: the object mask is empty"):
         pointing_game(np.zeros((10, 10)), np.zeros((10, 10), bool))
+
+
+def test_energy_pointing_share_inside():
+    from workbench.metrics import energy_pointing_game
+
+    mask = _mask()
+    heat = np.zeros((224, 224))
+    heat[100, 100] = 3.0   # inside
+    heat[10, 10] = 1.0     # outside
+    heat[20, 20] = -5.0    # negative heat does not count
+    assert energy_pointing_game(heat, mask) == 0.75
+    assert energy_pointing_game(np.zeros((224, 224)), mask) == 0.0
+
+
+def test_top_iou():
+    from workbench.metrics import top_iou
+
+    mask = _mask()
+    assert top_iou(mask.astype(float), mask) == 1.0          # q defaults to the mask's share
+    shifted = np.roll(mask, 20, axis=1).astype(float)        # half of the 40 columns overlap
+    assert abs(top_iou(shifted, mask) - 20 / 60) < 1e-12
+    with pytest.raises(ValueError, match="q: expected a share in"):
+        top_iou(shifted, mask, q=0)

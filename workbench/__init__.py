@@ -12,12 +12,13 @@ from .api import explain
 from .engine import Cancelled, Engine
 from .explainers import get_method, methods, register
 from .images import load_image
+from .metrics import Curve, evaluate, perturbation_curve
 from .models import ModelEntry, available_models, load_model
 from .params import ParamInfo, Spec, param
 from .results import Cost, Explanation
 
 __version__ = "0.1.0"
 
-__all__ = ["Cancelled", "Correlation", "Cost", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Spec",
-           "ablation_ca", "ablation_ca_sweep", "available_models", "data", "explain", "get_method", "load_image",
-           "load_model", "methods", "param", "register"]
+__all__ = ["Cancelled", "Correlation", "Cost", "Curve", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Spec",
+           "ablation_ca", "ablation_ca_sweep", "available_models", "data", "evaluate", "explain", "get_method", "load_image",
+           "load_model", "methods", "param", "perturbation_curve", "register"]

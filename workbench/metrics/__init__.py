@@ -1,4 +1,5 @@
-"""Metrics of explanation quality (localisation here; region perturbation comes with the evaluation issue)."""
-from .localisation import pointing_game
+"""Metrics of explanation quality: region perturbation / AOPC and localisation."""
+from .localisation import energy_pointing_game, pointing_game, top_iou
+from .perturbation import Curve, evaluate, perturbation_curve
 
-__all__ = ["pointing_game"]
+__all__ = ["Curve", "energy_pointing_game", "evaluate", "perturbation_curve", "pointing_game", "top_iou"]

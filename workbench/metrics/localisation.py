@@ -1,4 +1,5 @@
-"""Localisation metrics against ground-truth object masks.
+"""Localisation metrics against ground-truth object masks: pointing game, energy-based pointing game and
+IoU of the top heat.
 
 Pointing game (Zhang et al., "Top-down Neural Attention by Excitation Backprop", ECCV 2016; protocol of
 TorchRay's ``benchmark/pointing_game.py``): a hit when the disc of radius ``tolerance`` around the
@@ -25,6 +26,14 @@ def pointing_game(heatmap: np.ndarray, mask: np.ndarray, tolerance: float = 15.0
     >>> pointing_game(heat, mask)   # 10 px away: within 15 px
     1.0
     """
+    heatmap, mask = _check_pair(heatmap, mask)
+    radius = tolerance * min(heatmap.shape) / reference_size
+    distance = distance_transform_edt(~mask)  # distance of each pixel to the nearest mask pixel
+    maxima = heatmap == heatmap.max()
+    return float((distance[maxima] < radius).mean())
+
+
+def _check_pair(heatmap: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     heatmap = np.asarray(heatmap, dtype=np.float64)
     mask = np.asarray(mask, dtype=bool)
     if heatmap.ndim != 2 or heatmap.shape != mask.shape:
@@ -33,7 +42,26 @@ def pointing_game(heatmap: np.ndarray, mask: np.ndarray, tolerance: float = 15.0
         raise ValueError("mask: the object mask is empty")
     if not np.isfinite(heatmap).all():
         raise ValueError("heatmap: contains NaN or infinite values")
-    radius = tolerance * min(heatmap.shape) / reference_size
-    distance = distance_transform_edt(~mask)  # distance of each pixel to the nearest mask pixel
-    maxima = heatmap == heatmap.max()
-    return float((distance[maxima] < radius).mean())
+    return heatmap, mask
+
+
+def energy_pointing_game(heatmap: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the positive heat that falls inside the mask (Wang et al., "Score-CAM", CVPR-W 2020),
+    in [0, 1]; 0 when the map has no positive heat."""
+    heatmap, mask = _check_pair(heatmap, mask)
+    positive = np.clip(heatmap, 0, None)
+    total = positive.sum()
+    return float(positive[mask].sum() / total) if total > 0 else 0.0
+
+
+def top_iou(heatmap: np.ndarray, mask: np.ndarray, q: float | None = None) -> float:
+    """IoU of the ``q`` share of pixels with the most heat and the mask; ``q=None`` uses the mask's own
+    share of the image, so a perfect heatmap scores 1. Ties at the threshold are all included."""
+    heatmap, mask = _check_pair(heatmap, mask)
+    share = mask.mean() if q is None else float(q)
+    if not 0 < share <= 1:
+        raise ValueError(f"q: expected a share in (0, 1], got {q!r}")
+    k = max(1, int(round(share * heatmap.size)))
+    threshold = np.partition(heatmap.ravel(), heatmap.size - k)[heatmap.size - k]
+    top = heatmap >= threshold
+    return float((top & mask).sum() / (top | mask).sum())
