@@ -1,0 +1,54 @@
+"""Heatmaps to pictures, without plotting libraries: colour maps and overlays as ``H x W x 3`` uint8 arrays
+(used by the CLI's PNG output and by the widget's image layers)."""
+from __future__ import annotations
+
+import numpy as np
+
+# Anchor colours (0..1) interpolated linearly: a perceptually ordered sequential map for unsigned heat
+# (black-purple-orange-yellow, like "inferno") and a diverging blue-white-red map for signed heat.
+TABLE_SIZE = 257
+_ANCHORS = {
+    "heat": [(0.0, (0, 0, 4)), (0.25, (87, 16, 110)), (0.5, (188, 55, 84)), (0.75, (249, 142, 9)),
+             (1.0, (252, 255, 164))],
+    "signed": [(0.0, (33, 102, 172)), (0.25, (103, 169, 207)), (0.5, (247, 247, 247)), (0.75, (239, 138, 98)),
+               (1.0, (178, 24, 43))],
+}
+
+
+def colour_table(name: str) -> np.ndarray:
+    """``257 x 3`` uint8 table of a colour map (``"heat"`` or ``"signed"``); odd, so 0.5 has its own entry."""
+    if name not in _ANCHORS:
+        raise ValueError(f"cmap: expected one of {sorted(_ANCHORS)}, got {name!r}")
+    positions, colours = zip(*_ANCHORS[name])
+    grid = np.linspace(0, 1, TABLE_SIZE)
+    table = np.stack([np.interp(grid, positions, [c[i] for c in colours]) for i in range(3)], axis=1)
+    return table.round().astype(np.uint8)
+
+
+def normalise_heat(heatmap: np.ndarray, signed: bool) -> np.ndarray:
+    """Map heat to [0, 1]: min-max for unsigned maps, symmetric around 0 (0 -> 0.5) for signed maps."""
+    heat = np.asarray(heatmap, dtype=np.float64)
+    if signed:
+        scale = np.abs(heat).max()
+        return 0.5 + 0.5 * heat / scale if scale > 0 else np.full_like(heat, 0.5)
+    low, high = heat.min(), heat.max()
+    return (heat - low) / (high - low) if high > low else np.zeros_like(heat)
+
+
+def colourise(heatmap: np.ndarray, signed: bool | None = None) -> np.ndarray:
+    """``H x W x 3`` uint8 picture of a heatmap; ``signed=None`` decides from the data (any negative value)."""
+    signed = bool((np.asarray(heatmap) < 0).any()) if signed is None else signed
+    index = (normalise_heat(heatmap, signed) * (TABLE_SIZE - 1)).round().astype(np.intp)
+    return colour_table("signed" if signed else "heat")[index]
+
+
+def overlay(image: np.ndarray, heatmap: np.ndarray, opacity: float = 0.6, signed: bool | None = None) -> np.ndarray:
+    """The heatmap's colours blended over the image (``H x W x 3`` uint8 both)."""
+    if not 0 <= opacity <= 1:
+        raise ValueError(f"opacity: expected a number in [0, 1], got {opacity!r}")
+    image = np.asarray(image)
+    if image.shape[:2] != np.shape(heatmap):
+        raise ValueError(f"heatmap: expected the image's size {image.shape[:2]}, got {np.shape(heatmap)}")
+    base = image.astype(np.float64) if image.dtype == np.uint8 else np.asarray(image, np.float64) * 255
+    mixed = (1 - opacity) * base + opacity * colourise(heatmap, signed).astype(np.float64)
+    return mixed.round().clip(0, 255).astype(np.uint8)
