@@ -10,6 +10,7 @@ from . import data
 from .analysis import Correlation, ablation_ca, ablation_ca_sweep
 from .api import explain
 from .engine import Cancelled, Engine
+from .evaluation import run_evaluation
 from .explainers import get_method, methods, register
 from .images import load_image
 from .metrics import Curve, evaluate, perturbation_curve
@@ -21,4 +22,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Cancelled", "Correlation", "Cost", "Curve", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Spec",
            "ablation_ca", "ablation_ca_sweep", "available_models", "data", "evaluate", "explain", "get_method", "load_image",
-           "load_model", "methods", "param", "perturbation_curve", "register"]
+           "load_model", "methods", "param", "perturbation_curve", "register", "run_evaluation"]

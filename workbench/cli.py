@@ -1,7 +1,9 @@
-"""Command line: ``workbench methods`` and ``workbench explain`` (scripted and batch use).
+"""Command line: ``workbench methods``, ``workbench explain`` and ``workbench evaluate`` (scripted and
+batch use).
 
     workbench explain --model shapes --image scene:7 --method fmo --out heat.png
     workbench explain --model resnet18 --weights r18.pth --image photo.jpg --method occlusion --param patch=32
+    workbench evaluate --methods fmo,occlusion,rise --scenes 200 --out results.parquet [--dask local|ADDRESS]
 """
 from __future__ import annotations
 
@@ -57,6 +59,23 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from workbench.evaluation import run_evaluation, scene_items, summarise
+
+    methods = [m for m in args.methods.split(",") if m]
+    params: dict[str, dict] = {}
+    for name, value in args.param:
+        method, _, key = name.partition(".")
+        if not key:
+            raise ValueError(f"--param: expected METHOD.NAME=VALUE for evaluate, got {name!r}")
+        params.setdefault(method, {})[key] = value
+    table = run_evaluation(args.model, scene_items(args.scenes, seed=args.scene_seed), methods, args.out,
+                           params=params, steps=args.steps, region=args.region, fill=args.fill, seed=args.seed,
+                           dask=args.dask, progress=not args.quiet)
+    print(summarise(table).to_string(index=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -75,6 +94,20 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--resize", action="store_true", help="resize the image to the model's input size")
     ex.add_argument("--out", required=True, help="heat.png (overlay) or heat.npy (raw heatmap)")
     ex.set_defaults(run=_explain)
+    ev = commands.add_parser("evaluate", help="evaluate methods on fresh scenes; resumable results table")
+    ev.add_argument("--model", default="shapes")
+    ev.add_argument("--methods", required=True, help="comma-separated method names")
+    ev.add_argument("--scenes", type=int, default=20)
+    ev.add_argument("--scene-seed", type=int, default=123)
+    ev.add_argument("--param", action="append", type=_parse_param, default=[], help="METHOD.NAME=VALUE, repeatable")
+    ev.add_argument("--steps", type=int, default=100)
+    ev.add_argument("--region", type=int, default=9)
+    ev.add_argument("--fill", default="uniform")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--dask", default=None, help="'local' for a local cluster, or a scheduler address")
+    ev.add_argument("--quiet", action="store_true")
+    ev.add_argument("--out", required=True, help="results.parquet or results.csv")
+    ev.set_defaults(run=_evaluate)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

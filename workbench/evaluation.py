@@ -1,0 +1,220 @@
+"""Dataset-scale evaluation: methods x images x targets x metrics, one row per (image, target, method,
+metric), resumable, in-process or on Dask.
+
+A *job* is one (image, target, method): it explains once and computes every metric. Finished jobs are
+appended to a journal (``<out>.journal.csv``) in one write each, so a killed run loses at most the jobs
+in flight; a new run reads the journal and the results file and skips jobs already there. At the end the
+rows are written to ``out`` (``.parquet`` or ``.csv``). A method that raises on one image records the
+error in that job's rows (value NaN) and the run goes on.
+
+Metrics: ``aopc_morf``, ``aopc_lerf``, ``aopc_random``, ``abpc``, ``aopc_morf_minus_random`` (region
+perturbation, Samek et al. 2017), ``pointing``, ``energy``, ``iou`` (against the object mask, when the
+image has one), ``passes`` and ``seconds`` (cost of the explanation).
+
+>>> import workbench as wb, tempfile, os
+>>> out = os.path.join(tempfile.mkdtemp(), "r.csv")
+>>> table = wb.run_evaluation("shapes", wb.evaluation.scene_items(2), ["occlusion"], out=out,
+...                           params={"occlusion": {"patch": 56, "stride": 56}}, steps=4, region=56, progress=False)
+>>> sorted(table["metric"].unique())[:3]
+['abpc', 'aopc_lerf', 'aopc_morf']
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .data.scenes import make_scene
+
+PERTURBATION_METRICS = ("aopc_morf", "aopc_lerf", "aopc_random", "abpc", "aopc_morf_minus_random")
+LOCALISATION_METRICS = ("pointing", "energy", "iou")
+COST_METRICS = ("passes", "seconds")
+METRICS = PERTURBATION_METRICS + LOCALISATION_METRICS + COST_METRICS
+COLUMNS = ("image", "target", "method", "metric", "value", "error", "params", "forward_passes", "backward_passes",
+           "seconds", "seed")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One image to evaluate: an id, how to load it (``"scene:SEED"``, a path, a photo name or an array),
+    the targets and, optionally, an object mask per target for localisation metrics."""
+
+    image_id: str
+    source: Any
+    targets: tuple[int, ...]
+    masks: dict[int, np.ndarray] | None = None
+
+    def load(self) -> np.ndarray:
+        from .images import load_image
+
+        return self.source if isinstance(self.source, np.ndarray) else load_image(self.source)
+
+
+def scene_items(n: int, seed: int = 123) -> list[Item]:
+    """``n`` fresh synthetic scenes (scene ``i`` = ``make_scene((seed, i))``), every present class a target,
+    with its exact mask."""
+    items = []
+    for i in range(n):
+        scene = make_scene((seed, i))
+        targets = tuple(sorted(set(scene.labels)))
+        items.append(Item(image_id=f"scene:{seed}:{i}", source=scene.image, targets=targets,
+                          masks={t: scene.class_mask(t) for t in targets}))
+    return items
+
+
+def _jobs(items: Sequence[Item], methods: Sequence[str]) -> list[tuple[Item, int, str]]:
+    return [(item, target, method) for item in items for target in item.targets for method in methods]
+
+
+_MODELS: dict[str, Any] = {}
+
+
+def _model(model):
+    """Models travel to Dask workers by name and are loaded once per worker process."""
+    if not isinstance(model, str):
+        return model
+    if model not in _MODELS:
+        from .models import load_model
+
+        _MODELS[model] = load_model(model)
+    return _MODELS[model]
+
+
+def run_job(model, item: Item, target: int, method: str, params: dict, metrics: Sequence[str], steps: int,
+            region: int, fill: str, seed: int) -> list[dict]:
+    """Explain one (image, target) with one method and compute its metrics: a row per metric."""
+    from .api import explain
+    from .metrics import energy_pointing_game, evaluate, pointing_game, top_iou
+
+    base = {"image": item.image_id, "target": int(target), "method": method, "params": json.dumps(params,
+            sort_keys=True, default=str), "seed": seed, "error": "", "forward_passes": 0, "backward_passes": 0,
+            "seconds": 0.0}
+    try:
+        entry = _model(model)
+        image = item.load()
+        e = explain(entry, image, method, target=target, seed=seed, **params)
+        values: dict[str, float] = {"passes": float(e.cost.forward_passes + e.cost.backward_passes),
+                                    "seconds": e.cost.seconds}
+        if any(m in PERTURBATION_METRICS for m in metrics):
+            result = evaluate(entry, image, e, region=region, steps=steps, fill=fill, seed=seed)
+            values.update({m: float(result[m]) for m in PERTURBATION_METRICS})
+        mask = (item.masks or {}).get(target)
+        if mask is not None:
+            values.update({"pointing": pointing_game(e.heatmap, mask), "energy": energy_pointing_game(e.heatmap, mask),
+                           "iou": top_iou(e.heatmap, mask)})
+        base.update(forward_passes=e.cost.forward_passes, backward_passes=e.cost.backward_passes, seconds=e.cost.seconds)
+        return [{**base, "metric": m, "value": values.get(m, math.nan)} for m in metrics if m in values]
+    except Exception as error:  # recorded in the table; the run goes on
+        message = f"{type(error).__name__}: {error}"
+        return [{**base, "metric": m, "value": math.nan, "error": message} for m in metrics]
+
+
+def _journal_path(out: Path) -> Path:
+    return out.with_name(out.name + ".journal.csv")
+
+
+def _read_rows(out: Path):
+    import pandas as pd
+
+    frames = []
+    if out.is_file():
+        frames.append(pd.read_parquet(out) if out.suffix == ".parquet" else pd.read_csv(out, dtype={"error": str}))
+    journal = _journal_path(out)
+    if journal.is_file() and journal.stat().st_size:
+        frames.append(pd.read_csv(journal, dtype={"error": str}))
+    if not frames:
+        return pd.DataFrame(columns=list(COLUMNS))
+    table = pd.concat(frames, ignore_index=True)
+    table["error"] = table["error"].fillna("").astype(str)
+    return table.drop_duplicates(subset=["image", "target", "method", "metric"], keep="first")
+
+
+def _append(journal: Path, rows: list[dict]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    header = not journal.is_file() or journal.stat().st_size == 0
+    with open(journal, "a", newline="") as handle:
+        frame.to_csv(handle, header=header, index=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write(out: Path, table) -> None:
+    tmp = out.with_name(out.name + ".tmp")
+    if out.suffix == ".parquet":
+        table.to_parquet(tmp, index=False)
+    else:
+        table.to_csv(tmp, index=False)
+    os.replace(tmp, out)
+    _journal_path(out).unlink(missing_ok=True)
+
+
+def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: str | Path,
+                   metrics: Sequence[str] = METRICS, params: dict[str, dict] | None = None, steps: int = 100,
+                   region: int = 9, fill: str = "uniform", seed: int = 0, dask: str | None = None,
+                   progress: bool = True):
+    """Evaluate ``methods`` on ``items`` and write one row per (image, target, method, metric) to ``out``.
+
+    Args:
+        model: a zoo name (needed for Dask: workers load it) or a ModelEntry / module (in-process only).
+        params: per-method parameters, e.g. ``{"occlusion": {"patch": 32, "stride": 16}}``.
+        steps, region, fill: region-perturbation settings (see :func:`workbench.perturbation_curve`).
+        dask: ``None`` to run in-process, ``"local"`` for a ``LocalCluster``, or a scheduler address.
+    Returns the full table (pandas DataFrame), previously finished rows included.
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    if out.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"out: expected a .parquet or .csv file name, got {str(out)!r}")
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown:
+        raise ValueError(f"metrics: unknown {unknown}; expected some of {list(METRICS)}")
+    if dask is not None and not isinstance(model, str):
+        raise TypeError("model: pass the model's zoo name when running on Dask (workers load it by name)")
+    params = params or {}
+    done = _read_rows(out)
+    finished = set(zip(done["image"], done["target"].astype(int), done["method"]))
+    todo = [job for job in _jobs(items, methods) if (job[0].image_id, job[1], job[2]) not in finished]
+    journal = _journal_path(out)
+    settings = dict(metrics=tuple(metrics), steps=steps, region=region, fill=fill, seed=seed)
+    bar = tqdm(total=len(todo), desc="evaluate", disable=not progress)
+    if dask is None:
+        for item, target, method in todo:
+            _append(journal, run_job(model, item, target, method, params.get(method, {}), **settings))
+            bar.update()
+    else:
+        from distributed import Client, LocalCluster, as_completed
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) \
+            if dask == "local" else None
+        client = Client(cluster if cluster is not None else dask)
+        try:
+            futures = [client.submit(run_job, model, item, target, method, params.get(method, {}), **settings,
+                                     pure=False) for item, target, method in todo]
+            for future in as_completed(futures):
+                _append(journal, future.result())
+                bar.update()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    bar.close()
+    table = _read_rows(out)
+    _write(out, table)
+    return table
+
+
+def summarise(table) -> "Any":
+    """Per method and metric: mean, standard error and count of the rows without error."""
+    ok = table[table["error"].fillna("") == ""]
+    grouped = ok.groupby(["method", "metric"])["value"]
+    summary = grouped.agg(["mean", "count", "std"]).reset_index()
+    summary["sem"] = summary["std"] / np.sqrt(summary["count"].clip(lower=1))
+    return summary.drop(columns="std")
