@@ -60,8 +60,12 @@ class ModelEntry:
         return self.normalise(as_image_tensor(image).unsqueeze(0))
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
-        """Sigmoid for multi-label models, softmax otherwise."""
-        return torch.sigmoid(logits) if self.multilabel else torch.softmax(logits, dim=-1)
+        """Sigmoid for multi-label models, softmax otherwise; computed as the exponential of the log form so
+        that the gradient of a saturated probability (1.0 in float32) is tiny instead of exactly zero, which
+        keeps mask optimisers (Meaningful Perturbation) moving on confident models."""
+        if self.multilabel:
+            return torch.exp(torch.nn.functional.logsigmoid(logits))
+        return torch.exp(torch.log_softmax(logits, dim=-1))
 
 
 def wrap_module(module: nn.Module) -> ModelEntry:
