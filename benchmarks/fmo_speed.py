@@ -2,7 +2,7 @@
 finest level, side by side in one run; how the saving grows with the finest resolution; and FMO versus
 the workbench's other methods at their defaults (``n/a`` for methods not registered yet).
 
-    python benchmarks/fmo_speed.py [--scenes 3] [--repeats 1] [--models shapes,resnet18]
+    python benchmarks/fmo_speed.py [--scenes 3] [--photos 1] [--repeats 1] [--models shapes,resnet18]
 """
 from __future__ import annotations
 
@@ -48,7 +48,9 @@ def row(model, schedule, t):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scenes", type=int, default=3, help="scenes (shapes) or photos (ImageNet models)")
+    parser.add_argument("--scenes", type=int, default=3, help="scenes for the shapes model")
+    parser.add_argument("--photos", type=int, default=1, help="photos for ImageNet models (Occlusion (8,4) on a "
+                                                               "random resnet18 takes minutes per photo on a CPU)")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--models", default="shapes,resnet18")
     args = parser.parse_args()
@@ -60,14 +62,15 @@ def main() -> None:
         if name.startswith("shapes"):
             images = [s.image for s in wb.data.make_scenes(args.scenes, seed=555)]
         else:
-            images = list(wb.data.sample_images(224).values())[:args.scenes]
+            images = list(wb.data.sample_images(224).values())[:args.photos]
         schedules = [default]
         if name == "shapes":
             schedules += [((56, 56), (28, 14), (14, 7)), ((56, 56), (28, 14), (14, 7), (8, 4), (8, 2))]
         for schedule in schedules:
             rows.append(row(name, schedule, compare(entry, images, schedule, args.repeats)))
             print(table(rows[-1:], list(rows[-1])), flush=True)
-    print(f"\nFMO (default schedule) vs Occlusion at the finest level, summed over {args.scenes} images:")
+    print(f"\nFMO vs Occlusion at the finest level, summed over {args.scenes} scenes (shapes) / "
+          f"{args.photos} photos (ImageNet models):")
     print(table(rows, list(rows[0])))
 
     print("\nFMO vs the workbench's other methods at their defaults (shapes model, time ratio = other / FMO):")

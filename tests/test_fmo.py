@@ -9,6 +9,7 @@ import torch
 import workbench as wb
 from conftest import LinearInPixels, assert_same_state, model_state
 from workbench.explainers.fmo import default_schedule, minmax
+from workbench.metrics import pointing_game
 
 
 def square_model(size=224, square=(96, 128, 40, 72), classes=2):
@@ -24,16 +25,18 @@ def square_model(size=224, square=(96, 128, 40, 72), classes=2):
 def test_single_level_equals_occlusion(shapes, scene, patch, stride):
     fmo = wb.explain(shapes, scene.image, "fmo", schedule=[(patch, stride)])
     occ = wb.explain(shapes, scene.image, "occlusion", patch=patch, stride=stride)
-    np.testing.assert_allclose(fmo.extras["level_maps"][0], occ.heatmap, atol=1e-6)
+    np.testing.assert_allclose(fmo.extras["raw_level_maps"][0], occ.heatmap, atol=1e-6)
     np.testing.assert_allclose(fmo.heatmap, minmax(torch.tensor(occ.heatmap, dtype=torch.float64)).numpy(), atol=1e-6)
     assert fmo.cost.forward_passes == occ.cost.forward_passes
 
 
-def test_finer_levels_only_score_inside_kept_windows():
+@pytest.mark.parametrize("keep_fraction", [0.25, 0.1])
+def test_finer_levels_only_score_inside_kept_windows(keep_fraction):
+    """The square straddles four 56 px level-0 windows equally; level 0 keeps all four (no cap there)."""
     square = (96, 128, 40, 72)
     model = square_model(square=square)
     image = np.random.default_rng(0).uniform(0.2, 1.0, size=(224, 224, 3)).astype(np.float32)
-    e = wb.explain(model, image, "fmo", target=0)
+    e = wb.explain(model, image, "fmo", target=0, keep_fraction=keep_fraction)
     scored, kept = e.extras["scored_boxes"], e.extras["kept_boxes"]
     assert len(scored) == 4
     for level in range(1, len(scored)):
@@ -44,7 +47,10 @@ def test_finer_levels_only_score_inside_kept_windows():
         assert inside.any(axis=1).all(), f"level {level} scored a window outside every kept window"
         assert len(scored[level]) < (224 // e.extras["schedule"][level][1]) ** 2  # it did not score everything
     r, c = np.unravel_index(np.argmax(e.heatmap), e.heatmap.shape)
+    mask = np.zeros((224, 224), bool)
+    mask[square[0]:square[1], square[2]:square[3]] = True
     assert square[0] <= r < square[1] and square[2] <= c < square[3]
+    assert pointing_game(e.heatmap, mask) == 1.0
     assert e.cost.forward_passes == sum(e.extras["passes_per_level"]) + 1
     assert e.cost.forward_passes < 3025 / 10
 
@@ -63,14 +69,16 @@ def test_level_maps_and_visited(shapes, scene):
 def test_unvisited_pixels_take_the_coarser_value(shapes, scene):
     e = wb.explain(shapes, scene.image, "fmo")
     for level in range(1, 4):
-        away = ~e.extras["visited"][level]
-        np.testing.assert_array_equal(e.extras["level_maps"][level][away], e.extras["level_maps"][level - 1][away])
+        visited = e.extras["visited"][level]
+        np.testing.assert_array_equal(e.extras["level_maps"][level][~visited], e.extras["level_maps"][level - 1][~visited])
+        inside = e.extras["level_maps"][level][visited]  # normalised over the pixels this level scored
+        assert abs(inside.min()) < 1e-6 and abs(inside.max() - 1) < 1e-6
+        assert (e.extras["raw_level_maps"][level][~visited] == 0).all()
 
 
 def test_level_weights_select_levels(shapes, scene):
     e = wb.explain(shapes, scene.image, "fmo", level_weights=[0, 0, 0, 1])
-    np.testing.assert_allclose(e.heatmap, minmax(torch.from_numpy(e.extras["level_maps"][3]).double()).numpy(),
-                               atol=1e-6)
+    np.testing.assert_allclose(e.heatmap, e.extras["level_maps"][3], atol=1e-6)
 
 
 def test_default_schedule_scales_with_the_image():
