@@ -6,7 +6,6 @@ and hooks are restored afterwards, also when the method raises.
 """
 from __future__ import annotations
 
-import copy
 import time
 
 import numpy as np
@@ -17,16 +16,9 @@ from .engine import Engine, Progress
 from .explainers.registry import Context, get_method
 from .guard import preserved_model
 from .images import as_image_tensor
-from .models.zoo import ModelEntry, as_model_entry
+from .models.zoo import as_model_entry, module_on
 from .results import Cost, Explanation
 from .targets import resolve_target
-
-
-def _module_on(entry: ModelEntry, device: torch.device) -> torch.nn.Module:
-    """The module on ``device``: itself if it is there, else a copy (the user's module is never moved)."""
-    if entry.device == device or (entry.device.type == device.type and device.index is None):
-        return entry.module
-    return copy.deepcopy(entry.module).to(device)
 
 
 def explain(model, image, method: str = "occlusion", target: int | str | None = None,
@@ -62,7 +54,7 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
     dev = entry.device if device == "auto" else resolve_device(device)
-    module = _module_on(entry, dev)
+    module = module_on(entry, dev)
     engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
     started = time.perf_counter()
     with preserved_model(module):

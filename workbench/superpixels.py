@@ -49,6 +49,16 @@ def check_segments(segments, height: int, width: int) -> np.ndarray:
     return consecutive
 
 
+def labels_for(image: torch.Tensor, segments, n_segments: int, compactness: float, method: str = "slic"
+               ) -> np.ndarray:
+    """The label map a method uses: the caller's ``segments`` (checked) or a segmentation of ``image``
+    (``(1,3,H,W)`` in [0, 1])."""
+    height, width = image.shape[-2:]
+    if segments is not None:
+        return check_segments(segments, height, width)
+    return segment(image[0].permute(1, 2, 0).cpu().numpy(), n_segments, compactness, method)
+
+
 def fill_image(x: torch.Tensor, segments: torch.Tensor, fill: str = "mean", value: float = 0.0,
                blur_sigma: float = 5.0) -> torch.Tensor:
     """What hidden pixels become: ``(1,C,H,W)`` from ``x`` ``(1,C,H,W)`` and ``segments`` ``(H,W)`` long.

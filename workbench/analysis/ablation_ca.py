@@ -28,9 +28,8 @@ import numpy as np
 import torch
 
 from ..explainers.registry import Context, MethodOutput, register
-from ..images import as_numpy_image
 from ..params import Spec, param
-from ..superpixels import FILLS, check_segments, fill_image, segment, segment_masks
+from ..superpixels import FILLS, check_segments, fill_image, labels_for, segment_masks
 
 
 @dataclass(frozen=True)
@@ -120,11 +119,7 @@ def ablation_plan(contexts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
 @register("ablation_ca", spec=AblationCASpec, label="Ablation-CA (superpixel correlation)", family="analysis",
           citation=AblationCASpec.citation, random=True)
 def ablation_ca_method(ctx: Context, spec: AblationCASpec) -> MethodOutput:
-    height, width = ctx.size
-    if spec.segments is not None:
-        labels = check_segments(spec.segments, height, width)
-    else:
-        labels = segment(as_numpy_image(ctx.image[0]), spec.n_segments, spec.compactness)
+    labels = labels_for(ctx.image, spec.segments, spec.n_segments, spec.compactness)
     segs = torch.from_numpy(labels).to(ctx.device)
     k = int(labels.max()) + 1
     g = ctx.generator()

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..images import as_numpy_image
 from ..params import Spec, param
-from ..superpixels import FILLS, SEGMENTERS, check_segments, fill_image, segment, segment_masks
+from ..superpixels import FILLS, SEGMENTERS, check_segments, fill_image, labels_for, segment_masks
 from .registry import Context, MethodOutput, register
 
 
@@ -71,11 +70,7 @@ def lime_samples(generator: torch.Generator, num_samples: int, n_features: int, 
 
 @register("lime", spec=LimeSpec, label="LIME", family="perturbation", citation=LimeSpec.citation, random=True)
 def lime(ctx: Context, spec: LimeSpec) -> MethodOutput:
-    height, width = ctx.size
-    if spec.segments is not None:
-        labels = check_segments(spec.segments, height, width)
-    else:
-        labels = segment(as_numpy_image(ctx.image[0]), spec.n_segments, spec.compactness, spec.segmenter)
+    labels = labels_for(ctx.image, spec.segments, spec.n_segments, spec.compactness, spec.segmenter)
     segs = torch.from_numpy(labels).to(ctx.device)
     n_features = int(labels.max()) + 1
     samples = lime_samples(ctx.generator(), spec.num_samples, n_features, ctx.device)

@@ -30,7 +30,7 @@ from ..device import resolve_device
 from ..engine import Engine
 from ..guard import preserved_model
 from ..images import as_image_tensor
-from ..models.zoo import as_model_entry
+from ..models.zoo import as_model_entry, module_on
 from ..results import Cost, Explanation
 from ..targets import resolve_target
 
@@ -139,10 +139,7 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
     if output not in ("logit", "probability"):
         raise ValueError(f"output: expected 'logit' or 'probability', got {output!r}")
     dev = entry.device if device == "auto" else resolve_device(device)
-    module = entry.module if entry.device == dev else None
-    if module is None:
-        import copy
-        module = copy.deepcopy(entry.module).to(dev)
+    module = module_on(entry, dev)
     engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
     transform = entry.probabilities if output == "probability" else None
     started = time.perf_counter()

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
-import numpy as np
+
 import torch
 from torch import nn
 
@@ -146,6 +145,15 @@ def load_model(name: str = "shapes", device: str | torch.device = "auto",
                           mean=IMAGENET_MEAN, std=IMAGENET_STD, multilabel=False, name=name,
                           info={"weights": str(weights) if weights else "random"})
     raise ValueError(f"name: unknown model {name!r}; expected one of {available_models()}")
+
+
+def module_on(entry: ModelEntry, device: torch.device) -> nn.Module:
+    """The entry's module on ``device``: itself if it is there, else a copy (the user's module is never moved)."""
+    if entry.device == device or (entry.device.type == device.type and device.index is None):
+        return entry.module
+    import copy
+
+    return copy.deepcopy(entry.module).to(device)
 
 
 def as_model_entry(model) -> ModelEntry:
