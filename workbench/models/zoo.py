@@ -78,6 +78,9 @@ def wrap_module(module: nn.Module) -> ModelEntry:
 def _load_shapes(weights: str | Path | None, default_file: str) -> tuple[nn.Module, dict]:
     path = Path(weights) if weights is not None else WEIGHTS_DIR / default_file
     if not path.is_file():
+        if weights is None:
+            raise FileNotFoundError(f"name: this version does not ship weights for that model ({str(path)!r}); "
+                                    f"train them with python -m workbench.models.train_shapes or pass weights=")
         raise FileNotFoundError(f"weights: no file at {str(path)!r}")
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     module = ShapesNet(n_classes=len(checkpoint["class_names"]), width=int(checkpoint["width"]))
@@ -112,7 +115,10 @@ def _load_torchvision(name: str, weights: str | Path | None) -> nn.Module:
 
 
 def available_models() -> tuple[str, ...]:
-    return ("shapes", "shapes-watermark") + _TORCHVISION
+    """Models that load here (the confounded "shapes-watermark" model comes with the Clever-Hans issue)."""
+    shipped = tuple(name for name in ("shapes", "shapes-watermark")
+                    if (WEIGHTS_DIR / f"{name.replace('-', '_')}.pt").is_file())
+    return shipped + _TORCHVISION
 
 
 def load_model(name: str = "shapes", device: str | torch.device = "auto",
@@ -120,7 +126,7 @@ def load_model(name: str = "shapes", device: str | torch.device = "auto",
     """Load a model from the zoo, in eval mode, on ``device`` (``"auto"``: CUDA, then MPS, then CPU).
 
     Args:
-        name: ``"shapes"`` (shipped, trained), ``"shapes-watermark"`` (shipped once trained) or a torchvision
+        name: ``"shapes"`` (shipped, trained), ``"shapes-watermark"`` (once its weights ship) or a torchvision
             architecture (``"resnet18"``, ``"resnet50"``, ``"vgg11"``, ``"vgg16"``, ``"densenet121"``,
             ``"mobilenet_v2"``, ``"inception_v3"``).
         weights: a local weights file. Torchvision models without one get random weights (fine for speed
