@@ -48,7 +48,7 @@ def lime_pair(entry, image, target, n):
     def lime_package():
         LimeImageExplainer(random_state=0).explain_instance(
             image.astype(np.float64) / 255, classifier, labels=(target,), top_labels=None, hide_color=None,
-            num_samples=n, batch_size=BATCH, segmentation_fn=lambda _: segments, progress_bar=False)
+            num_samples=n, batch_size=BATCH, segmentation_fn=lambda _: segments)
 
     def workbench_lime():
         wb.explain(entry, image, "lime", target=target, num_samples=n, segments=segments, batch_size=BATCH)
@@ -59,6 +59,7 @@ def lime_pair(entry, image, target, n):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--methods", default="RISE,LIME")
     args = parser.parse_args()
     print(device_line())
     cases = [("shapes", 4000, 1000), ("resnet18", 500, 300)]
@@ -69,6 +70,8 @@ def main() -> None:
         image = wb.data.make_scene((31, 0)).image if name == "shapes" else wb.data.sample_images(224)["chelsea"]
         target = wb.explain(entry, image, "occlusion", patch=224, stride=224).target
         for method, pair, n in (("RISE", rise_pair, rise_n), ("LIME", lime_pair, lime_n)):
+            if method not in args.methods.split(","):
+                continue
             times = interleaved(pair(entry, image, target, n), repeats=args.repeats)
             (peer, peer_s), (_, ours_s) = list(times.items())
             rows.append({"model": name, "method": method, "N": n, "peer": peer, "peer s": f"{peer_s:.2f}",
