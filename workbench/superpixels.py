@@ -59,6 +59,14 @@ def labels_for(image: torch.Tensor, segments, n_segments: int, compactness: floa
     return segment(image[0].permute(1, 2, 0).cpu().numpy(), n_segments, compactness, method)
 
 
+def blur_image(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian blur of ``(N,C,H,W)`` (kernel of 3 sigma each side, reflect padding): the "blur" fill."""
+    from torchvision.transforms.functional import gaussian_blur
+
+    radius = int(np.ceil(3 * sigma))
+    return gaussian_blur(x, [2 * radius + 1] * 2, [sigma] * 2)
+
+
 def fill_image(x: torch.Tensor, segments: torch.Tensor, fill: str = "mean", value: float = 0.0,
                blur_sigma: float = 5.0) -> torch.Tensor:
     """What hidden pixels become: ``(1,C,H,W)`` from ``x`` ``(1,C,H,W)`` and ``segments`` ``(H,W)`` long.
@@ -76,10 +84,7 @@ def fill_image(x: torch.Tensor, segments: torch.Tensor, fill: str = "mean", valu
     if fill == "constant":
         return torch.full_like(x, float(value))
     if fill == "blur":
-        from torchvision.transforms.functional import gaussian_blur
-
-        radius = int(np.ceil(3 * blur_sigma))
-        return gaussian_blur(x, [2 * radius + 1] * 2, [blur_sigma] * 2)
+        return blur_image(x, blur_sigma)
     raise ValueError(f"fill: expected one of {FILLS}, got {fill!r}")
 
 

@@ -32,6 +32,7 @@ from ..guard import preserved_model
 from ..images import as_image_tensor
 from ..models.zoo import as_model_entry, module_on
 from ..results import Cost, Explanation
+from ..superpixels import blur_image
 from ..targets import resolve_target
 
 ORDERS = ("morf", "lerf", "random")
@@ -88,10 +89,7 @@ def _fill(fill: str, x: torch.Tensor, image: torch.Tensor, entry, generator: tor
         return entry.normalise(noise)
     if fill == "baseline":
         return torch.full_like(x, float(value))
-    from torchvision.transforms.functional import gaussian_blur
-
-    radius = int(math.ceil(3 * blur_sigma))
-    return gaussian_blur(x, [2 * radius + 1] * 2, [blur_sigma] * 2)
+    return blur_image(x, blur_sigma)
 
 
 def _check(order: str, region: int, steps: int, fill: str, repeats: int, height: int, width: int) -> None:
