@@ -35,9 +35,14 @@ def share_in_square(heat):
     return heat[TOP:TOP + SIDE, LEFT:LEFT + SIDE].sum() / heat.sum()
 
 
-# Meaningful and Extremal Perturbation do not yet reach 80% on this toy (issue 5 stays open for it).
+# The paper's Meaningful Perturbation settings are tuned for 224 px photos: on this 48 px toy its 28/224
+# grid would be 6x6 cells of 8 px (coarser than the square) and its area weight too weak to stop Adam's
+# per-cell steps from spreading the deletion, so the test uses a 24x24 grid and a larger area weight.
+# Extremal Perturbation does not yet reach 80% on this toy (issue 5 stays open for it): its smooth masks
+# (sigma = 3 x grid step) are as wide as the square and its area term does not settle in a test budget.
 @pytest.mark.parametrize("method,params", [
     ("neuromask", {"iterations": 150, "lr": 0.1}),
+    ("meaningful_perturbation", {"iterations": 150, "mask_size": 24, "l1": 3e-3, "l2": 1e-4}),
 ])
 def test_mass_on_the_square_and_loss_decreases(toy, method, params):
     model, image = toy
