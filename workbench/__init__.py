@@ -16,10 +16,19 @@ from .images import load_image
 from .metrics import Curve, evaluate, perturbation_curve
 from .models import ModelEntry, available_models, load_model
 from .params import ParamInfo, Spec, param
-from .results import Cost, Explanation
+from .results import Cost, Explanation, Partial
 
 __version__ = "0.1.0"
 
-__all__ = ["Cancelled", "Correlation", "Cost", "Curve", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Spec",
+__all__ = ["Cancelled", "Correlation", "Cost", "Curve", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Partial",
+           "Spec", "Workbench",
            "ablation_ca", "ablation_ca_sweep", "available_models", "data", "evaluate", "explain", "get_method", "load_image",
            "load_model", "methods", "param", "perturbation_curve", "register", "run_evaluation"]
+
+
+def __getattr__(name: str):
+    """``wb.Workbench`` is imported on first use (it pulls in ipywidgets and Plotly)."""
+    if name == "Workbench":
+        from .ui import Workbench
+        return Workbench
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")

@@ -7,6 +7,7 @@ and hooks are restored afterwards, also when the method raises.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -17,13 +18,14 @@ from .explainers.registry import Context, get_method
 from .guard import preserved_model
 from .images import as_image_tensor
 from .models.zoo import as_model_entry, module_on
-from .results import Cost, Explanation
+from .results import Cost, Explanation, Partial
 from .targets import resolve_target
 
 
 def explain(model, image, method: str = "occlusion", target: int | str | None = None,
             device: str | torch.device = "auto", seed: int = 0, progress: Progress | None = None,
-            cancel=None, batch_size: int | None = None, **params) -> Explanation:
+            cancel=None, batch_size: int | None = None, partial: Callable[[Partial], None] | None = None,
+            **params) -> Explanation:
     """Explain the model's score for ``target`` on ``image`` with a registered method.
 
     Args:
@@ -37,6 +39,9 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         progress: ``progress(done, total)`` called as forward passes complete.
         cancel: a ``threading.Event``; setting it stops the run with :class:`workbench.Cancelled`.
         batch_size: images per forward pass (default: chosen from memory).
+        partial: ``partial(p)`` receives intermediate heatmaps (:class:`workbench.Partial`) while the method
+            runs: each FMO level as soon as it is scored, the RISE/LIME map from the samples
+            scored so far about every 0.3 s. Progressive display in the Workbench uses it.
         **params: the method's parameters (see ``workbench.methods()[method].params``).
 
     >>> import workbench as wb
@@ -61,7 +66,7 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         image_batch = pixels.unsqueeze(0).to(dev)
         x = entry.normalise(image_batch)
         ctx = Context(model=entry, module=module, image=image_batch, x=x, requested_target=target, engine=engine,
-                      seed=int(seed))
+                      seed=int(seed), on_partial=partial)
         if entry.class_names:
             resolve_target(target, torch.zeros(len(entry.class_names)), entry.class_names, check_only=True)
         if info.needs_clean_pass:

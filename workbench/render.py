@@ -52,3 +52,39 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, opacity: float = 0.6, signed
     base = image.astype(np.float64) if image.dtype == np.uint8 else np.asarray(image, np.float64) * 255
     mixed = (1 - opacity) * base + opacity * colourise(heatmap, signed).astype(np.float64)
     return mixed.round().clip(0, 255).astype(np.uint8)
+
+
+def downsample(heatmap: np.ndarray, max_side: int) -> tuple[np.ndarray, int]:
+    """Block-mean ``heatmap`` by the smallest integer factor that brings both sides to ``<= max_side``
+    (edges padded by replication); returns ``(small, factor)``. Views send this, not the full map."""
+    heat = np.asarray(heatmap, dtype=np.float32)
+    factor = max(1, -(-max(heat.shape) // max_side))
+    if factor == 1:
+        return heat, 1
+    h, w = heat.shape
+    padded = np.pad(heat, ((0, -h % factor), (0, -w % factor)), mode="edge")
+    small = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor).mean(axis=(1, 3))
+    return small, factor
+
+
+def outline_rgba(edges: np.ndarray, colour: tuple[int, int, int] = (255, 255, 255), alpha: int = 220) -> np.ndarray:
+    """``H x W x 4`` uint8 picture, transparent except where the boolean ``edges`` map is set."""
+    edges = np.asarray(edges, dtype=bool)
+    picture = np.zeros((*edges.shape, 4), dtype=np.uint8)
+    picture[edges] = (*colour, alpha)
+    return picture
+
+
+def png_data_uri(picture: np.ndarray) -> str:
+    """A ``data:image/png;base64,...`` URI of an ``H x W x 3|4`` picture (uint8, or float in [0, 1]) (what Plotly image layers take)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    picture = np.asarray(picture)
+    if picture.dtype != np.uint8:  # float images in [0, 1]
+        picture = (np.clip(picture, 0, 1) * 255).round().astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(picture)).save(buffer, format="PNG", optimize=False)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -27,6 +27,21 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Partial:
+    """An intermediate heatmap offered while a method runs (progressive display).
+
+    Attributes:
+        heatmap: ``H x W`` float32, on the same scale as the final heatmap would be at this point.
+        label: what it is, e.g. ``"level 2/3"`` or ``"1200/4000 masks"``.
+        fraction: the share of the method's work done, in [0, 1].
+    """
+
+    heatmap: np.ndarray
+    label: str
+    fraction: float
+
+
+@dataclass(frozen=True)
 class Explanation:
     """A heatmap and everything needed to reproduce and judge it.
 

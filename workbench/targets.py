@@ -23,3 +23,18 @@ def resolve_target(target: Any, scores: torch.Tensor, class_names: tuple[str, ..
     if not 0 <= int(target) < n_classes:
         raise ValueError(f"target: class index {int(target)} out of range 0..{n_classes - 1}")
     return int(target)
+
+
+def top_classes(model, image, k: int = 5) -> list[tuple[int, str, float]]:
+    """The model's ``k`` best classes on ``image`` as ``(index, name, probability)``, best first (one
+    forward pass; the model's mode and flags are left as they were)."""
+    from .guard import preserved_model
+    from .models.zoo import as_model_entry
+
+    entry = as_model_entry(model)
+    with preserved_model(entry.module), torch.no_grad():
+        logits = entry.module(entry.preprocess(image).to(entry.device))[0]
+    probabilities = entry.probabilities(logits).cpu()
+    best = torch.argsort(probabilities, descending=True)[:k].tolist()
+    names = entry.class_names
+    return [(i, names[i] if i < len(names) else str(i), float(probabilities[i])) for i in best]

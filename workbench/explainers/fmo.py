@@ -190,6 +190,9 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
         scored_boxes.append(window_boxes(grid, flat).numpy())
         seconds.append(time.perf_counter() - started)
         previous = heat
+        done = len(level_maps)
+        so_far = sum(w * m for w, m in zip(weights, level_maps)) / sum(weights[:done])
+        ctx.show(so_far, f"level {done}/{len(levels)} ({patch},{stride})", done / len(levels), force=True)
     total = sum(w * m for w, m in zip(weights, level_maps)) / sum(weights)
     extras = {
         "schedule": [list(level) for level in levels],

@@ -75,9 +75,19 @@ def lime(ctx: Context, spec: LimeSpec) -> MethodOutput:
     n_features = int(labels.max()) + 1
     samples = lime_samples(ctx.generator(), spec.num_samples, n_features, ctx.device)
     fill = fill_image(ctx.x, segs, spec.fill, spec.fill_value)
+    scored = torch.zeros(spec.num_samples, dtype=torch.float64)
+
+    def fit_so_far(start: int, stop: int, _: torch.Tensor, batch_scores: torch.Tensor) -> None:
+        scored[start:stop] = batch_scores.double().cpu()
+        if ctx.wants_partial and 2 * n_features < stop < spec.num_samples:
+            coefficients = lime_regression(samples[:stop].cpu().numpy().astype(np.float64),
+                                           scored[:stop].numpy(), spec.kernel_width, spec.alpha)[0]
+            ctx.show(torch.from_numpy(coefficients).to(ctx.device)[segs], f"{stop}/{spec.num_samples} samples",
+                     stop / spec.num_samples)
+
     scores = ctx.engine.score_masks(
         ctx.x, lambda a, b: segment_masks(samples[a:b].float(), segs), n=spec.num_samples, baseline=fill,
-        target=ctx.target, transform=ctx.score_transform(spec.output))
+        target=ctx.target, transform=ctx.score_transform(spec.output), consume=fit_so_far)
     data = samples.cpu().numpy().astype(np.float64)
     coefficients, intercept, r2, _ = lime_regression(data, scores.double().cpu().numpy(), spec.kernel_width,
                                                      spec.alpha)

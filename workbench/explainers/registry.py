@@ -9,6 +9,7 @@ class, registered by name::
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ import torch
 from ..engine import Engine
 from ..models.zoo import ModelEntry
 from ..params import ParamInfo, Spec
+from ..results import Partial
 from ..targets import resolve_target
 
 
@@ -41,6 +43,23 @@ class Context:
     target: int | None = None
     clean_scores: torch.Tensor | None = None
     backward_passes: int = 0
+    on_partial: Callable[[Partial], None] | None = None
+    partial_interval: float = 0.3
+    _last_partial: float = field(default=0.0, repr=False)
+
+    @property
+    def wants_partial(self) -> bool:
+        """True when a caller listens for intermediate heatmaps and one is due (see :meth:`show`)."""
+        return self.on_partial is not None and time.perf_counter() - self._last_partial >= self.partial_interval
+
+    def show(self, heatmap: torch.Tensor, label: str, fraction: float, force: bool = False) -> None:
+        """Offer an intermediate ``H x W`` heatmap to the caller's ``partial`` callback: at most one every
+        ``partial_interval`` seconds, or always with ``force`` (FMO's levels)."""
+        if self.on_partial is None or not (force or self.wants_partial):
+            return
+        self._last_partial = time.perf_counter()
+        self.on_partial(Partial(heatmap=heatmap.detach().to("cpu", torch.float32).numpy(), label=label,
+                                fraction=float(fraction)))
 
     def observe_clean(self, scores: torch.Tensor) -> int:
         """Record the clean ``(K,)`` logits and resolve the requested target against them."""

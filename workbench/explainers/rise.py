@@ -81,6 +81,8 @@ def rise(ctx: Context, spec: RiseSpec) -> MethodOutput:
 
     def accumulate(start: int, stop: int, batch_masks: torch.Tensor, scores: torch.Tensor) -> None:
         saliency.add_(torch.einsum("b,bhw->hw", scores.double(), batch_masks[:, 0].double()))
+        if ctx.wants_partial and stop < spec.num_masks:
+            ctx.show(saliency / (stop * spec.p_keep), f"{stop}/{spec.num_masks} masks", stop / spec.num_masks)
 
     ctx.engine.score_masks(ctx.x, masks, n=spec.num_masks, baseline=spec.baseline, target=ctx.target,
                            transform=ctx.score_transform(spec.output), consume=accumulate)

@@ -1,0 +1,181 @@
+"""The Workbench widget without a browser: every control type drives the figure through the worker thread,
+a newer change cancels the running job, cached settings never recompute, errors show in the panel, and
+FMO/RISE draw intermediate maps (progressive display)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import workbench as wb
+from workbench.ui.session import Handlers, Jobs
+
+DEBOUNCE = 0.02
+
+
+class CountingExplain:
+    """``wb.explain`` that counts its calls (what the cache must avoid)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, model, image, method, **kwargs):
+        self.calls.append(method)
+        return wb.explain(model, image, method, **kwargs)
+
+
+@pytest.fixture
+def bench(shapes, scene):
+    compute = CountingExplain()
+    w = wb.Workbench(shapes, scene.image, method="occlusion", debounce=DEBOUNCE, compute=compute)
+    w.controls["patch"].value, w.controls["stride"].value = 56, 28   # a quick first map
+    assert w.wait(60)
+    w.compute = compute
+    return w
+
+
+def heat(w) -> np.ndarray:
+    return np.array(w.overlay.figure.data[1].z, dtype=float)
+
+
+def change(w, apply) -> np.ndarray:
+    """Apply a control change, wait for the worker, return the drawn heatmap; fail on a panel error."""
+    apply()
+    assert w.wait(120)
+    assert w.error.value == "", w.error.value
+    return heat(w)
+
+
+def test_every_control_type_changes_the_figure(bench):
+    w = bench
+    first = heat(w)
+    assert w.explanation.method == "occlusion" and first.size > 0
+
+    # a method (drop-down) -> its generated panel, with the FMO schedule editor
+    fmo_map = change(w, lambda: setattr(w.method_picker, "value", "fmo"))
+    assert w.explanation.method == "fmo" and w.schedule_editor is not None
+    assert not np.allclose(fmo_map, first)
+
+    # an FMO level's stride (integer box in the schedule editor)
+    finest = len(w.schedule_editor.levels) - 1
+    patch, stride = w.schedule_editor.levels[finest]
+    finer_map = change(w, lambda: setattr(w.schedule_editor.stride_box(finest), "value", stride // 2))
+    assert w.explanation.extras["schedule"][finest] == [patch, stride // 2]
+    assert not np.allclose(finer_map, fmo_map)
+
+    # adding a level (button)
+    levels = len(w.schedule_editor.levels)
+    change(w, w.schedule_editor.add_button.click)
+    assert len(w.explanation.extras["schedule"]) == levels + 1
+
+    # the superpixel count (slider shared by LIME and Ablation-CA)
+    w.method_picker.value = "lime"
+    w.controls["num_samples"].value = 200
+    lime_50 = change(w, lambda: None)
+    lime_12 = change(w, lambda: setattr(w.superpixels, "value", 12))
+    assert w.explanation.params["n_segments"] == 12
+    assert len(np.unique(w.explanation.extras["segments"])) < 20
+    assert not np.allclose(lime_12, lime_50)
+    assert w.session.params_for("ablation_ca")["n_segments"] == 12
+
+    # a NeuroMask weight (log slider in the mask-learning panel)
+    w.method_picker.value = "neuromask"
+    w.controls["iterations"].value = 30
+    loose = change(w, lambda: None)
+    sparse = change(w, lambda: setattr(w.controls["l_sparse"], "value", 3.0))
+    assert w.explanation.params["l_sparse"] == pytest.approx(3.0)
+    assert not np.allclose(sparse, loose)
+    assert len(w.loss.figure.data) >= 3   # the loss history view shows each term
+
+    # opacity (a view control: no recomputation)
+    calls = len(w.compute.calls)
+    w.opacity.value = 0.25
+    assert w.overlay.figure.data[1].opacity == pytest.approx(0.25)
+    assert len(w.compute.calls) == calls
+
+
+def test_newer_change_cancels_the_running_job(bench):
+    w = bench
+    w.method_picker.unobserve_all("value")   # drive the session directly, no intermediate requests
+    w.session.method = "rise"
+    w.session.set_param("num_masks", 4000)
+    w.request(debounce=False)
+    deadline = time.monotonic() + 30
+    while not any(event == "started" for event, key in w.session.explanations.log[-1:]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    slow_key = w.session.key()
+    time.sleep(0.3)                            # well inside the 4000-mask job
+    w.session.method = "occlusion"
+    w.request(debounce=False)
+    assert w.wait(120)
+    events = [(e, k[4]) for e, k in w.session.explanations.log]
+    assert ("cancelled", slow_key) in w.session.explanations.log, events
+    assert ("done", slow_key) not in w.session.explanations.log
+    assert w.explanation.method == "occlusion"
+    assert "occlusion" in w.overlay.figure.layout.title.text
+
+
+def test_cached_setting_does_not_recompute(bench):
+    w = bench
+    change(w, lambda: setattr(w.controls["stride"], "value", 14))
+    calls = list(w.compute.calls)
+    change(w, lambda: setattr(w.controls["stride"], "value", 28))   # back to the first setting
+    change(w, lambda: setattr(w.controls["stride"], "value", 14))
+    assert w.compute.calls == calls
+    assert "(cached)" in w.status.value
+    assert [e for e, _ in w.session.explanations.log[-2:]] == ["cached", "cached"]
+
+
+def test_invalid_setting_shows_error_and_keeps_last_figure(bench):
+    w = bench
+    change(w, lambda: setattr(w.method_picker, "value", "fmo"))
+    good, title = heat(w), w.overlay.figure.layout.title.text
+    finest = len(w.schedule_editor.levels) - 1
+    patch = w.schedule_editor.levels[finest][0]
+    w.schedule_editor.stride_box(finest).value = patch + 1
+    assert w.wait(30)
+    assert "stride" in w.error.value and "larger than its patch" in w.error.value
+    np.testing.assert_array_equal(heat(w), good)
+    assert w.overlay.figure.layout.title.text == title
+    # the UI stays usable: fixing the setting draws again
+    change(w, lambda: setattr(w.schedule_editor.stride_box(finest), "value", max(1, patch // 2)))
+    assert w.error.value == ""
+
+
+def test_fmo_draws_each_level_before_the_final_map(bench):
+    w = bench
+    draws = w.overlay.draws
+    change(w, lambda: setattr(w.method_picker, "value", "fmo"))
+    levels = len(w.explanation.extras["schedule"])
+    assert w.overlay.draws - draws >= levels + 1        # one per level, then the final map
+
+
+def test_rise_draws_intermediate_maps(shapes, scene):
+    shown = []
+    e = wb.explain(shapes, scene.image, "rise", num_masks=4000, partial=shown.append)
+    assert len(shown) >= 1 and all(p.fraction < 1 for p in shown)
+    assert shown[-1].heatmap.shape == e.heatmap.shape
+    # the last partial map (most masks) already looks like the final one
+    assert np.corrcoef(shown[-1].heatmap.ravel(), e.heatmap.ravel())[0, 1] > 0.9
+
+
+def test_jobs_report_errors_and_drop_superseded_results():
+    jobs = Jobs(debounce=0.0)
+    seen, errors = [], []
+    release = threading.Event()
+
+    def slow(cancel, progress, partial):
+        release.wait(5)
+        return "old"
+
+    jobs.submit("a", slow, Handlers(on_done=lambda r, c: seen.append(r)))
+    jobs.submit("b", lambda c, p, q: "new", Handlers(on_done=lambda r, c: seen.append(r)))
+    release.set()
+    assert jobs.wait(10)
+    time.sleep(0.05)
+    assert seen == ["new"]
+    jobs.submit("c", lambda c, p, q: 1 / 0, Handlers(on_error=errors.append))
+    assert jobs.wait(10)
+    assert errors and errors[0].startswith("ZeroDivisionError")

@@ -1,0 +1,314 @@
+"""The Workbench's state machine, free of widgets: a settings change becomes one compute call on a worker
+thread.
+
+* **Debounce**: :meth:`Jobs.submit` waits ``debounce`` seconds for the next change before starting, so a
+  dragged slider makes one computation, not thirty.
+* **Cancel**: starting a job sets the running job's cancel event; the engine raises
+  :class:`~workbench.Cancelled` at its next batch and that job's results are never drawn (the
+  ``log`` records it).
+* **Cache**: finished results are kept by key (model, image, target, method, parameters, seed), so going back
+  to a setting or switching views never recomputes.
+* **Progress and partial results** reach the callbacks only while their job is the current one.
+
+Callbacks run on the worker (or timer) thread; ipywidgets and Plotly ``FigureWidget`` accept updates from
+there (the widget state is synced by the kernel's comm layer).
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable
+
+from ..engine import Cancelled
+
+Work = Callable[[threading.Event, Callable[[int, int], None], Callable[[Any], None]], Any]
+
+
+def freeze(value: Any) -> Hashable:
+    """A hashable, order-independent version of nested dicts/lists (for cache keys)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+@dataclass
+class Handlers:
+    """What to do with a job's news; every callback is optional."""
+
+    on_start: Callable[[], None] | None = None
+    on_progress: Callable[[int, int], None] | None = None
+    on_partial: Callable[[Any], None] | None = None
+    on_done: Callable[[Any, bool], None] | None = None        # (result, from_cache)
+    on_error: Callable[[str], None] | None = None
+
+
+@dataclass
+class _Job:
+    number: int
+    key: Hashable
+    work: Work
+    handlers: Handlers
+    cancel: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+
+class Jobs:
+    """One lane of debounced, cancellable, cached background work (one lane per view that computes)."""
+
+    def __init__(self, debounce: float = 0.25, cache_size: int = 64):
+        self.debounce = debounce
+        self.cache_size = cache_size
+        self.cache: dict[Hashable, Any] = {}
+        self.log: list[tuple[str, Hashable]] = []   # ("started" | "cancelled" | "done" | "cached" | "error", key)
+        self._lock = threading.RLock()
+        self._timer: threading.Timer | None = None
+        self._current: _Job | None = None
+        self._numbers = 0
+        self._idle = threading.Event()
+        self._idle.set()
+        self._threads: set[threading.Thread] = set()
+
+    # -- public ---------------------------------------------------------------------------------------------
+    def submit(self, key: Hashable, work: Work, handlers: Handlers, debounce: bool = True) -> None:
+        """Run ``work(cancel, progress, partial)`` for ``key`` after the debounce delay, cancelling whatever runs.
+        A cached key answers at once (``on_done(result, True)``) without calling ``work``."""
+        with self._lock:
+            self._numbers += 1
+            job = _Job(self._numbers, key, work, handlers)
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._current is not None:
+                self._current.cancel.set()           # a newer setting supersedes the running job now
+            self._current = job
+            self._idle.clear()
+            if key in self.cache:
+                self._timer = None
+                self.log.append(("cached", key))
+                result = self.cache[key]
+            else:
+                result = None
+                delay = self.debounce if debounce else 0.0
+                self._timer = threading.Timer(delay, self._start, args=(job,))
+                self._timer.daemon = True
+                self._timer.start()
+        if result is not None:
+            self._finish(job, lambda: handlers.on_done and handlers.on_done(result, True))
+
+    def cancel(self) -> None:
+        """Cancel the pending and the running job."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._current is not None:
+                self._current.cancel.set()
+                self._current = None
+            self._idle.set()
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Block until no job is pending or running, superseded ones included (tests, notebooks); False on
+        timeout."""
+        deadline = time.monotonic() + timeout
+        if not self._idle.wait(timeout):
+            return False
+        for thread in list(self._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in list(self._threads)) and self._idle.is_set()
+
+    @property
+    def busy(self) -> bool:
+        return not self._idle.is_set()
+
+    # -- worker side ----------------------------------------------------------------------------------------
+    def _is_current(self, job: _Job) -> bool:
+        with self._lock:
+            return self._current is job and not job.cancel.is_set()
+
+    def _start(self, job: _Job) -> None:
+        with self._lock:
+            if not self._is_current(job):
+                return
+            job.thread = threading.Thread(target=self._run, args=(job,), daemon=True,
+                                          name=f"workbench-job-{job.number}")
+            self._threads.add(job.thread)
+            job.thread.start()
+
+    def _run(self, job: _Job) -> None:
+        try:
+            self._run_job(job)
+        finally:
+            self._threads.discard(threading.current_thread())
+
+    def _run_job(self, job: _Job) -> None:
+        h = job.handlers
+        self.log.append(("started", job.key))
+        if h.on_start:
+            self._guard(job, h.on_start)
+
+        def progress(done: int, total: int) -> None:
+            if h.on_progress and self._is_current(job):
+                self._guard(job, lambda: h.on_progress(done, total))
+
+        def partial(value: Any) -> None:
+            if h.on_partial and self._is_current(job):
+                self._guard(job, lambda: h.on_partial(value))
+
+        try:
+            result = job.work(job.cancel, progress, partial)
+        except Cancelled:
+            self.log.append(("cancelled", job.key))
+            self._settle(job)
+            return
+        except Exception as error:  # shown in the panel, never lost in a log
+            self.log.append(("error", job.key))
+            message = f"{type(error).__name__}: {error}"
+            self._finish(job, lambda: h.on_error and h.on_error(message))
+            return
+        with self._lock:
+            self.cache[job.key] = result
+            while len(self.cache) > self.cache_size:
+                self.cache.pop(next(iter(self.cache)))
+        self.log.append(("done", job.key))
+        self._finish(job, lambda: h.on_done and h.on_done(result, False))
+
+    def _guard(self, job: _Job, call: Callable[[], None]) -> None:
+        """Run a UI callback; a failure in drawing is reported through ``on_error``, not swallowed."""
+        try:
+            call()
+        except Exception as error:
+            if job.handlers.on_error:
+                job.handlers.on_error(f"while drawing: {type(error).__name__}: {error}\n"
+                                      + traceback.format_exc(limit=3))
+
+    def _finish(self, job: _Job, call: Callable[[], None]) -> None:
+        if self._is_current(job):
+            self._guard(job, call)
+        self._settle(job)
+
+    def _settle(self, job: _Job) -> None:
+        with self._lock:
+            if self._current is job:
+                self._current = None
+                self._idle.set()
+            elif self._current is None:
+                self._idle.set()
+
+
+class Session:
+    """The settings of one Workbench and the compute calls they make, without any widget.
+
+    ``compute`` is :func:`workbench.explain` (injectable so tests can count calls). Settings are plain
+    attributes; ``request_*`` validate them at once (an invalid setting is reported through ``on_error``
+    and nothing is started) and hand the call to a :class:`Jobs` lane.
+    """
+
+    def __init__(self, model, image, method: str = "fmo", compute: Callable[..., Any] | None = None,
+                 debounce: float = 0.25, device: str = "auto"):
+        from ..api import explain
+        from ..images import as_numpy_image
+        from ..models.zoo import as_model_entry
+
+        self.model = as_model_entry(model)
+        self.image = as_numpy_image(image)
+        self.image_key: Hashable = id(image)
+        self.target: int | None = None
+        self.method = method
+        self.params: dict[str, dict[str, Any]] = {}
+        self.seed = 0
+        self.device = device
+        self.compute = compute or explain
+        self.explanations = Jobs(debounce)
+        self.evaluations = Jobs(debounce)
+        self.comparisons = Jobs(debounce)
+
+    # -- settings -------------------------------------------------------------------------------------------
+    def set_image(self, image, key: Hashable) -> None:
+        from ..images import as_numpy_image
+        self.image, self.image_key = as_numpy_image(image), key
+
+    def set_model(self, model) -> None:
+        from ..models.zoo import as_model_entry
+        self.model = as_model_entry(model)
+        self.target = None
+
+    def params_for(self, method: str | None = None) -> dict[str, Any]:
+        """The current parameters of ``method`` (defaults until a control changes one)."""
+        from ..explainers.registry import get_method
+        method = method or self.method
+        values = self.params.setdefault(method, {})
+        return {p.name: values.get(p.name, p.default) for p in get_method(method).params}
+
+    def set_param(self, name: str, value: Any, method: str | None = None) -> None:
+        self.params.setdefault(method or self.method, {})[name] = value
+
+    def validate(self, method: str | None = None) -> None:
+        """Raise ``ValueError`` (naming the parameter) when the current settings cannot run."""
+        from ..explainers.registry import get_method
+        method = method or self.method
+        spec = get_method(method).spec.from_dict(self.params_for(method))
+        spec.check_image(*self.image.shape[:2])
+
+    def key(self, method: str | None = None) -> Hashable:
+        method = method or self.method
+        return (self.model.name, id(self.model), self.image_key, self.target, method,
+                freeze(self.params_for(method)), self.seed)
+
+    # -- compute --------------------------------------------------------------------------------------------
+    def explain_work(self, method: str) -> Work:
+        params, target, seed = self.params_for(method), self.target, self.seed
+        model, image, device = self.model, self.image, self.device
+
+        def work(cancel, progress, partial):
+            return self.compute(model, image, method, target=target, seed=seed, device=device, progress=progress,
+                                cancel=cancel, partial=partial, **params)
+        return work
+
+    def request_explanation(self, handlers: Handlers, debounce: bool = True) -> bool:
+        """Explain with the current settings (cached, debounced, cancelling the running job); False and
+        ``on_error`` when the settings are invalid."""
+        try:
+            self.validate()
+        except ValueError as error:
+            if handlers.on_error:
+                handlers.on_error(f"ValueError: {error}")
+            return False
+        self.explanations.submit(self.key(), self.explain_work(self.method), handlers, debounce=debounce)
+        return True
+
+    def request_evaluation(self, explanation, settings: dict[str, Any], handlers: Handlers) -> None:
+        """MoRF/LeRF/random curves of ``explanation`` with ``settings`` (region, steps, fill)."""
+        from ..metrics import evaluate
+        model, image, device = self.model, self.image, self.device
+        key = (self.key(explanation.method), freeze(settings))
+
+        def work(cancel, progress, partial):
+            return evaluate(model, image, explanation, device=device, cancel=cancel, **settings)
+        self.evaluations.submit(key, work, handlers, debounce=True)
+
+    def request_comparison(self, methods: list[str], handlers: Handlers) -> None:
+        """Explain with each of ``methods`` (current settings for each); the result is a list of Explanations,
+        each one taken from the explanation cache when it is there."""
+        for method in methods:
+            self.validate(method)
+        jobs = [(self.key(m), self.explain_work(m)) for m in methods]
+        cache = self.explanations.cache
+
+        def work(cancel, progress, partial):
+            done = []
+            for i, (key, one) in enumerate(jobs):
+                result = cache.get(key)
+                if result is None:
+                    result = one(cancel, lambda a, b: None, lambda p: None)
+                    cache[key] = result
+                done.append(result)
+                progress(i + 1, len(jobs))
+                partial(list(done))
+            return done
+        self.comparisons.submit(("compare", tuple(k for k, _ in jobs)), work, handlers, debounce=False)
+
+    def wait(self, timeout: float = 120.0) -> bool:
+        """Block until every lane is idle."""
+        return all(lane.wait(timeout) for lane in (self.explanations, self.evaluations, self.comparisons))

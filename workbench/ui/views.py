@@ -1,0 +1,177 @@
+"""Plotly ``FigureWidget`` views of the Workbench. Each view owns one figure and redraws it with
+``batch_update`` from plain numpy results; images travel as PNG layers and heatmaps as block-averaged
+``go.Heatmap`` grids of at most ``MAX_SIDE`` cells a side, so a 224x224 update is a small message."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..render import downsample, outline_rgba, png_data_uri
+from ..superpixels import boundaries
+
+MAX_SIDE = 112
+COLOUR_SCALES = ("Inferno", "Viridis", "Hot", "Greys", "RdBu_r")
+SIGNED_SCALE = "RdBu_r"
+_CURVE_COLOURS = {"morf": "#d62728", "lerf": "#1f77b4", "random": "#7f7f7f"}
+_CURVE_NAMES = {"morf": "MoRF", "lerf": "LeRF", "random": "random"}
+_MARGIN = dict(l=10, r=10, t=40, b=10)
+
+
+def _image_axes(figure: go.FigureWidget, height: int, width: int) -> None:
+    figure.update_xaxes(visible=False, range=[-0.5, width - 0.5], constrain="domain")
+    figure.update_yaxes(visible=False, range=[height - 0.5, -0.5], scaleanchor="x", constrain="domain")
+
+
+class OverlayView:
+    """The heatmap superimposed on the image: a PNG image layer, a block-averaged heatmap layer with
+    opacity and colour scale (symmetric around 0 for signed maps) and an outline layer (superpixels,
+    FMO's visited regions, highlighted segments)."""
+
+    def __init__(self, size: int = 430):
+        self.figure = go.FigureWidget(
+            data=[go.Image(name="image", hoverinfo="skip"),
+                  go.Heatmap(name="heatmap", showscale=True, opacity=0.6, colorscale="Inferno", hoverinfo="z",
+                             colorbar=dict(thickness=12, len=0.8)),
+                  go.Image(name="outline", hoverinfo="skip")],
+            layout=go.Layout(width=size, height=size, margin=_MARGIN, title=dict(text="", font=dict(size=13))))
+        self.opacity = 0.6
+        self.colour_scale = "Inferno"
+        self.heatmap: np.ndarray | None = None
+        self.signed = False
+        self.draws = 0          # heatmap redraws (partial and final), for tests and the latency benchmark
+
+    def show_image(self, image: np.ndarray) -> None:
+        height, width = image.shape[:2]
+        with self.figure.batch_update():
+            self.figure.data[0].source = png_data_uri(image)
+            self.figure.data[1].z = None
+            self.figure.data[2].source = None
+            _image_axes(self.figure, height, width)
+        self.heatmap = None
+
+    def show_heatmap(self, heatmap: np.ndarray, signed: bool, title: str) -> None:
+        small, factor = downsample(heatmap, MAX_SIDE)
+        offset = (factor - 1) / 2
+        scale = SIGNED_SCALE if signed else self.colour_scale
+        peak = float(np.abs(small).max()) or 1.0
+        with self.figure.batch_update():
+            trace = self.figure.data[1]
+            trace.z, trace.x0, trace.dx, trace.y0, trace.dy = small, offset, factor, offset, factor
+            trace.colorscale, trace.opacity = scale, self.opacity
+            trace.zmid = 0.0 if signed else None
+            trace.zmin, trace.zmax = (-peak, peak) if signed else (None, None)
+            self.figure.layout.title.text = title
+        self.heatmap, self.signed = heatmap, signed
+        self.draws += 1
+
+    def show_outline(self, edges: np.ndarray | None, colour: tuple[int, int, int] = (255, 255, 255)) -> None:
+        """Draw a boolean edge map (``None`` clears it)."""
+        self.figure.data[2].source = None if edges is None else png_data_uri(outline_rgba(edges, colour))
+
+    def show_segments(self, labels: np.ndarray | None, highlight: tuple[int, ...] = ()) -> None:
+        """Superpixel outlines; segments in ``highlight`` are outlined in a strong colour instead."""
+        if labels is None:
+            return self.show_outline(None)
+        if highlight:
+            return self.show_outline(boundaries(np.isin(labels, highlight).astype(np.int32)), (0, 255, 120))
+        return self.show_outline(boundaries(labels))
+
+    def set_opacity(self, opacity: float) -> None:
+        self.opacity = float(opacity)
+        self.figure.data[1].opacity = self.opacity
+
+    def set_colour_scale(self, name: str) -> None:
+        if name not in COLOUR_SCALES:
+            raise ValueError(f"colour scale: expected one of {COLOUR_SCALES}, got {name!r}")
+        self.colour_scale = name
+        if not self.signed:
+            self.figure.data[1].colorscale = name
+
+
+class CurvesView:
+    """Region-perturbation curves (MoRF, LeRF, random) with each AOPC in the legend."""
+
+    def __init__(self, width: int = 430, height: int = 300):
+        self.figure = go.FigureWidget(
+            data=[go.Scatter(name=order, mode="lines", line=dict(color=colour))
+                  for order, colour in _CURVE_COLOURS.items()],
+            layout=go.Layout(width=width, height=height, margin=dict(l=50, r=10, t=40, b=40),
+                             title=dict(text="Region perturbation", font=dict(size=13)),
+                             xaxis_title="regions perturbed", yaxis_title="target score",
+                             legend=dict(x=1, xanchor="right", y=1)))
+
+    def show(self, result: dict) -> None:
+        with self.figure.batch_update():
+            for trace, order in zip(self.figure.data, _CURVE_COLOURS):
+                curve = result["curves"][order]
+                trace.x, trace.y = curve.steps, curve.scores
+                trace.name = f"{_CURVE_NAMES[order]} (AOPC {curve.aopc:.3f})"
+            self.figure.layout.title.text = (f"Region perturbation: ABPC {result['abpc']:.3f}, "
+                                             f"AOPC MoRF - random {result['aopc_morf_minus_random']:.3f}")
+
+
+class LossView:
+    """Loss history of a mask-learning method, one line per term."""
+
+    def __init__(self, width: int = 430, height: int = 260):
+        self.figure = go.FigureWidget(layout=go.Layout(
+            width=width, height=height, margin=dict(l=50, r=10, t=40, b=40), xaxis_title="iteration",
+            yaxis_title="loss", title=dict(text="Loss history", font=dict(size=13))))
+
+    def show(self, history: dict[str, list[float]] | None) -> None:
+        with self.figure.batch_update():
+            self.figure.data = ()
+            for name, values in (history or {}).items():
+                self.figure.add_scatter(y=values, name=name, mode="lines")
+
+
+class CorrelationView:
+    """Ablation-CA's object correlation matrix; hovering a cell calls ``on_pair(i, j)``."""
+
+    def __init__(self, size: int = 430):
+        self.figure = go.FigureWidget(
+            data=[go.Heatmap(colorscale=SIGNED_SCALE, zmin=-1, zmax=1, zmid=0,
+                             hovertemplate="objects %{y} and %{x}: r = %{z:.2f}<extra></extra>")],
+            layout=go.Layout(width=size, height=size, margin=dict(l=40, r=10, t=40, b=40),
+                             title=dict(text="Ablation-CA correlation", font=dict(size=13)),
+                             yaxis=dict(autorange="reversed", scaleanchor="x")))
+        self.on_pair: Callable[[int, int], None] | None = None
+        self.figure.data[0].on_hover(self._hovered)
+
+    def _hovered(self, trace, points, state) -> None:
+        if self.on_pair and points.xs:
+            self.on_pair(int(points.ys[0]), int(points.xs[0]))
+
+    def show(self, matrix: np.ndarray) -> None:
+        self.figure.data[0].z = np.asarray(matrix, dtype=np.float32)
+
+
+class ComparisonView:
+    """Several methods side by side, each titled with its cost in passes and seconds."""
+
+    def __init__(self, columns: int = 3, tile: int = 200):
+        self.columns, self.tile = columns, tile
+        self.figure = go.FigureWidget(layout=go.Layout(width=columns * tile, height=tile, margin=_MARGIN))
+
+    def show(self, explanations: list) -> go.FigureWidget:
+        """Draw the explanations; returns the figure (rebuilt when the grid's shape changes)."""
+        rows = max(1, -(-len(explanations) // self.columns))
+        titles = [f"{e.method}: {e.cost.forward_passes + e.cost.backward_passes} passes, {e.cost.seconds:.2f} s"
+                  for e in explanations]
+        grid = make_subplots(rows=rows, cols=self.columns, subplot_titles=titles, horizontal_spacing=0.02,
+                             vertical_spacing=0.08)
+        for i, e in enumerate(explanations):
+            small, factor = downsample(e.heatmap, MAX_SIDE // 2)
+            signed = bool((e.heatmap < 0).any())
+            grid.add_trace(go.Heatmap(z=small, colorscale=SIGNED_SCALE if signed else "Inferno",
+                                      zmid=0.0 if signed else None, showscale=False, hoverinfo="skip"),
+                           row=i // self.columns + 1, col=i % self.columns + 1)
+        grid.update_xaxes(visible=False)
+        grid.update_yaxes(visible=False, autorange="reversed")
+        grid.update_annotations(font_size=11)
+        grid.update_layout(width=self.columns * self.tile, height=rows * self.tile + 30, margin=_MARGIN)
+        self.figure = go.FigureWidget(grid)
+        return self.figure

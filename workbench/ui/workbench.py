@@ -1,0 +1,387 @@
+"""``Workbench``: one widget that drives every registered method live (DESIGN.md, "The UI").
+
+Left: image, model, target and explainer pickers, the chosen method's controls generated from its spec
+(with the FMO schedule editor, the shared superpixel-count slider and the mask-learning hyper-parameters as
+dedicated panels), the evaluation and comparison panels, progress, cost and errors. Right: Plotly views
+(the heatmap superimposed on the image, perturbation curves, Ablation-CA correlations, a method comparison
+grid and the loss history of mask learning). All computing goes through :class:`~workbench.ui.session.Session`
+on worker threads; this module only arranges widgets and forwards values.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..explainers.registry import get_method, methods
+from ..models.zoo import available_models, load_model
+from ..targets import top_classes
+from .controls import ScheduleEditor, control_for
+from .session import Handlers, Session
+from .views import COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView
+
+SUPERPIXEL_METHODS = ("lime", "ablation_ca")
+MASK_LEARNING_FAMILY = "mask learning"
+_ROW = widgets.Layout(width="300px")
+_STYLE = {"description_width": "110px"}
+
+
+def _photos() -> list[str]:
+    from ..data.photos import PHOTOS
+    return list(PHOTOS)
+
+
+class Workbench(widgets.HBox):
+    """Explain a model's prediction interactively: ``wb.Workbench()`` in a notebook cell.
+
+    Args:
+        model: a ``ModelEntry``/module or a zoo name (default the shipped ``"shapes"`` model).
+        image: an image (numpy/PIL/tensor); default scene 0 of the shapes data set.
+        method: the explainer shown first.
+        device: ``"auto"`` computes where the model is (a GPU when the model is on one).
+        debounce: seconds a control must rest before a computation starts.
+    """
+
+    def __init__(self, model=None, image=None, method: str = "fmo", device: str = "auto", debounce: float = 0.25,
+                 compute=None):
+        from ..data.scenes import make_scene
+
+        get_method(method)
+        entry = load_model(model or "shapes", device="cpu" if device == "auto" else device) \
+            if model is None or isinstance(model, str) else model
+        scene = make_scene(0)
+        self.session = Session(entry, scene.image if image is None else image, method=method, compute=compute,
+                               debounce=debounce, device=device)
+        self.session.image_key = ("scene", 0) if image is None else ("given", id(image))
+        self.explanation = None
+        self.partials = 0
+        self._given_model = None if model is None or isinstance(model, str) else entry
+        self._given_image = image
+
+        self.overlay, self.curves, self.loss = OverlayView(), CurvesView(), LossView()
+        self.correlation, self.comparison = CorrelationView(), ComparisonView()
+        self.correlation.on_pair = self._highlight_pair
+        self._build_left()
+        self._build_right()
+        super().__init__([self.left, self.right], layout=widgets.Layout(align_items="flex-start"))
+        self.overlay.show_image(self.session.image)
+        self._refresh_targets()
+        self._build_method_panel()
+        self.request()
+
+    # -- layout ---------------------------------------------------------------------------------------------
+    def _build_left(self) -> None:
+        self.image_source = widgets.ToggleButtons(options=["scene", "photo", "upload"], value="scene",
+                                                  style={"button_width": "70px"})
+        self.scene_seed = widgets.BoundedIntText(value=0, min=0, max=10**6, description="scene seed",
+                                                 style=_STYLE, layout=_ROW)
+        self.photo = widgets.Dropdown(options=_photos(), description="photo", style=_STYLE, layout=_ROW)
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        if self._given_image is not None:
+            self.image_source.options = ["given", "scene", "photo", "upload"]
+            self.image_source.value = "given"
+        self.image_source.observe(lambda _: self._image_changed(), names="value")
+        self.scene_seed.observe(lambda _: self._image_changed(), names="value")
+        self.photo.observe(lambda _: self._image_changed(), names="value")
+        self.upload.observe(lambda _: self._image_changed(), names="value")
+
+        models = list(available_models())
+        if self._given_model is not None:
+            models = ["(given)"] + models
+        self.model_picker = widgets.Dropdown(options=models, value=models[0] if self._given_model is not None
+                                             else self.session.model.name, description="model", style=_STYLE,
+                                             layout=_ROW)
+        self.model_picker.observe(lambda _: self._model_changed(), names="value")
+        self.target_picker = widgets.Dropdown(description="target", style=_STYLE, layout=_ROW)
+        self.target_picker.observe(lambda change: self._target_changed(change["new"]), names="value")
+
+        registered = methods()
+        self.method_picker = widgets.Dropdown(
+            options=[(f"{m.label}  [{m.family}]", name) for name, m in sorted(registered.items())],
+            value=self.session.method, description="explainer", style=_STYLE, layout=_ROW)
+        self.method_picker.observe(lambda change: self._method_changed(change["new"]), names="value")
+        self.method_panel = widgets.VBox()
+        self.superpixels = widgets.IntSlider(value=50, min=5, max=500, step=1, continuous_update=False,
+                                             description="superpixels", style=_STYLE, layout=_ROW,
+                                             tooltip="n_segments, shared by LIME and Ablation-CA")
+        self.superpixels.observe(lambda change: self._superpixels_changed(change["new"]), names="value")
+
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="300px"))
+        self.status = widgets.HTML()
+        self.error = widgets.HTML()
+
+        self.region = widgets.IntSlider(value=9, min=1, max=56, description="region px", style=_STYLE,
+                                        layout=_ROW, continuous_update=False)
+        self.steps = widgets.IntSlider(value=50, min=5, max=500, description="steps", style=_STYLE, layout=_ROW,
+                                       continuous_update=False)
+        self.fill = widgets.Dropdown(options=["uniform", "baseline", "blur", "mean"], value="uniform",
+                                     description="fill", style=_STYLE, layout=_ROW)
+        self.evaluate_button = widgets.Button(description="evaluate", icon="line-chart")
+        self.evaluate_button.on_click(lambda _: self.request_evaluation())
+        evaluation = widgets.VBox([widgets.HTML("<b>Evaluation</b> (region perturbation, Samek et al. 2017)"),
+                                   self.region, self.steps, self.fill, self.evaluate_button])
+
+        self.compare_methods = widgets.SelectMultiple(
+            options=sorted(registered), value=[m for m in ("fmo", "occlusion", "gradient") if m in registered],
+            rows=6, description="methods", style=_STYLE, layout=_ROW)
+        self.compare_button = widgets.Button(description="compare", icon="th")
+        self.compare_button.on_click(lambda _: self.request_comparison())
+        comparison = widgets.VBox([widgets.HTML("<b>Comparison</b>"), self.compare_methods, self.compare_button])
+
+        self.left = widgets.VBox([
+            widgets.HTML("<b>Image</b>"), self.image_source, self.scene_seed, self.photo, self.upload,
+            widgets.HTML("<b>Model</b>"), self.model_picker, self.target_picker,
+            widgets.HTML("<b>Explainer</b>"), self.method_picker, self.method_panel,
+            self.progress, self.status, self.error, evaluation, comparison,
+        ], layout=widgets.Layout(width="330px"))
+        self._show_image_controls()
+
+    def _build_right(self) -> None:
+        self.opacity = widgets.FloatSlider(value=self.overlay.opacity, min=0, max=1, step=0.05, description="opacity",
+                                           continuous_update=True, layout=widgets.Layout(width="260px"))
+        self.opacity.observe(lambda change: self.overlay.set_opacity(change["new"]), names="value")
+        self.colour_scale = widgets.Dropdown(options=list(COLOUR_SCALES), value=self.overlay.colour_scale,
+                                             description="colours", layout=widgets.Layout(width="200px"))
+        self.colour_scale.observe(lambda change: self.overlay.set_colour_scale(change["new"]), names="value")
+        self.layer = widgets.Dropdown(options=["final"], value="final", description="map",
+                                      layout=widgets.Layout(width="200px"),
+                                      tooltip="FMO: the final map or one level's map")
+        self.layer.observe(lambda _: self._draw_heatmap(), names="value")
+        self.outlines = widgets.Checkbox(value=True, description="outlines (segments / visited)", indent=False)
+        self.outlines.observe(lambda _: self._draw_outline(), names="value")
+        self.groups = widgets.HTML()
+        self.comparison_box = widgets.VBox([self.comparison.figure])
+        self.tabs = widgets.Tab(children=[
+            widgets.HBox([self.curves.figure]),
+            widgets.HBox([self.correlation.figure, self.groups]),
+            self.comparison_box,
+            widgets.HBox([self.loss.figure]),
+        ])
+        for i, title in enumerate(["curves", "correlations", "comparison", "loss history"]):
+            self.tabs.set_title(i, title)
+        view_controls = widgets.HBox([self.opacity, self.colour_scale])
+        self.right = widgets.VBox([view_controls, widgets.HBox([self.layer, self.outlines]), self.overlay.figure,
+                                   self.tabs])
+
+    def _show_image_controls(self) -> None:
+        source = self.image_source.value
+        self.scene_seed.layout.display = None if source == "scene" else "none"
+        self.photo.layout.display = None if source == "photo" else "none"
+        self.upload.layout.display = None if source == "upload" else "none"
+
+    def _build_method_panel(self) -> None:
+        """The chosen method's controls, generated from its spec."""
+        method = self.session.method
+        info = get_method(method)
+        values = self.session.params_for(method)
+        size = self.session.image.shape[:2]
+        self.controls: dict[str, widgets.Widget] = {}
+        self.schedule_editor: ScheduleEditor | None = None
+        children = [widgets.HTML(f"<i>{html.escape(info.citation)}</i>")]
+        if info.family == MASK_LEARNING_FAMILY:
+            children.append(widgets.HTML("<b>Mask-learning hyper-parameters</b>"))
+        for p in info.params:
+            if p.name == "n_segments" and method in SUPERPIXEL_METHODS:
+                self.superpixels.unobserve_all("value")
+                self.superpixels.value = values["n_segments"]
+                self.superpixels.observe(lambda change: self._superpixels_changed(change["new"]), names="value")
+                self.controls[p.name] = self.superpixels
+                children.append(widgets.VBox([widgets.HTML("<b>Superpixels</b> (LIME, Ablation-CA)"),
+                                              self.superpixels]))
+                continue
+            control = control_for(p, values[p.name], self._param_changed, size)
+            if control is None:
+                continue
+            if p.kind == "schedule":
+                self.schedule_editor = control.editor
+            self.controls[p.name] = control
+            children.append(control)
+        self.method_panel.children = children
+
+    # -- changes --------------------------------------------------------------------------------------------
+    def _param_changed(self, name: str, value: Any) -> None:
+        self.session.set_param(name, value)
+        self.request()
+
+    def _superpixels_changed(self, value: int) -> None:
+        for method in SUPERPIXEL_METHODS:
+            self.session.set_param("n_segments", value, method)
+        self.request()
+
+    def _method_changed(self, method: str) -> None:
+        self.session.method = method
+        self._build_method_panel()
+        self.request()
+
+    def _target_changed(self, value) -> None:
+        self.session.target = value
+        self.request()
+
+    def _model_changed(self) -> None:
+        name = self.model_picker.value
+        if name == "(given)":
+            self.session.set_model(self._given_model)
+        else:
+            self.session.set_model(load_model(name, device="cpu" if self.session.device == "auto"
+                                              else self.session.device))
+        self._refresh_targets()
+        self.request()
+
+    def _image_changed(self) -> None:
+        from ..data.photos import photo
+        from ..data.scenes import make_scene
+        from ..images import load_image
+
+        self._show_image_controls()
+        source = self.image_source.value
+        try:
+            if source == "scene":
+                image, key = make_scene(int(self.scene_seed.value)).image, ("scene", int(self.scene_seed.value))
+            elif source == "photo":
+                side = self.session.model.input_size
+                image, key = load_image(photo(self.photo.value), size=side), ("photo", self.photo.value)
+            elif source == "given":
+                image, key = self._given_image, ("given", id(self._given_image))
+            else:
+                files = self.upload.value
+                if not files:
+                    return
+                import io
+
+                from PIL import Image
+                upload = files[0]
+                with Image.open(io.BytesIO(bytes(upload["content"]))) as picture:
+                    image = load_image(np.asarray(picture.convert("RGB")), size=self.session.model.input_size)
+                key = ("upload", upload["name"], len(upload["content"]))
+        except Exception as error:
+            self._show_error(f"image: {type(error).__name__}: {error}")
+            return
+        self.session.set_image(image, key)
+        self.overlay.show_image(self.session.image)
+        self._refresh_targets()
+        self._build_method_panel()   # image-size dependent defaults (FMO schedule)
+        self.request()
+
+    def _refresh_targets(self) -> None:
+        try:
+            best = top_classes(self.session.model, self.session.image, k=5)
+        except Exception as error:
+            self._show_error(f"model: {type(error).__name__}: {error}")
+            return
+        options = [("top-1 (auto)", None)] + [(f"{name} ({p:.2f})", i) for i, name, p in best]
+        with self.target_picker.hold_trait_notifications():
+            self.target_picker.unobserve_all("value")
+            self.target_picker.options = options
+            self.target_picker.value = None
+            self.target_picker.observe(lambda change: self._target_changed(change["new"]), names="value")
+        self.session.target = None
+
+    # -- compute and draw -----------------------------------------------------------------------------------
+    def request(self, debounce: bool = True) -> bool:
+        """Explain with the current settings (debounced, cancelling the running job, from cache if seen)."""
+        handlers = Handlers(on_start=self._started, on_progress=self._progressed, on_partial=self._partial,
+                            on_done=self._done, on_error=self._show_error)
+        return self.session.request_explanation(handlers, debounce=debounce)
+
+    def wait(self, timeout: float = 120.0) -> bool:
+        """Block until every computation has finished (notebooks, tests)."""
+        return self.session.wait(timeout)
+
+    def _started(self) -> None:
+        self.progress.value, self.progress.bar_style = 0, "info"
+        self.status.value = f"computing {html.escape(self.session.method)}..."
+
+    def _progressed(self, done: int, total: int) -> None:
+        self.progress.max, self.progress.value = max(total, 1), min(done, max(total, 1))
+
+    def _partial(self, partial) -> None:
+        self.partials += 1
+        signed = get_method(self.session.method).signed and bool((partial.heatmap < 0).any())
+        self.overlay.show_heatmap(partial.heatmap, signed, f"{self.session.method}: {partial.label} ...")
+
+    def _done(self, explanation, cached: bool) -> None:
+        self.explanation = explanation
+        cost = explanation.cost
+        self.progress.value, self.progress.bar_style = self.progress.max, "success"
+        self.status.value = (f"<b>{html.escape(explanation.method)}</b> for <b>{html.escape(explanation.target_name)}"
+                             f"</b>: {cost.forward_passes} forward + {cost.backward_passes} backward passes, "
+                             f"{cost.seconds:.2f} s{' (cached)' if cached else ''}")
+        self.error.value = ""
+        levels = explanation.extras.get("level_maps")
+        self.layer.unobserve_all("value")
+        self.layer.options = ["final"] + [f"level {i + 1}" for i in range(len(levels or []))]
+        self.layer.value = "final"
+        self.layer.observe(lambda _: self._draw_heatmap(), names="value")
+        self._draw_heatmap()
+        self.loss.show(explanation.extras.get("loss_history"))
+        matrix = explanation.extras.get("matrix")
+        if matrix is not None:
+            self.correlation.show(matrix)
+            self.groups.value = self._groups_html(explanation.extras.get("groups", []))
+
+    def _draw_heatmap(self) -> None:
+        e = self.explanation
+        if e is None:
+            return
+        heat, title = e.heatmap, f"{e.method} for {e.target_name}"
+        if self.layer.value != "final":
+            i = int(self.layer.value.split()[-1]) - 1
+            heat, title = e.extras["level_maps"][i], f"{title}: level {i + 1} {tuple(e.extras['schedule'][i])}"
+        signed = get_method(e.method).signed and bool((heat < 0).any())
+        self.overlay.show_heatmap(heat, signed, title)
+        self._draw_outline()
+
+    def _draw_outline(self) -> None:
+        e = self.explanation
+        if e is None or not self.outlines.value:
+            self.overlay.show_outline(None)
+            return
+        if "segments" in e.extras:
+            self.overlay.show_segments(e.extras["segments"])
+        elif "visited" in e.extras and self.layer.value != "final":
+            from ..superpixels import boundaries
+            visited = e.extras["visited"][int(self.layer.value.split()[-1]) - 1]
+            self.overlay.show_outline(boundaries(visited.astype(np.int32)), (0, 255, 120))
+        else:
+            self.overlay.show_outline(None)
+
+    def _highlight_pair(self, i: int, j: int) -> None:
+        if self.explanation is not None and "segments" in self.explanation.extras:
+            self.overlay.show_segments(self.explanation.extras["segments"], highlight=(i, j))
+
+    @staticmethod
+    def _groups_html(groups) -> str:
+        if not groups:
+            return "<i>no correlated groups</i>"
+        rows = "".join(f"<li>objects {', '.join(map(str, g.members))}: score {g.score:.3f}, mean |r| {g.mean_abs_r:.2f}</li>"
+                       for g in groups[:10])
+        return f"<b>Ranked groups</b><ol>{rows}</ol>"
+
+    def _show_error(self, message: str) -> None:
+        self.progress.bar_style = "danger"
+        self.status.value = ""
+        self.error.value = f"<pre style='color:#b00020;white-space:pre-wrap'>{html.escape(message)}</pre>"
+
+    def request_evaluation(self) -> None:
+        """MoRF/LeRF/random curves of the shown explanation with the evaluation panel's settings."""
+        if self.explanation is None:
+            self._show_error("evaluation: no explanation yet")
+            return
+        settings = {"region": self.region.value, "steps": self.steps.value, "fill": self.fill.value}
+        self.session.request_evaluation(self.explanation, settings, Handlers(
+            on_done=lambda result, cached: self.curves.show(result), on_error=self._show_error))
+
+    def request_comparison(self) -> None:
+        """Run every selected method with its current settings; the grid shows each with its cost."""
+        chosen = list(self.compare_methods.value)
+        try:
+            self.session.request_comparison(chosen, Handlers(on_partial=self._draw_comparison,
+                                                             on_done=lambda result, cached: self._draw_comparison(result),
+                                                             on_error=self._show_error))
+        except ValueError as error:
+            self._show_error(f"ValueError: {error}")
+
+    def _draw_comparison(self, explanations) -> None:
+        self.comparison_box.children = [self.comparison.show(explanations)]
