@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 TORCH  := torch==2.14.1 torchvision==0.29.1
 PORT   ?= 8888
 
-.PHONY: lab test install install-dev bench clean
+.PHONY: lab test install install-dev browser bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,17 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The browser test drives Debian's Chromium (no browser download): installed through apt when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # -n auto: one worker per core; --dist loadfile keeps each notebook's cells in one worker.
-test: install-dev
+test: install-dev browser
 	$(PY) -m pytest -n auto --dist loadfile
 
 bench: install-dev

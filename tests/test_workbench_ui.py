@@ -89,6 +89,11 @@ def test_every_control_type_changes_the_figure(bench):
     assert not np.allclose(sparse, loose)
     assert len(w.loss.figure.data) >= 3   # the loss history view shows each term
 
+    # the target (drop-down of the top-5 classes with their scores)
+    second = w.target_picker.options[2][1]
+    change(w, lambda: setattr(w.target_picker, "value", second))
+    assert w.explanation.target == second
+
     # opacity (a view control: no recomputation)
     calls = len(w.compute.calls)
     w.opacity.value = 0.25

@@ -15,7 +15,13 @@ import ipywidgets as widgets
 from ..params import ParamInfo
 
 OnChange = Callable[[str, Any], None]
-_WIDE = widgets.Layout(width="300px")
+
+
+def row_layout() -> widgets.Layout:
+    """A fresh 300 px layout per control (a shared Layout would hide every control when one is hidden)."""
+    return widgets.Layout(width="300px")
+
+
 _STYLE = {"description_width": "110px"}
 SLIDER_MAX_STEPS = 2000
 
@@ -26,7 +32,7 @@ def _label(info: ParamInfo) -> str:
 
 def _number_control(info: ParamInfo, value: Any) -> widgets.Widget:
     integer = info.kind == "int"
-    common = dict(description=_label(info), tooltip=info.doc, style=_STYLE, layout=_WIDE,
+    common = dict(description=_label(info), tooltip=info.doc, style=_STYLE, layout=row_layout(),
                   continuous_update=False)
     low, high = info.low, info.high
     if info.log and not integer and low is not None and high is not None:
@@ -73,11 +79,11 @@ def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tu
         control = widgets.Checkbox(value=bool(value), description=_label(info), tooltip=info.doc, indent=False)
     elif info.kind == "choice":
         control = widgets.Dropdown(options=list(info.choices), value=value, description=_label(info),
-                                   tooltip=info.doc, style=_STYLE, layout=_WIDE)
+                                   tooltip=info.doc, style=_STYLE, layout=row_layout())
     elif info.kind == "floats":
         control = widgets.Text(value=_floats_text(value), description=_label(info), tooltip=info.doc,
                                placeholder="auto" if info.default is None else "", continuous_update=False,
-                               style=_STYLE, layout=_WIDE)
+                               style=_STYLE, layout=row_layout())
         control.observe(lambda change: on_change(info.name, _parse_floats(change["new"])), names="value")
         control.param_name = info.name
         return control

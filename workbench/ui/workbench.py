@@ -18,13 +18,13 @@ import numpy as np
 from ..explainers.registry import get_method, methods
 from ..models.zoo import available_models, load_model
 from ..targets import top_classes
-from .controls import ScheduleEditor, control_for
+from .controls import ScheduleEditor, control_for, row_layout
 from .session import Handlers, Session
 from .views import COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView
 
 SUPERPIXEL_METHODS = ("lime", "ablation_ca")
 MASK_LEARNING_FAMILY = "mask learning"
-_ROW = widgets.Layout(width="300px")
+
 _STYLE = {"description_width": "110px"}
 
 
@@ -76,8 +76,8 @@ class Workbench(widgets.HBox):
         self.image_source = widgets.ToggleButtons(options=["scene", "photo", "upload"], value="scene",
                                                   style={"button_width": "70px"})
         self.scene_seed = widgets.BoundedIntText(value=0, min=0, max=10**6, description="scene seed",
-                                                 style=_STYLE, layout=_ROW)
-        self.photo = widgets.Dropdown(options=_photos(), description="photo", style=_STYLE, layout=_ROW)
+                                                 style=_STYLE, layout=row_layout())
+        self.photo = widgets.Dropdown(options=_photos(), description="photo", style=_STYLE, layout=row_layout())
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
         if self._given_image is not None:
             self.image_source.options = ["given", "scene", "photo", "upload"]
@@ -92,19 +92,19 @@ class Workbench(widgets.HBox):
             models = ["(given)"] + models
         self.model_picker = widgets.Dropdown(options=models, value=models[0] if self._given_model is not None
                                              else self.session.model.name, description="model", style=_STYLE,
-                                             layout=_ROW)
+                                             layout=row_layout())
         self.model_picker.observe(lambda _: self._model_changed(), names="value")
-        self.target_picker = widgets.Dropdown(description="target", style=_STYLE, layout=_ROW)
+        self.target_picker = widgets.Dropdown(description="target", style=_STYLE, layout=row_layout())
         self.target_picker.observe(lambda change: self._target_changed(change["new"]), names="value")
 
         registered = methods()
         self.method_picker = widgets.Dropdown(
             options=[(f"{m.label}  [{m.family}]", name) for name, m in sorted(registered.items())],
-            value=self.session.method, description="explainer", style=_STYLE, layout=_ROW)
+            value=self.session.method, description="explainer", style=_STYLE, layout=row_layout())
         self.method_picker.observe(lambda change: self._method_changed(change["new"]), names="value")
         self.method_panel = widgets.VBox()
         self.superpixels = widgets.IntSlider(value=50, min=5, max=500, step=1, continuous_update=False,
-                                             description="superpixels", style=_STYLE, layout=_ROW,
+                                             description="superpixels", style=_STYLE, layout=row_layout(),
                                              tooltip="n_segments, shared by LIME and Ablation-CA")
         self.superpixels.observe(lambda change: self._superpixels_changed(change["new"]), names="value")
 
@@ -113,11 +113,11 @@ class Workbench(widgets.HBox):
         self.error = widgets.HTML()
 
         self.region = widgets.IntSlider(value=9, min=1, max=56, description="region px", style=_STYLE,
-                                        layout=_ROW, continuous_update=False)
-        self.steps = widgets.IntSlider(value=50, min=5, max=500, description="steps", style=_STYLE, layout=_ROW,
+                                        layout=row_layout(), continuous_update=False)
+        self.steps = widgets.IntSlider(value=50, min=5, max=500, description="steps", style=_STYLE, layout=row_layout(),
                                        continuous_update=False)
         self.fill = widgets.Dropdown(options=["uniform", "baseline", "blur", "mean"], value="uniform",
-                                     description="fill", style=_STYLE, layout=_ROW)
+                                     description="fill", style=_STYLE, layout=row_layout())
         self.evaluate_button = widgets.Button(description="evaluate", icon="line-chart")
         self.evaluate_button.on_click(lambda _: self.request_evaluation())
         evaluation = widgets.VBox([widgets.HTML("<b>Evaluation</b> (region perturbation, Samek et al. 2017)"),
@@ -125,7 +125,7 @@ class Workbench(widgets.HBox):
 
         self.compare_methods = widgets.SelectMultiple(
             options=sorted(registered), value=[m for m in ("fmo", "occlusion", "gradient") if m in registered],
-            rows=6, description="methods", style=_STYLE, layout=_ROW)
+            rows=6, description="methods", style=_STYLE, layout=row_layout())
         self.compare_button = widgets.Button(description="compare", icon="th")
         self.compare_button.on_click(lambda _: self.request_comparison())
         comparison = widgets.VBox([widgets.HTML("<b>Comparison</b>"), self.compare_methods, self.compare_button])
@@ -215,8 +215,8 @@ class Workbench(widgets.HBox):
         self._build_method_panel()
         self.request()
 
-    def _target_changed(self, value) -> None:
-        self.session.target = value
+    def _target_changed(self, value: int) -> None:
+        self.session.target = None if value == -1 else value
         self.request()
 
     def _model_changed(self) -> None:
@@ -270,12 +270,11 @@ class Workbench(widgets.HBox):
         except Exception as error:
             self._show_error(f"model: {type(error).__name__}: {error}")
             return
-        options = [("top-1 (auto)", None)] + [(f"{name} ({p:.2f})", i) for i, name, p in best]
-        with self.target_picker.hold_trait_notifications():
-            self.target_picker.unobserve_all("value")
-            self.target_picker.options = options
-            self.target_picker.value = None
-            self.target_picker.observe(lambda change: self._target_changed(change["new"]), names="value")
+        options = [("top-1 (auto)", -1)] + [(f"{name} ({p:.2f})", i) for i, name, p in best]
+        self.target_picker.unobserve_all("value")
+        self.target_picker.options = options
+        self.target_picker.value = -1
+        self.target_picker.observe(lambda change: self._target_changed(change["new"]), names="value")
         self.session.target = None
 
     # -- compute and draw -----------------------------------------------------------------------------------
