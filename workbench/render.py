@@ -88,3 +88,14 @@ def png_data_uri(picture: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(picture)).save(buffer, format="PNG", optimize=False)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def round_for_display(values: np.ndarray, digits: int = 3) -> np.ndarray:
+    """``values`` (float64) rounded to ``digits`` significant digits of their largest magnitude, so that a
+    heatmap serialised as JSON text is a few characters a cell instead of seventeen."""
+    values = np.asarray(values, dtype=np.float64)
+    peak = float(np.abs(values).max(initial=0.0))
+    if peak == 0 or not np.isfinite(peak):
+        return values
+    decimals = digits - 1 - int(np.floor(np.log10(peak)))
+    return np.round(values, decimals)

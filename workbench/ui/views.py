@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..render import downsample, outline_rgba, png_data_uri
+from ..render import downsample, outline_rgba, png_data_uri, round_for_display
 from ..superpixels import boundaries
 
 MAX_SIDE = 112
@@ -54,6 +54,7 @@ class OverlayView:
 
     def show_heatmap(self, heatmap: np.ndarray, signed: bool, title: str) -> None:
         small, factor = downsample(heatmap, MAX_SIDE)
+        small = round_for_display(small)
         offset = (factor - 1) / 2
         scale = SIGNED_SCALE if signed else self.colour_scale
         peak = float(np.abs(small).max()) or 1.0
@@ -165,6 +166,7 @@ class ComparisonView:
                              vertical_spacing=0.08)
         for i, e in enumerate(explanations):
             small, factor = downsample(e.heatmap, MAX_SIDE // 2)
+            small = round_for_display(small)
             signed = bool((e.heatmap < 0).any())
             grid.add_trace(go.Heatmap(z=small, colorscale=SIGNED_SCALE if signed else "Inferno",
                                       zmid=0.0 if signed else None, showscale=False, hoverinfo="skip"),
