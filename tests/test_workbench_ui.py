@@ -184,3 +184,10 @@ def test_jobs_report_errors_and_drop_superseded_results():
     jobs.submit("c", lambda c, p, q: 1 / 0, Handlers(on_error=errors.append))
     assert jobs.wait(10)
     assert errors and errors[0].startswith("ZeroDivisionError")
+
+
+def test_ablation_ca_shows_sensitivity_before_the_contexts(shapes, scene):
+    shown = []
+    e = wb.explain(shapes, scene.image, "ablation_ca", contexts=16, partial=shown.append)
+    assert len(shown) == 1 and shown[0].fraction < 1
+    np.testing.assert_allclose(shown[0].heatmap, e.heatmap, atol=1e-6)   # step 2 is final before step 3

@@ -127,9 +127,20 @@ def ablation_ca_method(ctx: Context, spec: AblationCASpec) -> MethodOutput:
     keep, context_row, removal = ablation_plan(contexts)
     fill = fill_image(ctx.x, segs, spec.fill, spec.fill_value)
     transform = ctx.score_transform(spec.output)
-    scores = ctx.engine.score_masks(ctx.x, lambda a, b: segment_masks(keep[a:b].float(), segs), n=len(keep),
-                                    baseline=fill, target=ctx.target, transform=transform).double()
     clean = transform(ctx.clean_scores[None])[0, ctx.target] if transform else ctx.clean_scores[ctx.target]
+    singles = torch.zeros(k, dtype=torch.float64, device=ctx.device)
+
+    def sensitivity_so_far(start: int, stop: int, _: torch.Tensor, batch_scores: torch.Tensor) -> None:
+        """The first ``k`` rows remove one object each: their map (step 2) is shown before the contexts."""
+        if start < k:
+            singles[start:min(stop, k)] = batch_scores[:k - start].double()
+            if stop >= k and stop < len(keep):
+                ctx.show((clean.double() - singles)[segs], f"sensitivity of {k} objects, contexts next",
+                         stop / len(keep), force=True)
+
+    scores = ctx.engine.score_masks(ctx.x, lambda a, b: segment_masks(keep[a:b].float(), segs), n=len(keep),
+                                    baseline=fill, target=ctx.target, transform=transform,
+                                    consume=sensitivity_so_far).double()
     sensitivity = (clean.double() - scores[:k]).cpu().numpy()
     effects = torch.zeros(spec.contexts, k, dtype=torch.float64, device=ctx.device)
     rows, ts, objs = removal.unbind(1)
