@@ -35,7 +35,7 @@ lab: install
 
 # -n auto: one worker per core; --dist loadfile keeps each notebook's cells in one worker.
 test: install-dev browser
-	$(PY) -m pytest -n auto --dist loadfile
+	WORKBENCH_FAST=1 $(PY) -m pytest -n auto --dist loadfile
 
 bench: install-dev
 	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

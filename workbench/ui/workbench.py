@@ -71,6 +71,9 @@ class Workbench(widgets.HBox):
         self._build_method_panel()
         self.request()
 
+    def __repr__(self) -> str:
+        return f"Workbench(model={self.session.model.name!r}, method={self.session.method!r})"
+
     # -- layout ---------------------------------------------------------------------------------------------
     def _build_left(self) -> None:
         self.image_source = widgets.ToggleButtons(options=["scene", "photo", "upload"], value="scene",

@@ -1,0 +1,30 @@
+"""Notebook runs (nbval): fast mode by default, and a notebook that takes longer than
+``NOTEBOOK_LIMIT_S`` fails (issue: each notebook under 60 s on 2 cores in fast mode, 120 s is the limit)."""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+import pytest
+
+os.environ.setdefault("WORKBENCH_FAST", "1")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one worker per core (`-n auto`): one thread each, so workers and notebook kernels never oversubscribe
+    # the cores (PyTorch's OpenMP threads spin and slow everything down several times when they do)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+NOTEBOOK_LIMIT_S = 120.0
+_notebook_seconds: dict[str, float] = defaultdict(float)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not str(item.fspath).endswith(".ipynb") or call.when != "call":
+        return
+    _notebook_seconds[str(item.fspath)] += call.duration
+    spent = _notebook_seconds[str(item.fspath)]
+    if spent > NOTEBOOK_LIMIT_S and report.passed:
+        report.outcome = "failed"
+        report.longrepr = (f"{os.path.basename(str(item.fspath))} has run for {spent:.0f} s, over the "
+                           f"{NOTEBOOK_LIMIT_S:.0f} s limit for a notebook in fast mode (WORKBENCH_FAST=1)")

@@ -1,0 +1,253 @@
+"""Write the teaching notebooks and run them in fast mode to store their outputs (what nbval compares).
+
+    WORKBENCH_FAST=1 .venv/bin/python notebooks/build.py            # all
+    WORKBENCH_FAST=1 .venv/bin/python notebooks/build.py 03         # one
+
+Edit the cells here, not in the .ipynb files, so the notebooks stay consistent with each other.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat as nbf
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
+
+SETUP = code("""import os
+import workbench as wb
+from workbench.plots import show_maps
+
+FAST = os.environ.get("WORKBENCH_FAST") == "1"   # `make test` sets it: fewer samples, same story
+model = wb.load_model("shapes", device="cpu")""")
+IGNORE = "# NBVAL_IGNORE_OUTPUT\n# (seconds vary from run to run)\n"
+
+NOTEBOOKS = {
+    "01_quickstart": [
+        md("""# Quick start: what does the classifier look at?
+
+**You will learn** to load the workbench's shipped model and a scene, explain one prediction with the
+**Occlusion Test** and with **Fast Multi-resolution Occlusion (FMO)**, compare what each costs, look at the
+heatmap over the image, and open the interactive **Workbench**.
+
+*Occlusion* (Zeiler & Fergus, ECCV 2014) slides a grey patch over the image and records how much the
+target's score drops: a big drop means the patch covered evidence. It needs one forward pass per window.
+*FMO* (Behzadi-Khormouji & Rostami, Applied Intelligence 2021) scores coarse windows first and refines only
+where the coarse level found evidence, so it reaches the finest level's resolution with a fraction of the
+passes."""),
+        SETUP,
+        code("""scene = wb.data.make_scene(3)   # a synthetic scene with exact object masks
+print("classes:", model.class_names)
+print("objects in the scene:", scene.class_names)"""),
+        code("""occlusion = wb.explain(model, scene.image, "occlusion", patch=8, stride=4)
+fmo = wb.explain(model, scene.image, "fmo")
+for e in (occlusion, fmo):
+    print(f"{e.method:10s} target={e.target_name:9s} forward passes={e.cost.forward_passes:5d}")"""),
+        code("""show_maps(scene.image, [occlusion.heatmap, fmo.heatmap],
+          [f"Occlusion (8,4): {occlusion.cost.forward_passes} passes", f"FMO: {fmo.cost.forward_passes} passes"])"""),
+        md("""Both maps point at the same object; FMO needed about a twentieth of the passes. Now open the
+**Workbench**: choose another explainer or target, edit FMO's resolution schedule (each level's patch and
+stride), and watch the map form level by level."""),
+        code("""bench = wb.Workbench(model, scene.image, method="fmo")
+bench"""),
+    ],
+    "02_fmo_multiresolution": [
+        md("""# FMO: occlusion at many resolutions
+
+**You will learn** how FMO's resolution schedule works, what each level contributes, which regions it
+visits, and how much it saves against the Occlusion Test at its finest resolution.
+
+FMO (Behzadi-Khormouji & Rostami, "Fast multi-resolution occlusion: a method for explaining and
+understanding deep neural networks", Applied Intelligence 2021) runs the Occlusion Test level by level,
+coarse to fine. Each level's windows are scored by the drop of the target's score when hidden; the windows
+whose normalised drop exceeds `keep_threshold` (at most `keep_fraction` of them after the first level) are
+the regions the next, finer level visits. The heatmap averages the levels' maps."""),
+        SETUP,
+        code("""scene = wb.data.make_scene(11)
+fmo = wb.explain(model, scene.image, "fmo")
+print("target:", fmo.target_name)
+for level, (windows, boxes) in enumerate(zip(fmo.extras["windows_per_level"], fmo.extras["kept_boxes"])):
+    patch, stride = fmo.extras["schedule"][level]
+    print(f"level {level + 1}: patch {patch:2d}, stride {stride:2d}: {windows:4d} windows scored, "
+          f"{len(boxes):3d} kept for the next level")
+print("total forward passes:", fmo.cost.forward_passes)"""),
+        code("""levels = fmo.extras["level_maps"]
+show_maps(scene.image, levels + [fmo.heatmap],
+          [f"level {i + 1} {tuple(s)}" for i, s in enumerate(fmo.extras["schedule"])] + ["FMO (mean of levels)"],
+          outlines=fmo.extras["visited"] + [None])"""),
+        md("""Green outlines: the region each level scored. The first level covers the image; later levels
+only visit what the previous level kept, which is why FMO is cheap where the evidence is concentrated."""),
+        code("""occlusion = wb.explain(model, scene.image, "occlusion", patch=8, stride=4)
+print(f"Occlusion (8,4): {occlusion.cost.forward_passes} passes; FMO: {fmo.cost.forward_passes} passes "
+      f"({occlusion.cost.forward_passes / fmo.cost.forward_passes:.1f}x fewer)")
+mask = scene.class_mask(fmo.target_name)
+for e in (occlusion, fmo):
+    print(f"{e.method:10s} pointing game: {wb.metrics.pointing_game(e.heatmap, mask):.0f}")"""),
+        code(IGNORE + """print(f"seconds: Occlusion {occlusion.cost.seconds:.2f}, FMO {fmo.cost.seconds:.2f}")"""),
+        md("""A finer final level makes the saving grow, because only the kept regions are refined.
+Edit the schedule live below: change a level's stride, add a level, or pick a preset."""),
+        code("""fine = wb.explain(model, scene.image, "fmo", schedule=[(56, 56), (28, 14), (14, 7), (8, 2)])
+dense = 1 + ((224 - 8) // 2 + 1) ** 2
+print(f"schedule ending at (8,2): FMO {fine.cost.forward_passes} passes vs Occlusion (8,2) {dense} windows")"""),
+        code("""wb.Workbench(model, scene.image, method="fmo")"""),
+    ],
+    "03_superpixels_lime_ablation_ca": [
+        md("""# Superpixels: LIME and Ablation-CA
+
+**You will learn** how the superpixel count shapes a superpixel explanation, how LIME (Ribeiro et al.,
+KDD 2016) fits a local linear model on random superpixel subsets, and how Ablation-CA (Wang et al., J.
+Xiamen Univ. Nat. Sci. 2024) finds objects the model uses *together* by correlating their effects over
+random contexts."""),
+        SETUP,
+        code("""import numpy as np
+from workbench.superpixels import boundaries, segment
+
+scene = wb.data.make_scene(5)
+counts = [10, 40, 150]
+labels = [segment(scene.image, n_segments=n) for n in counts]
+show_maps(scene.image, [np.zeros(scene.image.shape[:2]) for _ in counts],
+          [f"n_segments={n}: {len(np.unique(l))} segments" for n, l in zip(counts, labels)],
+          opacity=0.0, outlines=[boundaries(l) for l in labels])"""),
+        code("""samples = 300 if FAST else 1000
+lime = wb.explain(model, scene.image, "lime", n_segments=40, num_samples=samples)
+print(f"LIME for {lime.target_name}: {len(lime.extras['coefficients'])} segments, {samples} samples, "
+      f"weighted R^2 = {lime.extras['score']:.2f}")
+show_maps(scene.image, [lime.heatmap], ["LIME coefficients"], outlines=[boundaries(lime.extras["segments"])])"""),
+        md("""**Ablation-CA**: first the sensitivity of each object (the score drop when it alone is removed),
+then `contexts` random subsets; in each, every object's effect is measured, and the Pearson correlation of
+two objects' effects across contexts tells whether the model uses them together."""),
+        code("""from workbench.plots import plot_matrix
+
+contexts = 64 if FAST else 256
+ca = wb.ablation_ca(model, scene.image, n_segments=40, contexts=contexts)
+print(f"{len(ca.sensitivity)} objects, {ca.cost.forward_passes} passes, max |r| = {ca.max_abs_r:.2f}")
+for group in ca.groups[:3]:
+    print(f"group {group.members}: score {group.score:.2f}, mean |r| {group.mean_abs_r:.2f}")
+plot_matrix(ca.matrix, f"Ablation-CA correlations ({contexts} contexts)")"""),
+        code("""counts = [10, 20, 40] if FAST else list(range(10, 101, 10))
+rows = wb.ablation_ca_sweep(model, scene.image, n_segments=counts, contexts=32 if FAST else 256)
+for row in rows:
+    print(f"n_segments={row['n_segments']:3d}: objects={row['objects']:3d}  max|r|={row['max_abs_r']:.2f}")"""),
+        code("""wb.Workbench(model, scene.image, method="lime")"""),
+    ],
+    "04_mask_learning": [
+        md("""# Learning masks: NeuroMask, Meaningful and Extremal Perturbation
+
+**You will learn** how three methods *optimise* a mask instead of sampling one, what their
+hyper-parameters do, and how to read their loss histories.
+
+- **NeuroMask** (Alzantot et al. 2019): a pixel mask `sigmoid(W/T)` that keeps the prediction
+  (cross-entropy) while staying sparse (`l_sparse`) and smooth (`l_smooth`).
+- **Meaningful Perturbation** (Fong & Vedaldi, ICCV 2017): the smallest blurred region that *deletes*
+  the prediction.
+- **Extremal Perturbation** (Fong, Patrick & Vedaldi, ICCV 2019): for a fixed area, the smooth mask that
+  *preserves* the most of the target's score."""),
+        SETUP,
+        code("""scene = wb.data.make_scene(8)
+steps = {"neuromask": 60 if FAST else 1000, "meaningful_perturbation": 40 if FAST else 300,
+         "extremal_perturbation": 40 if FAST else 800}
+results = {
+    "neuromask": wb.explain(model, scene.image, "neuromask", iterations=steps["neuromask"]),
+    "meaningful_perturbation": wb.explain(model, scene.image, "meaningful_perturbation",
+                                          iterations=steps["meaningful_perturbation"]),
+    "extremal_perturbation": wb.explain(model, scene.image, "extremal_perturbation", areas=[0.05, 0.1],
+                                        iterations=steps["extremal_perturbation"]),
+}
+for name, e in results.items():
+    print(f"{name:24s} target={e.target_name:9s} iterations={e.extras['iterations_run']:4d} "
+          f"passes={e.cost.forward_passes}+{e.cost.backward_passes}")
+show_maps(scene.image, [e.heatmap for e in results.values()], list(results))"""),
+        code("""from workbench.plots import plot_losses
+
+plot_losses({name: e.extras["loss_history"] for name, e in results.items()})"""),
+        md("""**The sparsity weight.** Raising NeuroMask's `l_sparse` pushes the mask towards zero: fewer pixels
+are kept, so the explanation is more selective (until the prediction term can no longer be met)."""),
+        code("""for weight in (0.05, 0.35, 2.0):
+    e = wb.explain(model, scene.image, "neuromask", iterations=steps["neuromask"], l_sparse=weight)
+    print(f"l_sparse={weight:4.2f}: mean mask value {e.heatmap.mean():.3f}")"""),
+        code("""wb.Workbench(model, scene.image, method="neuromask")"""),
+    ],
+    "05_evaluating_explanations": [
+        md("""# Evaluating explanations
+
+**You will learn** to measure an explanation instead of eyeballing it: region perturbation (Samek et al.,
+"Evaluating the visualization of what a deep neural network has learned", IEEE TNNLS 2017) removes the
+most relevant regions first (MoRF) and watches the score fall: the area over that curve (AOPC) is higher
+for a better map; LeRF (least relevant first) and a random order are the references. On synthetic scenes
+the objects' masks are known, so the **pointing game** checks whether the map's maximum lies on the object."""),
+        SETUP,
+        code("""scene = wb.data.make_scene(21)
+settings = {"occlusion": {"patch": 16, "stride": 16 if FAST else 8}, "fmo": {},
+            "rise": {"num_masks": 300 if FAST else 4000},
+            "gradient": {}, "lrp_epsilon": {}}
+explanations = {m: wb.explain(model, scene.image, m, **p) for m, p in settings.items()}
+steps = 10 if FAST else 100
+results = {m: wb.evaluate(model, scene.image, e, steps=steps, region=16) for m, e in explanations.items()}
+print(f"target: {explanations['fmo'].target_name}, {steps} steps of 16x16 regions")
+print(f"{'method':12s} {'AOPC MoRF':>9s} {'AOPC LeRF':>9s} {'random':>7s}")
+for m, r in results.items():
+    print(f"{m:12s} {r['aopc_morf']:9.3f} {r['aopc_lerf']:9.3f} {r['aopc_random']:7.3f}")"""),
+        code("""from workbench.plots import plot_curves
+
+plot_curves(results)"""),
+        code("""n = 2 if FAST else 50
+hits = {m: [] for m in settings}
+for item in wb.evaluation.scene_items(n, seed=7):
+    image = item.load()
+    for target in item.targets:
+        for m, p in settings.items():
+            e = wb.explain(model, image, m, target=target, **p)
+            hits[m].append(wb.metrics.pointing_game(e.heatmap, item.masks[target]))
+print(f"pointing game on {len(hits['fmo'])} scene/class pairs")
+for m, h in hits.items():
+    print(f"{m:12s} {sum(h) / len(h):.3f}")"""),
+        md("""The Workbench's **evaluation** panel draws the same curves for the map on screen; the comparison
+tab shows several methods side by side with their cost."""),
+        code("""wb.Workbench(model, scene.image, method="fmo")"""),
+    ],
+    "06_lrp_and_clever_hans": [
+        md("""# Layer-wise Relevance Propagation and deep Taylor decomposition
+
+**You will learn** how LRP (Bach et al., PLoS ONE 2015) redistributes the target's score backwards layer by
+layer, how its rules differ (epsilon, alpha2-beta1, the epsilon-gamma-box composite of Montavon et al.
+2019) and how deep Taylor decomposition (Montavon et al., Pattern Recognition 2017) relates; the rules
+come from Zennit (Anders et al. 2021). Signed maps: red is evidence for the target, blue against.
+
+The Clever-Hans part (a confounded model and Spectral Relevance Analysis, Lapuschkin et al. 2019) is added
+to this notebook when the SpRAy issue lands."""),
+        SETUP,
+        code("""scene = wb.data.make_scene(13)
+names = ["gradient", "guided_backprop", "lrp_epsilon", "lrp_alpha2_beta1", "lrp_epsilon_gamma_box", "deep_taylor"]
+maps = {m: wb.explain(model, scene.image, m) for m in names}
+print("target:", maps["lrp_epsilon"].target_name)
+show_maps(scene.image, [e.heatmap for e in maps.values()], names, columns=4)"""),
+        md("""**Conservation.** LRP's epsilon rule keeps (almost) all of the output score in the relevance map:
+the sum of the map is close to the target's logit, minus what the biases and epsilon absorb."""),
+        code("""e = maps["lrp_epsilon"]
+print(f"logit {e.score:.2f}, sum of relevance {e.heatmap.sum():.2f}")"""),
+        code("""wb.Workbench(model, scene.image, method="lrp_epsilon_gamma_box")"""),
+    ],
+}
+
+
+def build(name: str) -> float:
+    notebook = nbf.v4.new_notebook()
+    notebook.cells = NOTEBOOKS[name]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    started = time.perf_counter()
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+    for cell in notebook.cells:   # execution timestamps would make every rebuild a diff
+        cell.get("metadata", {}).pop("execution", None)
+    nbf.write(notebook, HERE / f"{name}.ipynb")
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("WORKBENCH_FAST", "1")
+    chosen = [n for n in NOTEBOOKS if not sys.argv[1:] or any(n.startswith(a) for a in sys.argv[1:])]
+    for name in chosen:
+        print(f"{name}: {build(name):.1f} s", flush=True)

@@ -1,0 +1,83 @@
+"""Static matplotlib figures for notebooks, papers and slides (the live views are in :mod:`workbench.ui`).
+
+Each function returns the ``matplotlib.figure.Figure``; in a notebook it shows as a PNG, so committed
+notebooks read on GitHub without running.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .render import overlay
+
+
+def _figure(columns: int, rows: int = 1, size: float = 2.6):
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.3), squeeze=False)
+    plt.close(figure)   # shown once, by the notebook's display of the returned figure
+    return figure, axes
+
+
+def show_maps(image: np.ndarray, maps: Sequence[np.ndarray], titles: Sequence[str], opacity: float = 0.6,
+              outlines: Sequence[np.ndarray | None] | None = None, columns: int | None = None):
+    """The image, then each heatmap superimposed on it (signed maps in blue-white-red, unsigned in
+    black-purple-yellow); ``outlines`` (boolean maps) are drawn in green over the matching heatmap."""
+    columns = columns or len(maps) + 1
+    rows = -(-(len(maps) + 1) // columns)
+    figure, axes = _figure(columns, rows)
+    panels = [np.asarray(image)] + [overlay(image, m, opacity) for m in maps]
+    outlines = [None] + list(outlines or [None] * len(maps))
+    for ax, panel, title, edge in zip(axes.flat, panels, ["image", *titles], outlines):
+        ax.imshow(panel)
+        if edge is not None:
+            ax.contour(edge.astype(float), levels=[0.5], colors="lime", linewidths=0.8)
+        ax.set_title(title, fontsize=9)
+    for ax in axes.flat:
+        ax.axis("off")
+    figure.tight_layout()
+    return figure
+
+
+def plot_curves(results: dict[str, dict], order: str = "morf"):
+    """Region-perturbation curves of several methods (``{method: wb.evaluate(...) result}``), one line each,
+    with AOPC in the legend; left: ``order``, right: the random baseline."""
+    figure, axes = _figure(2, size=3.4)
+    for name, result in results.items():
+        for ax, which in zip(axes[0], (order, "random")):
+            curve = result["curves"][which]
+            ax.plot(curve.steps, curve.scores, label=f"{name} (AOPC {curve.aopc:.3f})")
+    for ax, which in zip(axes[0], (order, "random")):
+        ax.set_title(f"{ {'morf': 'MoRF', 'lerf': 'LeRF'}.get(which, which)} region perturbation", fontsize=10)
+        ax.set_xlabel("regions perturbed")
+        ax.set_ylabel("target score")
+        ax.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def plot_matrix(matrix: np.ndarray, title: str = "correlation"):
+    """A ``K x K`` matrix in blue-white-red from -1 to 1."""
+    figure, axes = _figure(1, size=4.0)
+    ax = axes[0, 0]
+    shown = ax.imshow(matrix, cmap="RdBu_r", vmin=-1, vmax=1)
+    figure.colorbar(shown, ax=ax, fraction=0.046)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("object")
+    ax.set_ylabel("object")
+    figure.tight_layout()
+    return figure
+
+
+def plot_losses(histories: dict[str, dict[str, list[float]]]):
+    """One panel per method: each loss term against the iteration."""
+    figure, axes = _figure(len(histories), size=3.2)
+    for ax, (name, history) in zip(axes[0], histories.items()):
+        for term, values in history.items():
+            ax.plot(values, label=term)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
