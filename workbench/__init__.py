@@ -7,7 +7,7 @@
 (224, 224)
 """
 from . import data
-from .analysis import Correlation, ablation_ca, ablation_ca_sweep
+from .analysis import Correlation, SpectralResult, ablation_ca, ablation_ca_sweep, spray, spray_heatmaps
 from .api import explain
 from .engine import Cancelled, Engine
 from .evaluation import run_evaluation
@@ -21,7 +21,7 @@ from .results import Cost, Explanation, Partial
 __version__ = "0.1.0"
 
 __all__ = ["Cancelled", "Correlation", "Cost", "Curve", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Partial",
-           "Spec", "Workbench",
+           "SpectralResult", "Spec", "Workbench", "spray", "spray_heatmaps",
            "ablation_ca", "ablation_ca_sweep", "available_models", "data", "evaluate", "explain", "get_method", "load_image",
            "load_model", "methods", "param", "perturbation_curve", "register", "run_evaluation"]
 
