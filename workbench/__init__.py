@@ -7,7 +7,8 @@
 (224, 224)
 """
 from . import data
-from .analysis import Correlation, SpectralResult, ablation_ca, ablation_ca_sweep, spray, spray_heatmaps
+from .analysis import (Correlation, SanityResult, SpectralResult, SweepResult, ablation_ca, ablation_ca_sweep,
+                       sanity_check, spray, spray_heatmaps, sweep)
 from .api import explain
 from .engine import Cancelled, Engine
 from .evaluation import run_evaluation
@@ -21,7 +22,8 @@ from .results import Cost, Explanation, Partial
 __version__ = "0.1.0"
 
 __all__ = ["Cancelled", "Correlation", "Cost", "Curve", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Partial",
-           "SpectralResult", "Spec", "Workbench", "spray", "spray_heatmaps",
+           "SanityResult", "SpectralResult", "Spec", "SweepResult", "Workbench", "sanity_check", "spray",
+           "spray_heatmaps", "sweep",
            "ablation_ca", "ablation_ca_sweep", "available_models", "data", "evaluate", "explain", "get_method", "load_image",
            "load_model", "methods", "param", "perturbation_curve", "register", "run_evaluation"]
 

@@ -25,7 +25,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -86,8 +86,9 @@ def _model(model):
 
 
 def run_job(model, item: Item, target: int, method: str, params: dict, metrics: Sequence[str], steps: int,
-            region: int, fill: str, seed: int) -> list[dict]:
-    """Explain one (image, target) with one method and compute its metrics: a row per metric."""
+            region: int, fill: str, seed: int, keep: Callable[[Any], None] | None = None) -> list[dict]:
+    """Explain one (image, target) with one method and compute its metrics: a row per metric. ``keep``
+    receives the explanation (sweeps use it for the stability of random methods)."""
     from .api import explain
     from .metrics import energy_pointing_game, evaluate, pointing_game, top_iou
 
@@ -98,6 +99,8 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
         entry = _model(model)
         image = item.load()
         e = explain(entry, image, method, target=target, seed=seed, **params)
+        if keep is not None:
+            keep(e)
         values: dict[str, float] = {"passes": float(e.cost.forward_passes + e.cost.backward_passes),
                                     "seconds": e.cost.seconds}
         if any(m in PERTURBATION_METRICS for m in metrics):

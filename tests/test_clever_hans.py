@@ -1,0 +1,77 @@
+"""The confounded "shapes-watermark" model relies on the corner watermark, the clean model does not, and SpRAy
+over the confounded class finds the watermark strategy as its own cluster."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import workbench as wb
+from workbench.data.scenes import add_watermark, watermark_box
+
+CLASS = "star"
+
+
+@pytest.fixture(scope="module")
+def confounded():
+    return wb.load_model("shapes-watermark", device="cpu")
+
+
+def star_score(entry, images) -> np.ndarray:
+    batch = torch.cat([entry.preprocess(image) for image in images])
+    with torch.no_grad():
+        return torch.sigmoid(entry.module(batch))[:, entry.class_names.index(CLASS)].numpy()
+
+
+def scenes_without_star(n: int):
+    scenes = (s for s in wb.data.make_scenes(4 * n, seed=4242) if wb.data.scenes.class_index(CLASS) not in s.labels)
+    return [s.image for s, _ in zip(scenes, range(n))]
+
+
+def test_confounded_model_uses_the_watermark(confounded, shapes):
+    images = scenes_without_star(100)
+    marked = [add_watermark(image) for image in images]
+    rise = star_score(confounded, marked).mean() - star_score(confounded, images).mean()
+    clean_rise = star_score(shapes, marked).mean() - star_score(shapes, images).mean()
+    assert rise >= 0.3, rise
+    assert clean_rise < 0.05, clean_rise
+
+
+def test_confounded_model_is_accurate_on_clean_scenes(confounded):
+    from sklearn.metrics import average_precision_score
+
+    scenes = wb.data.make_scenes(200, seed=777)
+    batch = torch.cat([confounded.preprocess(s.image) for s in scenes])
+    with torch.no_grad():
+        scores = torch.sigmoid(confounded.module(batch)).numpy()
+    truth = np.stack([s.multi_hot for s in scenes])
+    assert average_precision_score(truth, scores, average="macro") >= 0.9
+
+
+def star_scenes(n: int, seed: int):
+    """``n`` scenes containing a star, the first half with the watermark added."""
+    star = wb.data.scenes.class_index(CLASS)
+    scenes = [s for s in wb.data.make_scenes(6 * n, seed=seed) if star in s.labels][:n]
+    return [add_watermark(s.image) if i < n // 2 else s.image for i, s in enumerate(scenes)]
+
+
+def watermark_share(mean_map: np.ndarray, size: int) -> float:
+    """Share of a pooled map's positive relevance inside the watermark's box (pooled to ``size`` cells)."""
+    top, bottom, left, right = (round(v * size / 224) for v in watermark_box(224))
+    positive = np.clip(mean_map, 0, None)
+    return positive[top:max(bottom, top + 1), left:max(right, left + 1)].sum() / max(positive.sum(), 1e-12)
+
+
+@pytest.mark.slow
+def test_spray_finds_the_watermark_cluster(confounded, shapes):
+    images = star_scenes(200, seed=31)
+    marked = np.arange(len(images)) < len(images) // 2
+    size = 32
+    found = wb.spray(confounded, images, CLASS, size=size, layout=False)
+    assert found.n_clusters >= 2
+    hits = [(marked[found.labels == c].mean(), watermark_share(found.cluster_means[c], size))
+            for c in range(found.n_clusters)]
+    assert any(purity >= 0.8 and share > 0.5 for purity, share in hits), hits
+    clean = wb.spray(shapes, images, CLASS, size=size, layout=False)
+    clean_hits = [watermark_share(clean.cluster_means[c], size) for c in range(clean.n_clusters)]
+    assert all(share <= 0.5 for share in clean_hits), clean_hits

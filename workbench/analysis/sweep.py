@@ -1,0 +1,100 @@
+"""Parameter sweeps: one numeric setting of a method against quality and cost, on many images.
+
+For each value (and each repeat, seeded ``seed + repeat``), every (image, target) is explained and scored
+through :func:`workbench.evaluation.run_job` (the same batched compute and metrics as the evaluation
+runner): AOPC-MoRF (Samek et al. 2017), the pointing game, passes and seconds. With ``repeats > 1`` the
+*stability* of a random method is the mean pairwise Spearman rank correlation between its heatmaps of the
+same (image, target) under different seeds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any, Sequence
+
+import numpy as np
+
+DEFAULT_METRICS = ("aopc_morf", "pointing", "passes", "seconds")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """``table``: one row per value x image x target x repeat x metric; ``summary``: per value and metric,
+    mean, standard error and count (plus ``stability`` rows when ``repeats > 1``)."""
+
+    method: str
+    param: str
+    table: Any
+    summary: Any
+
+    def series(self, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(values, means, standard errors)`` of one metric, in the order swept."""
+        rows = self.summary[self.summary["metric"] == metric]
+        return rows["value"].to_numpy(), rows["mean"].to_numpy(), rows["sem"].to_numpy()
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation of two maps (0 when either is constant)."""
+    from scipy.stats import spearmanr
+
+    a, b = np.ravel(a), np.ravel(b)
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(spearmanr(a, b).statistic)
+
+
+def _items(model, images) -> list:
+    """Evaluation items as given; plain images become items for their top-1 class, without a mask."""
+    from ..evaluation import Item
+    from ..targets import top_classes
+
+    return [image if isinstance(image, Item) else
+            Item(image_id=f"image{i}", source=image, targets=(top_classes(model, image, k=1)[0][0],))
+            for i, image in enumerate(images)]
+
+
+def sweep(model, images: Sequence, method: str, param: str, values: Sequence, metrics: Sequence[str] = DEFAULT_METRICS,
+          seed: int = 0, repeats: int = 1, steps: int = 50, region: int = 9, fill: str = "uniform",
+          params: dict | None = None) -> SweepResult:
+    """Sweep ``param`` of ``method`` over ``values`` on ``images`` (arrays, or evaluation ``Item``s with
+    targets and masks, e.g. ``workbench.evaluation.scene_items(50)``; plain images use the top-1 class and
+    have no pointing score). ``params`` fixes the method's other parameters."""
+    import pandas as pd
+
+    from ..evaluation import run_job
+    from ..explainers.registry import get_method
+
+    info = get_method(method)
+    if param not in {p.name for p in info.params}:
+        raise ValueError(f"param: {method!r} has no parameter {param!r}; expected one of "
+                         f"{[p.name for p in info.params]}")
+    if not values:
+        raise ValueError("values: expected at least one value")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats: expected an integer >= 1, got {repeats!r}")
+    for value in values:
+        info.spec.from_dict({**(params or {}), param: value})   # a bad value fails before any compute
+    items = _items(model, images)
+    rows, stability = [], []
+    for setting in values:
+        for item in items:
+            for target in item.targets:
+                maps: list[np.ndarray] = []
+                for repeat in range(repeats):
+                    found = run_job(model, item, target, method, {**(params or {}), param: setting}, metrics, steps,
+                                    region, fill, seed + repeat, keep=lambda e: maps.append(e.heatmap))
+                    rows += [{**row, "setting": setting, "repeat": repeat} for row in found]
+                if len(maps) > 1:
+                    pairs = [spearman(a, b) for a, b in combinations(maps, 2)]
+                    stability.append({"setting": setting, "metric": "stability", "value": float(np.mean(pairs))})
+    table = pd.DataFrame(rows)
+    failed = table["error"].astype(str) != ""
+    if failed.any():
+        raise RuntimeError(f"sweep: a run failed: {table.loc[failed, 'error'].iloc[0]}")
+    measured = pd.concat([table[["setting", "metric", "value"]], pd.DataFrame(stability, columns=["setting", "metric",
+                                                                                                    "value"])])
+    grouped = measured.dropna(subset=["value"]).groupby(["metric", "setting"], sort=False)["value"]
+    summary = grouped.agg(["mean", "count", "std"]).reset_index()
+    summary["sem"] = (summary["std"] / np.sqrt(summary["count"].clip(lower=1))).fillna(0.0)
+    summary = summary.drop(columns="std").rename(columns={"setting": "value"})
+    return SweepResult(method=method, param=param, table=table, summary=summary)
