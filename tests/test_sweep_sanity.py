@@ -78,3 +78,18 @@ def test_randomising_the_model_changes_gradients_not_edge_maps(shapes, scene, ed
     assert gradient.layers[0] != gradient.layers[-1] and len(gradient.heatmaps) == len(gradient.layers)
     assert gradient.table["spearman"].iloc[-1] < 0.3, gradient.table
     assert (edges.table["spearman"] > 0.9).all() and (edges.table["ssim"] > 0.9).all(), edges.table
+
+
+def test_cli_sweep_writes_the_table(tmp_path, capsys):
+    from workbench.cli import main, parse_values
+
+    assert parse_values("0.1:0.7:0.1") == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+    assert parse_values("4,8,16") == [4, 8, 16]
+    out = tmp_path / "sweep.csv"
+    code = main(["sweep", "--method", "occlusion", "--param", "stride", "--values", "28,56", "--scenes", "1",
+                 "--metrics", "passes,pointing", "--device", "cpu", "--out", str(out)])
+    assert code == 0
+    import pandas as pd
+    table = pd.read_csv(out)
+    assert set(table["setting"]) == {28, 56} and set(table["metric"]) == {"passes", "pointing"}
+    assert "pointing" in capsys.readouterr().out

@@ -4,6 +4,7 @@ batch use).
     workbench explain --model shapes --image scene:7 --method fmo --out heat.png
     workbench explain --model resnet18 --weights r18.pth --image photo.jpg --method occlusion --param patch=32
     workbench evaluate --methods fmo,occlusion,rise --scenes 200 --out results.parquet [--dask local|ADDRESS]
+    workbench sweep --method fmo --param keep_threshold --values 0.1:0.7:0.1 --scenes 50 --out sweep.csv
 """
 from __future__ import annotations
 
@@ -76,6 +77,35 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_values(text: str) -> list:
+    """``START:STOP:STEP`` (inclusive of STOP when it lands on the grid) or a comma-separated list."""
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"--values: expected START:STOP:STEP or a comma-separated list, got {text!r}")
+        start, stop, step = (ast.literal_eval(p) for p in parts)
+        if step <= 0:
+            raise ValueError(f"--values: STEP must be > 0, got {step!r}")
+        count = int(round((stop - start) / step)) + 1
+        values = [start + i * step for i in range(count) if start + i * step <= stop + 1e-9 * abs(step)]
+        return [round(v, 10) if isinstance(v, float) else v for v in values]
+    return [ast.literal_eval(v) for v in text.split(",") if v.strip()]
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import workbench as wb
+    from workbench.evaluation import scene_items
+
+    model = wb.load_model(args.model, device=args.device)
+    result = wb.sweep(model, scene_items(args.scenes, seed=args.scene_seed), args.method, args.param,
+                      parse_values(args.values), metrics=tuple(args.metrics.split(",")), seed=args.seed,
+                      repeats=args.repeats, steps=args.steps)
+    out = Path(args.out)
+    result.table.to_parquet(out, index=False) if out.suffix == ".parquet" else result.table.to_csv(out, index=False)
+    print(result.summary.to_string(index=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,6 +138,20 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--quiet", action="store_true")
     ev.add_argument("--out", required=True, help="results.parquet or results.csv")
     ev.set_defaults(run=_evaluate)
+    sw = commands.add_parser("sweep", help="sweep one parameter against quality and cost on fresh scenes")
+    sw.add_argument("--model", default="shapes")
+    sw.add_argument("--method", required=True)
+    sw.add_argument("--param", required=True, help="the parameter to sweep")
+    sw.add_argument("--values", required=True, help="START:STOP:STEP or a comma-separated list")
+    sw.add_argument("--metrics", default="aopc_morf,pointing,passes,seconds")
+    sw.add_argument("--scenes", type=int, default=20)
+    sw.add_argument("--scene-seed", type=int, default=123)
+    sw.add_argument("--repeats", type=int, default=1, help="seeds per value (stability of random methods)")
+    sw.add_argument("--steps", type=int, default=50, help="region-perturbation steps for AOPC")
+    sw.add_argument("--seed", type=int, default=0)
+    sw.add_argument("--device", default="auto")
+    sw.add_argument("--out", required=True, help="sweep.csv or sweep.parquet (one row per run and metric)")
+    sw.set_defaults(run=_sweep)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
