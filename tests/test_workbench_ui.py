@@ -191,3 +191,40 @@ def test_ablation_ca_shows_sensitivity_before_the_contexts(shapes, scene):
     e = wb.explain(shapes, scene.image, "ablation_ca", contexts=16, partial=shown.append)
     assert len(shown) == 1 and shown[0].fraction < 1
     np.testing.assert_allclose(shown[0].heatmap, e.heatmap, atol=1e-6)   # step 2 is final before step 3
+
+
+def test_sweep_and_sanity_views_update(bench):
+    w = bench
+    w.method_picker.value = "occlusion"
+    assert w.wait(60)
+    assert "stride" in w.sweep_param.options
+    w.sweep_param.value = "stride"
+    w.sweep_values.value = "28,56"
+    w.steps.value = 5
+    w.request_sweep()
+    assert w.wait(120) and w.error.value == "", w.error.value
+    assert list(w.sweep_view.figure.data[0].x) == [28, 56]
+    passes = list(w.sweep_view.figure.data[1].y)
+    assert passes[0] > passes[1]                          # a coarser stride costs fewer passes
+    w.sweep_metric.value = "passes"                       # another metric: redrawn from the same result
+    assert list(w.sweep_view.figure.data[0].y) == list(w.sweep_view.figure.data[1].y)
+    w.sweep_view.on_point(56)                             # clicking a point shows that heatmap
+    assert "stride=56" in w.overlay.figure.layout.title.text
+
+    w.sweep_param.value = "patch"                         # change the parameter choice: a new sweep
+    w.sweep_values.value = "32,56"
+    w.request_sweep()
+    assert w.wait(120) and w.error.value == ""
+    assert list(w.sweep_view.figure.data[0].x) == [32, 56] and "patch" in w.sweep_view.figure.layout.title.text
+
+    w.sweep_values.value = "0,4"                          # stride/patch 0 is invalid: reported, nothing runs
+    w.request_sweep()
+    assert "patch" in w.error.value
+
+    w.method_picker.value = "gradient"
+    assert w.wait(60)
+    w.request_sanity()
+    assert w.wait(120) and w.error.value == "", w.error.value
+    layers = list(w.sanity_view.figure.data[0].x)
+    assert len(layers) == len(w.sanity_result.layers) and w.sanity_view.figure.data[0].y[-1] < 0.5
+    assert len(w.sanity_maps.children[0].data) >= 2

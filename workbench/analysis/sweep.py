@@ -8,11 +8,14 @@ same (image, target) under different seeds.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Sequence
 
 import numpy as np
+
+from ..engine import Cancelled
 
 DEFAULT_METRICS = ("aopc_morf", "pointing", "passes", "seconds")
 
@@ -26,6 +29,7 @@ class SweepResult:
     param: str
     table: Any
     summary: Any
+    heatmaps: dict = dataclasses.field(default_factory=dict, repr=False)   # (setting, image_id, target, repeat)
 
     def series(self, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(values, means, standard errors)`` of one metric, in the order swept."""
@@ -55,10 +59,11 @@ def _items(model, images) -> list:
 
 def sweep(model, images: Sequence, method: str, param: str, values: Sequence, metrics: Sequence[str] = DEFAULT_METRICS,
           seed: int = 0, repeats: int = 1, steps: int = 50, region: int = 9, fill: str = "uniform",
-          params: dict | None = None) -> SweepResult:
+          params: dict | None = None, keep_heatmaps: bool = False, cancel=None) -> SweepResult:
     """Sweep ``param`` of ``method`` over ``values`` on ``images`` (arrays, or evaluation ``Item``s with
     targets and masks, e.g. ``workbench.evaluation.scene_items(50)``; plain images use the top-1 class and
-    have no pointing score). ``params`` fixes the method's other parameters."""
+    have no pointing score). ``params`` fixes the method's other parameters; ``keep_heatmaps`` keeps every
+    heatmap in ``result.heatmaps``; ``cancel`` (a ``threading.Event``) stops between runs with ``Cancelled``."""
     import pandas as pd
 
     from ..evaluation import run_job
@@ -75,14 +80,18 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
     for value in values:
         info.spec.from_dict({**(params or {}), param: value})   # a bad value fails before any compute
     items = _items(model, images)
-    rows, stability = [], []
+    rows, stability, heatmaps = [], [], {}
     for setting in values:
         for item in items:
             for target in item.targets:
                 maps: list[np.ndarray] = []
                 for repeat in range(repeats):
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("sweep cancelled")
                     found = run_job(model, item, target, method, {**(params or {}), param: setting}, metrics, steps,
                                     region, fill, seed + repeat, keep=lambda e: maps.append(e.heatmap))
+                    if keep_heatmaps and len(maps) == repeat + 1:
+                        heatmaps[(setting, item.image_id, target, repeat)] = maps[-1]
                     rows += [{**row, "setting": setting, "repeat": repeat} for row in found]
                 if len(maps) > 1:
                     pairs = [spearman(a, b) for a, b in combinations(maps, 2)]
@@ -97,4 +106,4 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
     summary = grouped.agg(["mean", "count", "std"]).reset_index()
     summary["sem"] = (summary["std"] / np.sqrt(summary["count"].clip(lower=1))).fillna(0.0)
     summary = summary.drop(columns="std").rename(columns={"setting": "value"})
-    return SweepResult(method=method, param=param, table=table, summary=summary)
+    return SweepResult(method=method, param=param, table=table, summary=summary, heatmaps=heatmaps)

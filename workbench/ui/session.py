@@ -223,6 +223,7 @@ class Session:
         self.explanations = Jobs(debounce)
         self.evaluations = Jobs(debounce)
         self.comparisons = Jobs(debounce)
+        self.analyses = Jobs(debounce)          # sweeps and sanity checks
 
     # -- settings -------------------------------------------------------------------------------------------
     def set_image(self, image, key: Hashable) -> None:
@@ -309,6 +310,38 @@ class Session:
             return done
         self.comparisons.submit(("compare", tuple(k for k, _ in jobs)), work, handlers, debounce=False)
 
+    def request_sweep(self, param: str, values: list, metrics: tuple[str, ...], handlers: Handlers,
+                      mask=None, steps: int = 20) -> None:
+        """Sweep ``param`` of the current method over ``values`` on the current image and target (pointing
+        needs the target's ``mask``); the result keeps every heatmap."""
+        from ..analysis.sweep import sweep
+        from ..evaluation import Item
+        from ..targets import top_classes
+
+        method, params = self.method, {k: v for k, v in self.params_for().items() if k != param}
+        target = self.target if self.target is not None else top_classes(self.model, self.image, k=1)[0][0]
+        item = Item(image_id="current", source=self.image, targets=(target,),
+                    masks=None if mask is None else {target: mask})
+        model, seed = self.model, self.seed
+        key = ("sweep", self.key(), param, freeze(values), metrics, steps)
+
+        def work(cancel, progress, partial):
+            return sweep(model, [item], method, param, values, metrics=metrics, seed=seed, steps=steps,
+                         params=params, keep_heatmaps=True, cancel=cancel)
+        self.analyses.submit(key, work, handlers, debounce=False)
+
+    def request_sanity(self, handlers: Handlers) -> None:
+        """Cascading model-parameter randomisation of the current method (on a copy of the model)."""
+        from ..analysis.sanity import sanity_check
+
+        method, params, model, image, target, seed = (self.method, self.params_for(), self.model, self.image,
+                                                      self.target, self.seed)
+
+        def work(cancel, progress, partial):
+            return sanity_check(model, image, method, target=target, seed=seed, **params)
+        self.analyses.submit(("sanity", self.key()), work, handlers, debounce=False)
+
     def wait(self, timeout: float = 120.0) -> bool:
         """Block until every lane is idle."""
-        return all(lane.wait(timeout) for lane in (self.explanations, self.evaluations, self.comparisons))
+        return all(lane.wait(timeout) for lane in (self.explanations, self.evaluations, self.comparisons,
+                                                   self.analyses))

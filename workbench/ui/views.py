@@ -158,16 +158,19 @@ class ComparisonView:
         self.figure = go.FigureWidget(layout=go.Layout(width=columns * tile, height=tile, margin=_MARGIN))
 
     def show(self, explanations: list) -> go.FigureWidget:
-        """Draw the explanations; returns the figure (rebuilt when the grid's shape changes)."""
-        rows = max(1, -(-len(explanations) // self.columns))
+        """Draw the explanations titled with their cost; returns the figure (rebuilt for each grid)."""
         titles = [f"{e.method}: {e.cost.forward_passes + e.cost.backward_passes} passes, {e.cost.seconds:.2f} s"
                   for e in explanations]
+        return self.show_maps(titles, [e.heatmap for e in explanations])
+
+    def show_maps(self, titles: list[str], heatmaps: list[np.ndarray]) -> go.FigureWidget:
+        """Draw titled heatmaps in a grid; returns the new figure."""
+        rows = max(1, -(-len(heatmaps) // self.columns))
         grid = make_subplots(rows=rows, cols=self.columns, subplot_titles=titles, horizontal_spacing=0.02,
                              vertical_spacing=0.08)
-        for i, e in enumerate(explanations):
-            small, factor = downsample(e.heatmap, MAX_SIDE // 2)
-            small = round_for_display(small)
-            signed = bool((e.heatmap < 0).any())
+        for i, heat in enumerate(heatmaps):
+            small = round_for_display(downsample(heat, MAX_SIDE // 2)[0])
+            signed = bool((heat < 0).any())
             grid.add_trace(go.Heatmap(z=small, colorscale=SIGNED_SCALE if signed else "Inferno",
                                       zmid=0.0 if signed else None, showscale=False, hoverinfo="skip"),
                            row=i // self.columns + 1, col=i % self.columns + 1)
@@ -177,3 +180,51 @@ class ComparisonView:
         grid.update_layout(width=self.columns * self.tile, height=rows * self.tile + 30, margin=_MARGIN)
         self.figure = go.FigureWidget(grid)
         return self.figure
+
+
+class SweepView:
+    """A metric against a swept parameter with standard-error bars, and the cost (forward passes) on a second
+    axis; clicking a point calls ``on_point(setting)``."""
+
+    def __init__(self, width: int = 430, height: int = 300):
+        self.figure = go.FigureWidget(
+            data=[go.Scatter(name="metric", mode="lines+markers", error_y=dict(type="data", visible=True)),
+                  go.Scatter(name="passes", mode="lines+markers", yaxis="y2", line=dict(dash="dot", color="#7f7f7f"))],
+            layout=go.Layout(width=width, height=height, margin=dict(l=50, r=50, t=40, b=40),
+                             title=dict(text="Sweep", font=dict(size=13)),
+                             yaxis2=dict(overlaying="y", side="right", title="passes", showgrid=False),
+                             legend=dict(x=0, y=1.15, orientation="h")))
+        self.on_point: Callable[[float], None] | None = None
+        self.figure.data[0].on_click(self._clicked)
+
+    def _clicked(self, trace, points, state) -> None:
+        if self.on_point and points.xs:
+            self.on_point(points.xs[0])
+
+    def show(self, settings, means, errors, passes, param: str, metric: str) -> None:
+        with self.figure.batch_update():
+            self.figure.data[0].x, self.figure.data[0].y = list(settings), list(means)
+            self.figure.data[0].error_y.array = list(errors)
+            self.figure.data[0].name = metric
+            self.figure.data[1].x, self.figure.data[1].y = list(settings), list(passes)
+            self.figure.layout.xaxis.title = param
+            self.figure.layout.yaxis.title = metric
+            self.figure.layout.title.text = f"{metric} and cost against {param}"
+
+
+class SanityView:
+    """Similarity to the original heatmap after each randomisation step (Spearman, SSIM, HOG)."""
+
+    def __init__(self, width: int = 430, height: int = 300):
+        self.figure = go.FigureWidget(
+            data=[go.Scatter(name=name, mode="lines+markers") for name in ("spearman", "ssim", "hog")],
+            layout=go.Layout(width=width, height=height, margin=dict(l=50, r=10, t=40, b=90),
+                             title=dict(text="Model randomisation", font=dict(size=13)),
+                             yaxis=dict(range=[-0.2, 1.05], title="similarity to original"),
+                             xaxis=dict(tickangle=-45)))
+
+    def show(self, layers, table, title: str) -> None:
+        with self.figure.batch_update():
+            for trace in self.figure.data:
+                trace.x, trace.y = list(layers), list(table[trace.name])
+            self.figure.layout.title.text = title

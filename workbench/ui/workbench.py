@@ -20,7 +20,8 @@ from ..models.zoo import available_models, load_model
 from ..targets import top_classes
 from .controls import ScheduleEditor, control_for, row_layout
 from .session import Handlers, Session
-from .views import COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView
+from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
+                    SweepView)
 
 SUPERPIXEL_METHODS = ("lime", "ablation_ca")
 MASK_LEARNING_FAMILY = "mask learning"
@@ -63,6 +64,9 @@ class Workbench(widgets.HBox):
         self.overlay, self.curves, self.loss = OverlayView(), CurvesView(), LossView()
         self.correlation, self.comparison = CorrelationView(), ComparisonView()
         self.correlation.on_pair = self._highlight_pair
+        self.sweep_view, self.sanity_view = SweepView(), SanityView()
+        self.sweep_view.on_point = self._show_sweep_point
+        self.sweep_result = self.sanity_result = None
         self._build_left()
         self._build_right()
         super().__init__([self.left, self.right], layout=widgets.Layout(align_items="flex-start"))
@@ -156,13 +160,31 @@ class Workbench(widgets.HBox):
         self.outlines.observe(lambda _: self._draw_outline(), names="value")
         self.groups = widgets.HTML()
         self.comparison_box = widgets.VBox([self.comparison.figure])
+        self.sweep_param = widgets.Dropdown(description="parameter", layout=widgets.Layout(width="250px"))
+        self.sweep_values = widgets.Text(description="values", placeholder="4,8,16 or 0.1:0.7:0.1",
+                                         layout=widgets.Layout(width="250px"))
+        self.sweep_metric = widgets.Dropdown(options=["aopc_morf", "pointing", "passes", "seconds"],
+                                             value="aopc_morf", description="metric", layout=widgets.Layout(width="250px"))
+        self.sweep_metric.observe(lambda _: self._draw_sweep(), names="value")
+        self.sweep_button = widgets.Button(description="sweep", icon="sliders")
+        self.sweep_button.on_click(lambda _: self.request_sweep())
+        self.sanity_button = widgets.Button(description="randomise the model", icon="random")
+        self.sanity_button.on_click(lambda _: self.request_sanity())
+        self.sanity_maps = widgets.VBox()
+        sweep_tab = widgets.VBox([widgets.HBox([self.sweep_param, self.sweep_values]),
+                                  widgets.HBox([self.sweep_metric, self.sweep_button]), self.sweep_view.figure])
+        sanity_tab = widgets.VBox([widgets.HTML("Cascading randomisation from the output layer back (Adebayo et "
+                                                "al. 2018): a useful explanation changes."),
+                                   self.sanity_button, self.sanity_view.figure, self.sanity_maps])
         self.tabs = widgets.Tab(children=[
             widgets.HBox([self.curves.figure]),
             widgets.HBox([self.correlation.figure, self.groups]),
             self.comparison_box,
             widgets.HBox([self.loss.figure]),
+            sweep_tab,
+            sanity_tab,
         ])
-        for i, title in enumerate(["curves", "correlations", "comparison", "loss history"]):
+        for i, title in enumerate(["curves", "correlations", "comparison", "loss history", "sweep", "sanity"]):
             self.tabs.set_title(i, title)
         view_controls = widgets.HBox([self.opacity, self.colour_scale])
         self.right = widgets.VBox([view_controls, widgets.HBox([self.layer, self.outlines]), self.overlay.figure,
@@ -202,6 +224,9 @@ class Workbench(widgets.HBox):
             self.controls[p.name] = control
             children.append(control)
         self.method_panel.children = children
+        numeric = [p.name for p in info.params if p.kind in ("int", "float")]
+        self.sweep_param.options = numeric
+        self.sweep_param.value = numeric[0] if numeric else None
 
     # -- changes --------------------------------------------------------------------------------------------
     def _param_changed(self, name: str, value: Any) -> None:
@@ -387,3 +412,79 @@ class Workbench(widgets.HBox):
 
     def _draw_comparison(self, explanations) -> None:
         self.comparison_box.children = [self.comparison.show(explanations)]
+
+    # -- sweeps and sanity checks ---------------------------------------------------------------------------
+    def request_sweep(self) -> None:
+        """Sweep the chosen parameter of the current method over the typed values on the current image."""
+        from ..cli import parse_values
+
+        param = self.sweep_param.value
+        try:
+            if not param:
+                raise ValueError(f"parameter: {self.session.method!r} has no numeric parameter to sweep")
+            values = parse_values(self.sweep_values.value)
+            if not values:
+                raise ValueError("values: expected START:STOP:STEP or a comma-separated list")
+            for value in values:   # a bad value is reported now, before any compute
+                get_method(self.session.method).spec.from_dict({**self.session.params_for(), param: value})
+        except (ValueError, SyntaxError, TypeError) as error:
+            self._show_error(f"sweep: {error}")
+            return
+        mask = self._scene_mask()
+        metrics = ("aopc_morf", "passes", "seconds") + (("pointing",) if mask is not None else ())
+        self.status.value = f"sweeping {html.escape(param)} over {len(values)} values..."
+        self.session.request_sweep(param, values, metrics, Handlers(
+            on_done=lambda result, cached: self._sweep_done(result), on_error=self._show_error), mask=mask,
+            steps=self.steps.value)
+
+    def _scene_mask(self):
+        """The target's exact mask when the image is a generated scene (for the pointing game)."""
+        key = self.session.image_key
+        if not (isinstance(key, tuple) and key[0] == "scene"):
+            return None
+        from ..data.scenes import make_scene
+        from ..targets import top_classes
+
+        target = self.session.target
+        if target is None:
+            target = top_classes(self.session.model, self.session.image, k=1)[0][0]
+        return make_scene(key[1]).class_mask(target)
+
+    def _sweep_done(self, result) -> None:
+        self.sweep_result = result
+        self.status.value = f"sweep of <b>{html.escape(result.param)}</b> done"
+        self._draw_sweep()
+
+    def _draw_sweep(self) -> None:
+        result = self.sweep_result
+        if result is None:
+            return
+        metric = self.sweep_metric.value
+        if metric not in set(result.summary["metric"]):
+            metric = "passes"
+        settings, means, errors = result.series(metric)
+        _, passes, _ = result.series("passes")
+        self.sweep_view.show(settings, means, errors, passes, result.param, metric)
+
+    def _show_sweep_point(self, setting) -> None:
+        result = self.sweep_result
+        chosen = [heat for (value, *_), heat in result.heatmaps.items() if value == setting] if result else []
+        if chosen:
+            signed = get_method(result.method).signed and bool((chosen[0] < 0).any())
+            self.overlay.show_heatmap(chosen[0], signed, f"{result.method} with {result.param}={setting}")
+
+    def request_sanity(self) -> None:
+        self.status.value = f"randomising the model for {html.escape(self.session.method)}..."
+        self.session.request_sanity(Handlers(on_done=lambda result, cached: self._sanity_done(result),
+                                             on_error=self._show_error))
+
+    def _sanity_done(self, result) -> None:
+        self.sanity_result = result
+        final = result.table["spearman"].iloc[-1]
+        self.sanity_view.show(result.layers, result.table, f"{result.method}: Spearman after all layers {final:.2f}")
+        grid = ComparisonView(columns=4, tile=150)
+        steps = list(zip(result.layers, result.heatmaps))[::max(1, len(result.layers) // 7)][:7]
+        titles = ["original"] + [f"after {name}" for name, _ in steps]
+        self.sanity_maps.children = [grid.show_maps(titles, [result.original] + [heat for _, heat in steps])]
+        self.status.value = f"sanity check of <b>{html.escape(result.method)}</b> done"
+
