@@ -228,3 +228,18 @@ def test_sweep_and_sanity_views_update(bench):
     layers = list(w.sanity_view.figure.data[0].x)
     assert len(layers) == len(w.sanity_result.layers) and w.sanity_view.figure.data[0].y[-1] < 0.5
     assert len(w.sanity_maps.children[0].data) >= 2
+
+
+def test_spray_view_shows_clusters_and_a_clicked_heatmap(bench):
+    w = bench
+    w.method_picker.value = "gradient"
+    assert w.wait(60)
+    w.spray_images.value = 12
+    w.request_spray()
+    assert w.wait(180) and w.error.value == "", w.error.value
+    result = w.spray_result
+    assert sum(len(t.x) for t in w.spray_view.figure.data) == 12
+    assert len(w.spray_view.figure.data) == result.n_clusters
+    w.spray_view.on_point(3)
+    titles = [a.text for a in w.spray_maps.children[0].layout.annotations]
+    assert titles[0] == "image 3" and titles[1].startswith(f"cluster {result.labels[3]}")

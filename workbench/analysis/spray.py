@@ -124,5 +124,8 @@ def spray(model, images, target, method: str = "lrp_epsilon_gamma_box", size: in
     (``params`` go to :func:`workbench.explain`), then :func:`spray_heatmaps`."""
     from ..api import explain
 
+    images = list(images)
+    if len(images) < 3:
+        raise ValueError(f"images: expected at least 3 images for a spectral analysis, got {len(images)}")
     maps = np.stack([explain(model, image, method, target=target, seed=seed, **params).heatmap for image in images])
     return spray_heatmaps(maps, size=size, k=k, n_clusters=n_clusters, seed=seed, layout=layout)

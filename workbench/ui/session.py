@@ -341,6 +341,28 @@ class Session:
             return sanity_check(model, image, method, target=target, seed=seed, **params)
         self.analyses.submit(("sanity", self.key()), work, handlers, debounce=False)
 
+    def request_spray(self, n_images: int, watermark_half: bool, handlers: Handlers) -> None:
+        """SpRAy with the current method over ``n_images`` generated scenes that contain the current target
+        class (half of them with the corner watermark when ``watermark_half``)."""
+        from ..analysis.spray import spray
+        from ..data.scenes import add_watermark, make_scene
+        from ..targets import top_classes
+
+        method, params, model, seed = self.method, self.params_for(), self.model, self.seed
+        target = self.target if self.target is not None else top_classes(self.model, self.image, k=1)[0][0]
+
+        def work(cancel, progress, partial):
+            images, index = [], 0
+            while len(images) < n_images:
+                scene = make_scene((9191, index))
+                index += 1
+                if target in scene.labels:
+                    marked = watermark_half and len(images) < n_images // 2
+                    images.append(add_watermark(scene.image) if marked else scene.image)
+            return spray(model, images, target, method=method, seed=seed, cancel=cancel, **params)
+        key = ("spray", self.key(), n_images, watermark_half)
+        self.analyses.submit(key, work, handlers, debounce=False)
+
     def wait(self, timeout: float = 120.0) -> bool:
         """Block until every lane is idle."""
         return all(lane.wait(timeout) for lane in (self.explanations, self.evaluations, self.comparisons,

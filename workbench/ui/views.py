@@ -228,3 +228,30 @@ class SanityView:
             for trace in self.figure.data:
                 trace.x, trace.y = list(layers), list(table[trace.name])
             self.figure.layout.title.text = title
+
+
+class SprayView:
+    """SpRAy's 2-D embedding, one colour per cluster; clicking a point calls ``on_point(index)``."""
+
+    def __init__(self, width: int = 430, height: int = 360):
+        self.figure = go.FigureWidget(layout=go.Layout(
+            width=width, height=height, margin=dict(l=30, r=10, t=40, b=30),
+            title=dict(text="SpRAy: heatmaps of one class", font=dict(size=13)),
+            xaxis=dict(showticklabels=False), yaxis=dict(showticklabels=False)))
+        self.on_point: Callable[[int], None] | None = None
+
+    def _clicked(self, trace, points, state) -> None:
+        if self.on_point and points.point_inds:
+            self.on_point(int(trace.customdata[points.point_inds[0]]))
+
+    def show(self, layout: np.ndarray, labels: np.ndarray, eigenvalues: np.ndarray, title: str) -> None:
+        with self.figure.batch_update():
+            self.figure.data = ()
+            for cluster in range(int(labels.max()) + 1):
+                members = np.flatnonzero(labels == cluster)
+                self.figure.add_scattergl(x=layout[members, 0], y=layout[members, 1], mode="markers",
+                                          name=f"cluster {cluster} ({len(members)})", customdata=members,
+                                          hovertemplate="image %{customdata}<extra></extra>")
+            self.figure.layout.title.text = title
+        for trace in self.figure.data:
+            trace.on_click(self._clicked)

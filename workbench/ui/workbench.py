@@ -21,7 +21,7 @@ from ..targets import top_classes
 from .controls import ScheduleEditor, control_for, row_layout
 from .session import Handlers, Session
 from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
-                    SweepView)
+                    SprayView, SweepView)
 
 SUPERPIXEL_METHODS = ("lime", "ablation_ca")
 MASK_LEARNING_FAMILY = "mask learning"
@@ -66,7 +66,9 @@ class Workbench(widgets.HBox):
         self.correlation.on_pair = self._highlight_pair
         self.sweep_view, self.sanity_view = SweepView(), SanityView()
         self.sweep_view.on_point = self._show_sweep_point
-        self.sweep_result = self.sanity_result = None
+        self.spray_view = SprayView()
+        self.spray_view.on_point = self._show_spray_point
+        self.sweep_result = self.sanity_result = self.spray_result = None
         self._build_left()
         self._build_right()
         super().__init__([self.left, self.right], layout=widgets.Layout(align_items="flex-start"))
@@ -176,6 +178,17 @@ class Workbench(widgets.HBox):
         sanity_tab = widgets.VBox([widgets.HTML("Cascading randomisation from the output layer back (Adebayo et "
                                                 "al. 2018): a useful explanation changes."),
                                    self.sanity_button, self.sanity_view.figure, self.sanity_maps])
+        self.spray_images = widgets.BoundedIntText(value=40, min=3, max=2000, description="scenes",
+                                                   layout=widgets.Layout(width="160px"))
+        self.spray_watermark = widgets.Checkbox(value=True, description="watermark on half", indent=False)
+        self.spray_button = widgets.Button(description="SpRAy", icon="object-group")
+        self.spray_button.on_click(lambda _: self.request_spray())
+        self.spray_maps = widgets.VBox()
+        spray_tab = widgets.VBox([
+            widgets.HTML("Spectral Relevance Analysis (Lapuschkin et al. 2019) of the current method's heatmaps "
+                         "for the target class over generated scenes: clusters are prediction strategies."),
+            widgets.HBox([self.spray_images, self.spray_watermark, self.spray_button]),
+            self.spray_view.figure, self.spray_maps])
         self.tabs = widgets.Tab(children=[
             widgets.HBox([self.curves.figure]),
             widgets.HBox([self.correlation.figure, self.groups]),
@@ -183,8 +196,10 @@ class Workbench(widgets.HBox):
             widgets.HBox([self.loss.figure]),
             sweep_tab,
             sanity_tab,
+            spray_tab,
         ])
-        for i, title in enumerate(["curves", "correlations", "comparison", "loss history", "sweep", "sanity"]):
+        for i, title in enumerate(["curves", "correlations", "comparison", "loss history", "sweep", "sanity",
+                                   "SpRAy"]):
             self.tabs.set_title(i, title)
         view_controls = widgets.HBox([self.opacity, self.colour_scale])
         self.right = widgets.VBox([view_controls, widgets.HBox([self.layer, self.outlines]), self.overlay.figure,
@@ -488,3 +503,24 @@ class Workbench(widgets.HBox):
         self.sanity_maps.children = [grid.show_maps(titles, [result.original] + [heat for _, heat in steps])]
         self.status.value = f"sanity check of <b>{html.escape(result.method)}</b> done"
 
+
+    def request_spray(self) -> None:
+        """SpRAy over generated scenes of the current target class with the current method."""
+        self.status.value = f"SpRAy over {self.spray_images.value} scenes..."
+        self.session.request_spray(self.spray_images.value, self.spray_watermark.value, Handlers(
+            on_done=lambda result, cached: self._spray_done(result), on_error=self._show_error))
+
+    def _spray_done(self, result) -> None:
+        self.spray_result = result
+        gaps = ", ".join(f"{v:.3f}" for v in result.eigenvalues[:5])
+        self.spray_view.show(result.layout, result.labels, result.eigenvalues,
+                             f"{result.n_clusters} clusters (eigenvalues {gaps} ...)")
+        titles = [f"cluster {c} mean ({int((result.labels == c).sum())})" for c in range(result.n_clusters)]
+        self.spray_maps.children = [ComparisonView(columns=4, tile=150).show_maps(titles, list(result.cluster_means))]
+        self.status.value = f"SpRAy: {result.n_clusters} clusters"
+
+    def _show_spray_point(self, index: int) -> None:
+        result = self.spray_result
+        cluster = int(result.labels[index])
+        self.spray_maps.children = [ComparisonView(columns=4, tile=150).show_maps(
+            [f"image {index}", f"cluster {cluster} mean"], [result.heatmaps[index], result.cluster_means[cluster]])]
