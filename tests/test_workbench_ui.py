@@ -103,7 +103,6 @@ def test_every_control_type_changes_the_figure(bench):
 
 def test_newer_change_cancels_the_running_job(bench):
     w = bench
-    w.method_picker.unobserve_all("value")   # drive the session directly, no intermediate requests
     w.session.method = "rise"
     w.session.set_param("num_masks", 4000)
     w.request(debounce=False)

@@ -1,6 +1,7 @@
 """The Workbench in a real browser: JupyterLab headless on a free local port, Debian's Chromium driven by
 Playwright, the quick-start notebook run cell by cell, the heatmap drawn, an FMO stride moved, the heatmap
-redrawn, and a screenshot saved under tests/browser/artifacts/ (git-ignored)."""
+redrawn, a parameter sweep and a sanity check run from their tabs, and screenshots saved under
+tests/browser/artifacts/ (git-ignored)."""
 from __future__ import annotations
 
 import os
@@ -98,6 +99,9 @@ def test_workbench_renders_and_reacts_in_jupyterlab(lab):
             assert before and before[0], "the overlay heatmap did not render"
             for picker in ("model", "target", "explainer"):
                 assert page.locator(f".widget-dropdown:has(label:text-is('{picker}')) select").is_visible(), picker
+            shown = page.locator(".widget-dropdown:has(label:text-is('target')) select").last.evaluate(
+                "el => el.selectedIndex >= 0 ? el.options[el.selectedIndex].text : ''")
+            assert shown == "top-1 (auto)", shown
 
             strides = page.locator(".widget-inline-hbox:has(label:text-is('stride')) input")
             assert strides.count() >= 2, "the FMO schedule editor's stride controls are missing"
@@ -112,6 +116,23 @@ def test_workbench_renders_and_reacts_in_jupyterlab(lab):
             page.screenshot(path=str(ARTIFACTS / "workbench.png"), full_page=True)
             after = overlay_rasters(page)
             assert after[0] != before[0]
+            errors = page.locator(".widget-html pre").all_inner_texts()
+            assert not any(text.strip() for text in errors), errors
+
+            # the sweep view: choose values, run, see the plot titled with the swept parameter
+            page.locator(".lm-TabBar-tab:has-text('sweep')").last.click()
+            values = page.locator(".widget-text:has(label:text-is('values')) input").last
+            values.fill("0.3,0.6")
+            values.press("Enter")
+            page.locator("button.jupyter-button", has_text="sweep").last.click()
+            page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
+                                   ".some(t => t.textContent.includes('against keep_threshold'))", timeout=240_000)
+            # the sanity view: randomise the model, see the similarity curve's title
+            page.locator(".lm-TabBar-tab:has-text('sanity')").last.click()
+            page.locator("button.jupyter-button", has_text="randomise the model").last.click()
+            page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
+                                   ".some(t => t.textContent.includes('Spearman after all layers'))", timeout=240_000)
+            page.screenshot(path=str(ARTIFACTS / "workbench_sanity.png"), full_page=True)
             errors = page.locator(".widget-html pre").all_inner_texts()
             assert not any(text.strip() for text in errors), errors
         finally:

@@ -9,6 +9,7 @@ on worker threads; this module only arranges widgets and forwards values.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 from typing import Any
 
@@ -58,6 +59,7 @@ class Workbench(widgets.HBox):
         self.session.image_key = ("scene", 0) if image is None else ("given", id(image))
         self.explanation = None
         self.partials = 0
+        self._muted = 0
         self._given_model = None if model is None or isinstance(model, str) else entry
         self._given_image = image
 
@@ -157,7 +159,7 @@ class Workbench(widgets.HBox):
         self.layer = widgets.Dropdown(options=["final"], value="final", description="map",
                                       layout=widgets.Layout(width="200px"),
                                       tooltip="FMO: the final map or one level's map")
-        self.layer.observe(lambda _: self._draw_heatmap(), names="value")
+        self.layer.observe(lambda _: self._muted or self._draw_heatmap(), names="value")
         self.outlines = widgets.Checkbox(value=True, description="outlines (segments / visited)", indent=False)
         self.outlines.observe(lambda _: self._draw_outline(), names="value")
         self.groups = widgets.HTML()
@@ -224,9 +226,8 @@ class Workbench(widgets.HBox):
             children.append(widgets.HTML("<b>Mask-learning hyper-parameters</b>"))
         for p in info.params:
             if p.name == "n_segments" and method in SUPERPIXEL_METHODS:
-                self.superpixels.unobserve_all("value")
-                self.superpixels.value = values["n_segments"]
-                self.superpixels.observe(lambda change: self._superpixels_changed(change["new"]), names="value")
+                with self._quiet():
+                    self.superpixels.value = values["n_segments"]
                 self.controls[p.name] = self.superpixels
                 children.append(widgets.VBox([widgets.HTML("<b>Superpixels</b> (LIME, Ablation-CA)"),
                                               self.superpixels]))
@@ -244,11 +245,23 @@ class Workbench(widgets.HBox):
         self.sweep_param.value = numeric[0] if numeric else None
 
     # -- changes --------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _quiet(self):
+        """Programmatic control updates inside this block do not trigger the change handlers (ipywidgets'
+        own observers, which sync values to the browser, keep running)."""
+        self._muted += 1
+        try:
+            yield
+        finally:
+            self._muted -= 1
+
     def _param_changed(self, name: str, value: Any) -> None:
         self.session.set_param(name, value)
         self.request()
 
     def _superpixels_changed(self, value: int) -> None:
+        if self._muted:
+            return
         for method in SUPERPIXEL_METHODS:
             self.session.set_param("n_segments", value, method)
         self.request()
@@ -259,6 +272,8 @@ class Workbench(widgets.HBox):
         self.request()
 
     def _target_changed(self, value: int) -> None:
+        if self._muted:
+            return
         self.session.target = None if value == -1 else value
         self.request()
 
@@ -314,10 +329,9 @@ class Workbench(widgets.HBox):
             self._show_error(f"model: {type(error).__name__}: {error}")
             return
         options = [("top-1 (auto)", -1)] + [(f"{name} ({p:.2f})", i) for i, name, p in best]
-        self.target_picker.unobserve_all("value")
-        self.target_picker.options = options
-        self.target_picker.value = -1
-        self.target_picker.observe(lambda change: self._target_changed(change["new"]), names="value")
+        with self._quiet():
+            self.target_picker.options = options
+            self.target_picker.value = -1
         self.session.target = None
 
     # -- compute and draw -----------------------------------------------------------------------------------
@@ -352,10 +366,9 @@ class Workbench(widgets.HBox):
                              f"{cost.seconds:.2f} s{' (cached)' if cached else ''}")
         self.error.value = ""
         levels = explanation.extras.get("level_maps")
-        self.layer.unobserve_all("value")
-        self.layer.options = ["final"] + [f"level {i + 1}" for i in range(len(levels or []))]
-        self.layer.value = "final"
-        self.layer.observe(lambda _: self._draw_heatmap(), names="value")
+        with self._quiet():
+            self.layer.options = ["final"] + [f"level {i + 1}" for i in range(len(levels or []))]
+            self.layer.value = "final"
         self._draw_heatmap()
         self.loss.show(explanation.extras.get("loss_history"))
         matrix = explanation.extras.get("matrix")
