@@ -115,7 +115,7 @@ def _load_torchvision(name: str, weights: str | Path | None) -> nn.Module:
 
 
 def available_models() -> tuple[str, ...]:
-    """Models that load here (the confounded "shapes-watermark" model comes with the Clever-Hans issue)."""
+    """Models that load here: the shipped shapes models, then torchvision architectures."""
     shipped = tuple(name for name in ("shapes", "shapes-watermark")
                     if (WEIGHTS_DIR / f"{name.replace('-', '_')}.pt").is_file())
     return shipped + _TORCHVISION
