@@ -1,0 +1,85 @@
+"""Choosing settings: FMO's keep_threshold and RISE's num_masks against quality and cost on fresh scenes.
+
+Prints, per value: forward passes, seconds, pointing accuracy and AOPC-MoRF (mean +- standard error over
+the scene/class pairs), and for RISE the stability across seeds (mean pairwise Spearman correlation of
+heatmaps of the same scene and class). Writes one PNG per sweep (``--plots DIR``) for the README's
+"Choosing settings" section.
+
+    python benchmarks/sweeps.py [--scenes 50] [--repeats 3] [--steps 50] [--plots benchmarks/plots]
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import workbench as wb
+from workbench.evaluation import scene_items
+from _common import device_line, table
+
+SWEEPS = [
+    ("fmo", "keep_threshold", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], 1),
+    ("rise", "num_masks", [250, 500, 1000, 2000, 4000, 8000], None),   # None: --repeats seeds
+]
+
+
+def rows_for(result) -> list[dict]:
+    summary = result.summary
+    rows = []
+    for value in dict.fromkeys(summary["value"]):
+        row = {result.param: value}
+        for metric in ("passes", "seconds", "pointing", "aopc_morf", "stability"):
+            cell = summary[(summary["value"] == value) & (summary["metric"] == metric)]
+            if len(cell):
+                mean, sem = float(cell["mean"].iloc[0]), float(cell["sem"].iloc[0])
+                row[metric] = f"{mean:.0f}" if metric == "passes" else f"{mean:.3f} +- {sem:.3f}"
+        rows.append(row)
+    return rows
+
+
+def plot(result, out: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, quality = plt.subplots(figsize=(5.5, 3.4))
+    for metric, colour in (("pointing", "tab:blue"), ("aopc_morf", "tab:red"), ("stability", "tab:green")):
+        values, means, errors = result.series(metric)
+        if len(values):
+            quality.errorbar(values, means, yerr=errors, label=metric, color=colour, marker="o", capsize=3)
+    cost = quality.twinx()
+    values, passes, _ = result.series("passes")
+    cost.plot(values, passes, "k--", marker="s", label="forward passes")
+    cost.set_ylabel("forward passes")
+    quality.set_xlabel(result.param)
+    quality.set_title(f"{result.method}: {result.param}")
+    quality.legend(loc="center right", fontsize=8)
+    if result.param == "num_masks":
+        quality.set_xscale("log")
+    figure.tight_layout()
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenes", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3, help="seeds per value for random methods")
+    parser.add_argument("--steps", type=int, default=50, help="region-perturbation steps for AOPC")
+    parser.add_argument("--plots", type=Path, default=Path("benchmarks/plots"))
+    args = parser.parse_args()
+    print(device_line())
+    model = wb.load_model("shapes")
+    items = scene_items(args.scenes, seed=2024)
+    args.plots.mkdir(parents=True, exist_ok=True)
+    for method, param, values, repeats in SWEEPS:
+        result = wb.sweep(model, items, method, param, values, steps=args.steps, repeats=repeats or args.repeats)
+        columns = [param, "passes", "seconds", "pointing", "aopc_morf"] + (["stability"] if not repeats else [])
+        print(f"\n{method}: {param} on {args.scenes} scenes ({sum(len(i.targets) for i in items)} scene/class pairs)")
+        print(table(rows_for(result), columns), flush=True)
+        out = args.plots / f"sweep_{method}_{param}.png"
+        plot(result, out)
+        print(f"plot: {out}")
+
+
+if __name__ == "__main__":
+    main()
