@@ -100,7 +100,7 @@ def test_workbench_renders_and_reacts_in_jupyterlab(lab):
             for picker in ("model", "target", "explainer"):
                 assert page.locator(f".widget-dropdown:has(label:text-is('{picker}')) select").is_visible(), picker
             shown = page.locator(".widget-dropdown:has(label:text-is('target')) select").last.evaluate(
-                "el => el.selectedIndex >= 0 ? el.options[el.selectedIndex].text : ''")
+                "el => el.selectedIndex >= 0 ? el.options[el.selectedIndex].text : ''").replace("\xa0", " ")
             assert shown == "top-1 (auto)", shown
 
             strides = page.locator(".widget-inline-hbox:has(label:text-is('stride')) input")
