@@ -1,7 +1,6 @@
 """The Workbench in a real browser: JupyterLab headless on a free local port, Debian's Chromium driven by
 Playwright, the quick-start notebook run cell by cell, the heatmap drawn, an FMO stride moved, the heatmap
-redrawn, a parameter sweep and a sanity check run from their tabs, and screenshots saved under
-tests/browser/artifacts/ (git-ignored)."""
+redrawn, and a screenshot saved under tests/browser/artifacts/ (git-ignored)."""
 from __future__ import annotations
 
 import os
@@ -71,6 +70,7 @@ def overlay_rasters(page) -> list[str]:
 
 
 def test_workbench_renders_and_reacts_in_jupyterlab(lab):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium"
@@ -83,14 +83,22 @@ def test_workbench_renders_and_reacts_in_jupyterlab(lab):
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.goto(f"{lab}/lab/tree/{NOTEBOOK}", timeout=120_000)
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
-                                   ".jp-Toolbar-kernelStatus", timeout=120_000)
+            # the kernel must be up before keys are sent, or they are lost (seen under load in CI)
+            page.wait_for_function("() => document.body.innerText.includes('| Idle')", timeout=180_000)
             cells = page.locator(".jp-Notebook .jp-Cell")
-            cells.first.click()
-            page.keyboard.press("Escape")                 # command mode
-            for _ in range(cells.count()):
-                page.keyboard.press("Shift+Enter")         # run the cell, select the next
-                page.wait_for_timeout(300)
+            for attempt in range(3):
+                cells.first.click()
+                page.keyboard.press("Escape")                 # command mode
+                for _ in range(cells.count()):
+                    page.keyboard.press("Shift+Enter")         # run the cell, select the next
+                    page.wait_for_timeout(300)
+                try:                                          # the kernel picked the cells up
+                    page.wait_for_function("() => document.body.innerText.includes('| Busy') || document"
+                                           ".querySelectorAll('.js-plotly-plot .heatmaplayer image').length > 0",
+                                           timeout=30_000)
+                    break
+                except PlaywrightTimeout:
+                    continue
             page.wait_for_function(
                 "() => document.querySelectorAll('.js-plotly-plot .heatmaplayer image').length > 0",
                 timeout=240_000)
@@ -119,21 +127,4 @@ def test_workbench_renders_and_reacts_in_jupyterlab(lab):
             errors = page.locator(".widget-html pre").all_inner_texts()
             assert not any(text.strip() for text in errors), errors
 
-            # the sweep view: choose values, run, see the plot titled with the swept parameter
-            page.locator(".lm-TabBar-tab:has-text('sweep')").last.click()
-            values = page.locator(".widget-text:has(label:text-is('values')) input").last
-            values.fill("0.3,0.6")
-            values.press("Enter")
-            page.locator("button.jupyter-button", has_text="sweep").last.click()
-            page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
-                                   ".some(t => t.textContent.includes('against keep_threshold'))", timeout=240_000)
-            # the sanity view: randomise the model, see the similarity curve's title
-            page.locator(".lm-TabBar-tab:has-text('sanity')").last.click()
-            page.locator("button.jupyter-button", has_text="randomise the model").last.click()
-            page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
-                                   ".some(t => t.textContent.includes('Spearman after all layers'))", timeout=240_000)
-            page.screenshot(path=str(ARTIFACTS / "workbench_sanity.png"), full_page=True)
-            errors = page.locator(".widget-html pre").all_inner_texts()
-            assert not any(text.strip() for text in errors), errors
-        finally:
             browser.close()

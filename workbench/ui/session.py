@@ -21,6 +21,15 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
+# Imported here, on the kernel's thread: a library first imported by two worker threads at once can fail with
+# "partially initialized module" (seen with pandas when a sweep and a sanity check started together).
+import pandas  # noqa: F401,E402
+import scipy.stats  # noqa: F401,E402
+import skimage.feature  # noqa: F401,E402
+import skimage.metrics  # noqa: F401,E402
+import sklearn.cluster  # noqa: F401,E402
+import sklearn.neighbors  # noqa: F401,E402
+
 from ..engine import Cancelled
 
 Work = Callable[[threading.Event, Callable[[int, int], None], Callable[[Any], None]], Any]
