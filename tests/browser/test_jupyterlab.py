@@ -126,5 +126,5 @@ def test_workbench_renders_and_reacts_in_jupyterlab(lab):
             assert after[0] != before[0]
             errors = page.locator(".widget-html pre").all_inner_texts()
             assert not any(text.strip() for text in errors), errors
-
+        finally:
             browser.close()
