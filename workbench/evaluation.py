@@ -214,10 +214,10 @@ def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: st
     return table
 
 
-def summarise(table) -> "Any":
-    """Per method and metric: mean, standard error and count of the rows without error."""
-    ok = table[table["error"].fillna("") == ""]
-    grouped = ok.groupby(["method", "metric"])["value"]
+def summarise(table, by: Sequence[str] = ("method", "metric"), sort: bool = True) -> "Any":
+    """Per group (default: method and metric): mean, standard error and count of the rows without error."""
+    ok = table[table["error"].fillna("") == ""] if "error" in table else table
+    grouped = ok.groupby(list(by), sort=sort)["value"]
     summary = grouped.agg(["mean", "count", "std"]).reset_index()
     summary["sem"] = summary["std"] / np.sqrt(summary["count"].clip(lower=1))
     return summary.drop(columns="std")

@@ -132,9 +132,9 @@ def ablation_ca_method(ctx: Context, spec: AblationCASpec) -> MethodOutput:
 
     def sensitivity_so_far(start: int, stop: int, _: torch.Tensor, batch_scores: torch.Tensor) -> None:
         """The first ``k`` rows remove one object each: their map (step 2) is shown before the contexts."""
-        if start < k:
+        if ctx.on_partial is not None and start < k:
             singles[start:min(stop, k)] = batch_scores[:k - start].double()
-            if stop >= k and stop < len(keep):
+            if k <= stop < len(keep):
                 ctx.show((clean.double() - singles)[segs], f"sensitivity of {k} objects, contexts next",
                          stop / len(keep), force=True)
 

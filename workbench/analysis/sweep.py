@@ -57,6 +57,21 @@ def _items(model, images) -> list:
             for i, image in enumerate(images)]
 
 
+def check_sweep(method: str, param: str, values: Sequence, params: dict | None = None) -> None:
+    """Raise ``ValueError`` naming the parameter when ``param`` is not one of ``method``'s parameters or a
+    value in ``values`` is not valid for it (checked before any compute, here and in the Workbench)."""
+    from ..explainers.registry import get_method
+
+    info = get_method(method)
+    if param not in {p.name for p in info.params}:
+        raise ValueError(f"param: {method!r} has no parameter {param!r}; expected one of "
+                         f"{[p.name for p in info.params]}")
+    if not values:
+        raise ValueError("values: expected at least one value")
+    for value in values:
+        info.spec.from_dict({**(params or {}), param: value})
+
+
 def sweep(model, images: Sequence, method: str, param: str, values: Sequence, metrics: Sequence[str] = DEFAULT_METRICS,
           seed: int = 0, repeats: int = 1, steps: int = 50, region: int = 9, fill: str = "uniform",
           params: dict | None = None, keep_heatmaps: bool = False, cancel=None) -> SweepResult:
@@ -66,19 +81,11 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
     heatmap in ``result.heatmaps``; ``cancel`` (a ``threading.Event``) stops between runs with ``Cancelled``."""
     import pandas as pd
 
-    from ..evaluation import run_job
-    from ..explainers.registry import get_method
+    from ..evaluation import run_job, summarise
 
-    info = get_method(method)
-    if param not in {p.name for p in info.params}:
-        raise ValueError(f"param: {method!r} has no parameter {param!r}; expected one of "
-                         f"{[p.name for p in info.params]}")
-    if not values:
-        raise ValueError("values: expected at least one value")
+    check_sweep(method, param, values, params)
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats: expected an integer >= 1, got {repeats!r}")
-    for value in values:
-        info.spec.from_dict({**(params or {}), param: value})   # a bad value fails before any compute
     items = _items(model, images)
     rows, stability, heatmaps = [], [], {}
     for setting in values:
@@ -90,6 +97,8 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
                         raise Cancelled("sweep cancelled")
                     found = run_job(model, item, target, method, {**(params or {}), param: setting}, metrics, steps,
                                     region, fill, seed + repeat, keep=lambda e: maps.append(e.heatmap))
+                    if found and found[0]["error"]:    # stop at the first failure, not after every run
+                        raise RuntimeError(f"sweep: a run failed: {found[0]['error']}")
                     if keep_heatmaps and len(maps) == repeat + 1:
                         heatmaps[(setting, item.image_id, target, repeat)] = maps[-1]
                     rows += [{**row, "setting": setting, "repeat": repeat} for row in found]
@@ -97,13 +106,9 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
                     pairs = [spearman(a, b) for a, b in combinations(maps, 2)]
                     stability.append({"setting": setting, "metric": "stability", "value": float(np.mean(pairs))})
     table = pd.DataFrame(rows)
-    failed = table["error"].astype(str) != ""
-    if failed.any():
-        raise RuntimeError(f"sweep: a run failed: {table.loc[failed, 'error'].iloc[0]}")
-    measured = pd.concat([table[["setting", "metric", "value"]], pd.DataFrame(stability, columns=["setting", "metric",
-                                                                                                    "value"])])
-    grouped = measured.dropna(subset=["value"]).groupby(["metric", "setting"], sort=False)["value"]
-    summary = grouped.agg(["mean", "count", "std"]).reset_index()
-    summary["sem"] = (summary["std"] / np.sqrt(summary["count"].clip(lower=1))).fillna(0.0)
-    summary = summary.drop(columns="std").rename(columns={"setting": "value"})
+    measured = pd.concat([table[["setting", "metric", "value"]],
+                          pd.DataFrame(stability, columns=["setting", "metric", "value"])])
+    summary = summarise(measured, by=("metric", "setting"), sort=False)
+    summary["sem"] = summary["sem"].fillna(0.0)        # one row per group: no spread to report
+    summary = summary.rename(columns={"setting": "value"})
     return SweepResult(method=method, param=param, table=table, summary=summary, heatmaps=heatmaps)

@@ -191,9 +191,8 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
         seconds.append(time.perf_counter() - started)
         previous = heat
         done = len(level_maps)
-        so_far = sum(w * m for w, m in zip(weights, level_maps)) / sum(weights[:done])
-        ctx.show(so_far, f"level {done}/{len(levels)} ({patch},{stride})", done / len(levels), force=True)
-    total = sum(w * m for w, m in zip(weights, level_maps)) / sum(weights)
+        total = sum(w * m for w, m in zip(weights, level_maps)) / sum(weights[:done])   # the map so far
+        ctx.show(total, f"level {done}/{len(levels)} ({patch},{stride})", done / len(levels), force=True)
     extras = {
         "schedule": [list(level) for level in levels],
         "level_maps": [m.float().cpu().numpy() for m in level_maps],

@@ -78,6 +78,8 @@ def lime(ctx: Context, spec: LimeSpec) -> MethodOutput:
     scored = torch.zeros(spec.num_samples, dtype=torch.float64)
 
     def fit_so_far(start: int, stop: int, _: torch.Tensor, batch_scores: torch.Tensor) -> None:
+        if ctx.on_partial is None:
+            return
         scored[start:stop] = batch_scores.double().cpu()
         if ctx.wants_partial and 2 * n_features < stop < spec.num_samples:
             coefficients = lime_regression(samples[:stop].cpu().numpy().astype(np.float64),
