@@ -107,16 +107,6 @@ class Jobs:
         if result is not None:
             self._finish(job, lambda: handlers.on_done and handlers.on_done(result, True))
 
-    def cancel(self) -> None:
-        """Cancel the pending and the running job."""
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            if self._current is not None:
-                self._current.cancel.set()
-                self._current = None
-            self._idle.set()
-
     def wait(self, timeout: float = 60.0) -> bool:
         """Block until no job is pending or running, superseded ones included (tests, notebooks); False on
         timeout."""
@@ -126,10 +116,6 @@ class Jobs:
         for thread in list(self._threads):
             thread.join(max(0.0, deadline - time.monotonic()))
         return not any(t.is_alive() for t in list(self._threads)) and self._idle.is_set()
-
-    @property
-    def busy(self) -> bool:
-        return not self._idle.is_set()
 
     # -- worker side ----------------------------------------------------------------------------------------
     def _is_current(self, job: _Job) -> bool:
@@ -215,14 +201,14 @@ class Session:
     """
 
     def __init__(self, model, image, method: str = "fmo", compute: Callable[..., Any] | None = None,
-                 debounce: float = 0.25, device: str = "auto"):
+                 debounce: float = 0.25, device: str = "auto", image_key: Hashable | None = None):
         from ..api import explain
         from ..images import as_numpy_image
         from ..models.zoo import as_model_entry
 
         self.model = as_model_entry(model)
         self.image = as_numpy_image(image)
-        self.image_key: Hashable = id(image)
+        self.image_key: Hashable = ("given", id(image)) if image_key is None else image_key
         self.target: int | None = None
         self.method = method
         self.params: dict[str, dict[str, Any]] = {}
@@ -232,7 +218,7 @@ class Session:
         self.explanations = Jobs(debounce)
         self.evaluations = Jobs(debounce)
         self.comparisons = Jobs(debounce)
-        self.analyses = Jobs(debounce)          # sweeps and sanity checks
+        self.analyses = Jobs(debounce)          # sweeps, sanity checks and SpRAy
 
     # -- settings -------------------------------------------------------------------------------------------
     def set_image(self, image, key: Hashable) -> None:
@@ -260,6 +246,12 @@ class Session:
         method = method or self.method
         spec = get_method(method).spec.from_dict(self.params_for(method))
         spec.check_image(*self.image.shape[:2])
+
+    def resolved_target(self) -> int:
+        """The chosen target, or the model's top-1 class on the image when none is chosen."""
+        from ..targets import top_classes
+
+        return self.target if self.target is not None else top_classes(self.model, self.image, k=1)[0][0]
 
     def key(self, method: str | None = None) -> Hashable:
         method = method or self.method
@@ -325,10 +317,9 @@ class Session:
         needs the target's ``mask``); the result keeps every heatmap."""
         from ..analysis.sweep import sweep
         from ..evaluation import Item
-        from ..targets import top_classes
 
         method, params = self.method, {k: v for k, v in self.params_for().items() if k != param}
-        target = self.target if self.target is not None else top_classes(self.model, self.image, k=1)[0][0]
+        target = self.resolved_target()
         item = Item(image_id="current", source=self.image, targets=(target,),
                     masks=None if mask is None else {target: mask})
         model, seed = self.model, self.seed
@@ -355,10 +346,9 @@ class Session:
         class (half of them with the corner watermark when ``watermark_half``)."""
         from ..analysis.spray import spray
         from ..data.scenes import add_watermark, make_scene
-        from ..targets import top_classes
 
         method, params, model, seed = self.method, self.params_for(), self.model, self.seed
-        target = self.target if self.target is not None else top_classes(self.model, self.image, k=1)[0][0]
+        target = self.resolved_target()
 
         def work(cancel, progress, partial):
             images, index = [], 0

@@ -39,8 +39,7 @@ class OverlayView:
             layout=go.Layout(width=size, height=size, margin=_MARGIN, title=dict(text="", font=dict(size=13))))
         self.opacity = 0.6
         self.colour_scale = "Inferno"
-        self.heatmap: np.ndarray | None = None
-        self.signed = False
+        self.signed = False     # the drawn map's scale: a colour-scale change leaves signed maps on theirs
         self.draws = 0          # heatmap redraws (partial and final), for tests and the latency benchmark
 
     def show_image(self, image: np.ndarray) -> None:
@@ -50,7 +49,6 @@ class OverlayView:
             self.figure.data[1].z = None
             self.figure.data[2].source = None
             _image_axes(self.figure, height, width)
-        self.heatmap = None
 
     def show_heatmap(self, heatmap: np.ndarray, signed: bool, title: str) -> None:
         small, factor = downsample(heatmap, MAX_SIDE)
@@ -65,7 +63,7 @@ class OverlayView:
             trace.zmid = 0.0 if signed else None
             trace.zmin, trace.zmax = (-peak, peak) if signed else (None, None)
             self.figure.layout.title.text = title
-        self.heatmap, self.signed = heatmap, signed
+        self.signed = signed
         self.draws += 1
 
     def show_outline(self, edges: np.ndarray | None, colour: tuple[int, int, int] = (255, 255, 255)) -> None:
@@ -244,7 +242,7 @@ class SprayView:
         if self.on_point and points.point_inds:
             self.on_point(int(trace.customdata[points.point_inds[0]]))
 
-    def show(self, layout: np.ndarray, labels: np.ndarray, eigenvalues: np.ndarray, title: str) -> None:
+    def show(self, layout: np.ndarray, labels: np.ndarray, title: str) -> None:
         with self.figure.batch_update():
             self.figure.data = ()
             for cluster in range(int(labels.max()) + 1):

@@ -30,6 +30,11 @@ MASK_LEARNING_FAMILY = "mask learning"
 _STYLE = {"description_width": "110px"}
 
 
+def _signed(method: str, heatmap: np.ndarray) -> bool:
+    """Draw on a symmetric scale: the method gives signed maps and this one has negative values."""
+    return get_method(method).signed and bool((heatmap < 0).any())
+
+
 def _photos() -> list[str]:
     from ..data.photos import PHOTOS
     return list(PHOTOS)
@@ -53,10 +58,9 @@ class Workbench(widgets.HBox):
         get_method(method)
         entry = load_model(model or "shapes", device="cpu" if device == "auto" else device) \
             if model is None or isinstance(model, str) else model
-        scene = make_scene(0)
-        self.session = Session(entry, scene.image if image is None else image, method=method, compute=compute,
-                               debounce=debounce, device=device)
-        self.session.image_key = ("scene", 0) if image is None else ("given", id(image))
+        self.session = Session(entry, make_scene(0).image if image is None else image, method=method,
+                               compute=compute, debounce=debounce, device=device,
+                               image_key=("scene", 0) if image is None else None)
         self.explanation = None
         self.partials = 0
         self._muted = 0
@@ -354,8 +358,8 @@ class Workbench(widgets.HBox):
 
     def _partial(self, partial) -> None:
         self.partials += 1
-        signed = get_method(self.session.method).signed and bool((partial.heatmap < 0).any())
-        self.overlay.show_heatmap(partial.heatmap, signed, f"{self.session.method}: {partial.label} ...")
+        self.overlay.show_heatmap(partial.heatmap, _signed(self.session.method, partial.heatmap),
+                                  f"{self.session.method}: {partial.label} ...")
 
     def _done(self, explanation, cached: bool) -> None:
         self.explanation = explanation
@@ -381,12 +385,16 @@ class Workbench(widgets.HBox):
         if e is None:
             return
         heat, title = e.heatmap, f"{e.method} for {e.target_name}"
-        if self.layer.value != "final":
-            i = int(self.layer.value.split()[-1]) - 1
-            heat, title = e.extras["level_maps"][i], f"{title}: level {i + 1} {tuple(e.extras['schedule'][i])}"
-        signed = get_method(e.method).signed and bool((heat < 0).any())
-        self.overlay.show_heatmap(heat, signed, title)
+        level = self._level()
+        if level is not None:
+            heat = e.extras["level_maps"][level]
+            title = f"{title}: level {level + 1} {tuple(e.extras['schedule'][level])}"
+        self.overlay.show_heatmap(heat, _signed(e.method, heat), title)
         self._draw_outline()
+
+    def _level(self) -> int | None:
+        """The FMO level chosen in the map drop-down (0-based), or None for the final map."""
+        return None if self.layer.value == "final" else int(self.layer.value.split()[-1]) - 1
 
     def _draw_outline(self) -> None:
         e = self.explanation
@@ -395,9 +403,9 @@ class Workbench(widgets.HBox):
             return
         if "segments" in e.extras:
             self.overlay.show_segments(e.extras["segments"])
-        elif "visited" in e.extras and self.layer.value != "final":
+        elif "visited" in e.extras and self._level() is not None:
             from ..superpixels import boundaries
-            visited = e.extras["visited"][int(self.layer.value.split()[-1]) - 1]
+            visited = e.extras["visited"][self._level()]
             self.overlay.show_outline(boundaries(visited.astype(np.int32)), (0, 255, 120))
         else:
             self.overlay.show_outline(None)
@@ -444,6 +452,7 @@ class Workbench(widgets.HBox):
     # -- sweeps and sanity checks ---------------------------------------------------------------------------
     def request_sweep(self) -> None:
         """Sweep the chosen parameter of the current method over the typed values on the current image."""
+        from ..analysis.sweep import check_sweep
         from ..cli import parse_values
 
         param = self.sweep_param.value
@@ -451,10 +460,7 @@ class Workbench(widgets.HBox):
             if not param:
                 raise ValueError(f"parameter: {self.session.method!r} has no numeric parameter to sweep")
             values = parse_values(self.sweep_values.value)
-            if not values:
-                raise ValueError("values: expected START:STOP:STEP or a comma-separated list")
-            for value in values:   # a bad value is reported now, before any compute
-                get_method(self.session.method).spec.from_dict({**self.session.params_for(), param: value})
+            check_sweep(self.session.method, param, values, self.session.params_for())   # before any compute
         except (ValueError, SyntaxError, TypeError) as error:
             self._show_error(f"sweep: {error}")
             return
@@ -471,12 +477,8 @@ class Workbench(widgets.HBox):
         if not (isinstance(key, tuple) and key[0] == "scene"):
             return None
         from ..data.scenes import make_scene
-        from ..targets import top_classes
 
-        target = self.session.target
-        if target is None:
-            target = top_classes(self.session.model, self.session.image, k=1)[0][0]
-        return make_scene(key[1]).class_mask(target)
+        return make_scene(key[1]).class_mask(self.session.resolved_target())
 
     def _sweep_done(self, result) -> None:
         self.sweep_result = result
@@ -498,8 +500,8 @@ class Workbench(widgets.HBox):
         result = self.sweep_result
         chosen = [heat for (value, *_), heat in result.heatmaps.items() if value == setting] if result else []
         if chosen:
-            signed = get_method(result.method).signed and bool((chosen[0] < 0).any())
-            self.overlay.show_heatmap(chosen[0], signed, f"{result.method} with {result.param}={setting}")
+            self.overlay.show_heatmap(chosen[0], _signed(result.method, chosen[0]),
+                                      f"{result.method} with {result.param}={setting}")
 
     def request_sanity(self) -> None:
         self.status.value = f"randomising the model for {html.escape(self.session.method)}..."
@@ -516,7 +518,6 @@ class Workbench(widgets.HBox):
         self.sanity_maps.children = [grid.show_maps(titles, [result.original] + [heat for _, heat in steps])]
         self.status.value = f"sanity check of <b>{html.escape(result.method)}</b> done"
 
-
     def request_spray(self) -> None:
         """SpRAy over generated scenes of the current target class with the current method."""
         self.status.value = f"SpRAy over {self.spray_images.value} scenes..."
@@ -526,8 +527,7 @@ class Workbench(widgets.HBox):
     def _spray_done(self, result) -> None:
         self.spray_result = result
         gaps = ", ".join(f"{v:.3f}" for v in result.eigenvalues[:5])
-        self.spray_view.show(result.layout, result.labels, result.eigenvalues,
-                             f"{result.n_clusters} clusters (eigenvalues {gaps} ...)")
+        self.spray_view.show(result.layout, result.labels, f"{result.n_clusters} clusters (eigenvalues {gaps} ...)")
         titles = [f"cluster {c} mean ({int((result.labels == c).sum())})" for c in range(result.n_clusters)]
         self.spray_maps.children = [ComparisonView(columns=4, tile=150).show_maps(titles, list(result.cluster_means))]
         self.status.value = f"SpRAy: {result.n_clusters} clusters"
