@@ -73,6 +73,7 @@ def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tu
     if info.kind == "schedule":
         editor = ScheduleEditor(value, image_size, lambda levels: on_change(info.name, levels))
         return editor.widget
+    convert: Callable[[Any], Any] = lambda new: new
     if info.kind in ("int", "float"):
         control = _number_control(info, value)
     elif info.kind == "bool":
@@ -84,13 +85,10 @@ def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tu
         control = widgets.Text(value=_floats_text(value), description=_label(info), tooltip=info.doc,
                                placeholder="auto" if info.default is None else "", continuous_update=False,
                                style=_STYLE, layout=row_layout())
-        control.observe(lambda change: on_change(info.name, _parse_floats(change["new"])), names="value")
-        control.param_name = info.name
-        return control
+        convert = _parse_floats
     else:  # pragma: no cover - every kind is handled above
         raise AssertionError(info.kind)
-    control.observe(lambda change: on_change(info.name, change["new"]), names="value")
-    control.param_name = info.name
+    control.observe(lambda change: on_change(info.name, convert(change["new"])), names="value")
     return control
 
 
