@@ -63,7 +63,7 @@ def randomise(layer: nn.Module, generator: torch.Generator) -> None:
     layers to identity; seeded."""
     with torch.no_grad():
         for name, p in layer.named_parameters(recurse=False):
-            if isinstance(layer, nn.modules.batchnorm._NormBase) or isinstance(layer, (nn.LayerNorm, nn.GroupNorm)):
+            if isinstance(layer, (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)):
                 p.fill_(1.0 if name == "weight" else 0.0)
             elif name == "bias":
                 p.zero_()
@@ -87,14 +87,11 @@ def sanity_check(model, image, method: str = "gradient", target=None, mode: str 
     entry = as_model_entry(model)
     original = explain(entry, image, method, target=target, seed=seed, **params)
     generator = torch.Generator().manual_seed(seed)
-    cascade = copy.deepcopy(entry.module)
-    names = [name for name, _ in parameter_layers(cascade)][::-1]   # output first
+    names = [name for name, _ in parameter_layers(entry.module)][::-1]   # output first
+    cascade = copy.deepcopy(entry.module) if mode == "cascading" else None
     rows, maps = [], []
     for name in names:
-        if mode == "cascading":
-            work = cascade
-        else:
-            work = copy.deepcopy(entry.module)
+        work = cascade if cascade is not None else copy.deepcopy(entry.module)   # never the user's module
         randomise(dict(work.named_modules())[name], generator)
         randomised = dataclasses.replace(entry, module=work, name=f"{entry.name} (randomised to {name})")
         e = explain(randomised, image, method, target=original.target, seed=seed, **params)
