@@ -61,3 +61,35 @@ def test_spray_on_the_shapes_model(shapes):
     assert result.heatmaps.shape == (len(scenes), 16, 16) and result.layout.shape == (len(scenes), 2)
     assert len(result.labels) == len(scenes) and result.cluster_means.shape[0] == result.n_clusters
     assert np.all(np.diff(result.eigenvalues) >= -1e-9)
+
+
+BACKPROP = ["gradient", "deconvnet", "guided_backprop", "lrp_epsilon", "lrp_alpha2_beta1", "deep_taylor",
+            "lrp_epsilon_gamma_box"]
+
+
+@pytest.mark.parametrize("method", BACKPROP)
+@pytest.mark.parametrize("target", ["star", None])
+def test_batched_heatmaps_equal_one_image_at_a_time(shapes, method, target):
+    """explain_batch runs 3 images per forward/backward pass; each map equals explain's on that image alone
+    (also with per-image top-1 targets, which differ across these scenes)."""
+    import workbench as wb
+
+    images = [s.image for s in wb.data.make_scenes(5, seed=77)]
+    batched = wb.explain_batch(shapes, images, method, target=target, batch_size=3)
+    alone = np.stack([wb.explain(shapes, image, method, target=target).heatmap for image in images])
+    assert batched.shape == (5, 224, 224)
+    scale = np.abs(alone).max()
+    np.testing.assert_allclose(batched, alone, atol=1e-4 * scale, rtol=0)
+
+
+def test_batched_heatmaps_report_progress_and_check_input(shapes):
+    import workbench as wb
+
+    seen = []
+    images = [s.image for s in wb.data.make_scenes(5, seed=78)]
+    wb.explain_batch(shapes, images, "gradient", target=0, batch_size=2, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    with pytest.raises(ValueError, match="images: expected images of one size"):
+        wb.explain_batch(shapes, [images[0], images[1][:100, :100]], "gradient")
+    with pytest.raises(ValueError, match="target: unknown class name"):
+        wb.explain_batch(shapes, images, "gradient", target="hexagon")

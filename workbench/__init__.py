@@ -9,7 +9,7 @@
 from . import data
 from .analysis import (Correlation, SanityResult, SpectralResult, SweepResult, ablation_ca, ablation_ca_sweep,
                        sanity_check, spray, spray_heatmaps, sweep)
-from .api import explain
+from .api import explain, explain_batch
 from .engine import Cancelled, Engine
 from .evaluation import run_evaluation
 from .explainers import get_method, methods, register
@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 __all__ = ["Cancelled", "Correlation", "Cost", "Curve", "Engine", "Explanation", "ModelEntry", "ParamInfo", "Partial",
            "SanityResult", "SpectralResult", "Spec", "SweepResult", "Workbench", "sanity_check", "spray",
            "spray_heatmaps", "sweep",
-           "ablation_ca", "ablation_ca_sweep", "available_models", "data", "evaluate", "explain", "get_method", "load_image",
+           "ablation_ca", "ablation_ca_sweep", "available_models", "data", "evaluate", "explain", "explain_batch", "get_method", "load_image",
            "load_model", "methods", "param", "perturbation_curve", "register", "run_evaluation"]
 
 

@@ -21,6 +21,8 @@ from .models.zoo import as_model_entry, module_on
 from .results import Cost, Explanation, Partial
 from .targets import resolve_target
 
+BACKPROP_BATCH = 32  # images per forward + backward pass in explain_batch
+
 
 def explain(model, image, method: str = "occlusion", target: int | str | None = None,
             device: str | torch.device = "auto", seed: int = 0, progress: Progress | None = None,
@@ -87,3 +89,54 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         cost=Cost(forward_passes=engine.forward_passes, backward_passes=ctx.backward_passes, seconds=seconds),
         extras=output.extras, score=ctx.clean_score, seed=int(seed) if info.random else None,
         model=entry.name, device=str(dev))
+
+
+def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: int | str | None = None,
+                  device: str | torch.device = "auto", seed: int = 0, batch_size: int | None = None,
+                  progress: Progress | None = None, cancel=None, **params) -> np.ndarray:
+    """``(N,H,W)`` float32 heatmaps of one method for many images of one size (a data set for SpRAy).
+
+    Backpropagation methods (family ``"backprop"``) run ``batch_size`` images per forward and backward pass
+    (each image gets the heatmap :func:`explain` gives it alone); other methods call :func:`explain` per image.
+    ``target``: one class for every image, or ``None`` for each image's top-1 class. ``progress(done, total)``
+    counts images; ``cancel`` (a ``threading.Event``) stops between batches with :class:`workbench.Cancelled`.
+    """
+    from .explainers.backprop import backprop_heatmaps
+
+    entry = as_model_entry(model)
+    info = get_method(method)
+    pixels = [as_image_tensor(image) for image in images]
+    if not pixels:
+        raise ValueError("images: expected at least one image, got none")
+    shapes = {tuple(p.shape) for p in pixels}
+    if len(shapes) > 1:
+        raise ValueError(f"images: expected images of one size, got sizes {sorted(s[1:] for s in shapes)}")
+    spec = info.spec.from_dict(params)
+    spec.check_image(int(pixels[0].shape[1]), int(pixels[0].shape[2]))
+    dev = entry.device if device == "auto" else resolve_device(device)
+    module = module_on(entry, dev)
+    engine = Engine(module, dev, batch_size=batch_size, cancel=cancel)
+    n = len(pixels)
+    if info.family != "backprop":
+        maps = []
+        for done, image in enumerate(pixels, start=1):
+            engine.check_cancel()
+            maps.append(explain(entry, image, method, target=target, device=dev, seed=seed, **params).heatmap)
+            if progress is not None:
+                progress(done, n)
+        return np.stack(maps)
+    names = entry.class_names
+    index = None
+    if target is not None:
+        index = resolve_target(target, torch.zeros(len(names)), names) if names else int(target)
+    step = batch_size or BACKPROP_BATCH
+    maps = []
+    with preserved_model(module):
+        for start in range(0, n, step):
+            engine.check_cancel()
+            batch = torch.stack(pixels[start:start + step]).to(dev)
+            targets = None if index is None else torch.full((len(batch),), index, dtype=torch.long, device=dev)
+            maps.append(backprop_heatmaps(method, spec, entry, module, batch, targets).to("cpu", torch.float32))
+            if progress is not None:
+                progress(min(start + step, n), n)
+    return torch.cat(maps).numpy()

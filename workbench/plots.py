@@ -81,3 +81,35 @@ def plot_losses(histories: dict[str, dict[str, list[float]]]):
         ax.legend(fontsize=7)
     figure.tight_layout()
     return figure
+
+
+def plot_spray(result, marked: np.ndarray | None = None):
+    """SpRAy at a glance (``result`` from ``wb.spray``): left, the 2-D embedding coloured by cluster (images
+    flagged in ``marked``, e.g. those with a watermark, drawn as crosses); right, each cluster's mean pooled
+    heatmap with its size."""
+    from matplotlib import colormaps
+
+    n = result.n_clusters
+    figure, axes = _figure(n + 1, size=2.8)
+    colours = colormaps["tab10"](np.arange(n) % 10)
+    flagged = np.zeros(len(result.labels), bool) if marked is None else np.asarray(marked, bool)
+    ax = axes[0, 0]
+    for c in range(n):
+        for hit, symbol in ((False, "o"), (True, "x")):
+            chosen = (result.labels == c) & (flagged == hit)
+            ax.scatter(*result.layout[chosen].T, s=12, marker=symbol, color=colours[c],
+                       label=f"cluster {c}" if not hit else None)
+    ax.set_title(f"embedding: {n} clusters" + (" (x: marked)" if marked is not None else ""), fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(fontsize=6)
+    for c, ax in enumerate(axes[0, 1:]):
+        mean = result.cluster_means[c]
+        limit = float(np.abs(mean).max()) or 1.0
+        ax.imshow(mean, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        members = int((result.labels == c).sum())
+        share = f", {flagged[result.labels == c].mean():.0%} marked" if marked is not None else ""
+        ax.set_title(f"cluster {c}: {members} images{share}", fontsize=8, color=colours[c])
+        ax.axis("off")
+    figure.tight_layout()
+    return figure

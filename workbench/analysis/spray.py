@@ -119,13 +119,16 @@ def spray_heatmaps(heatmaps: np.ndarray, size: int = 32, k: int = 10, n_clusters
 
 
 def spray(model, images, target, method: str = "lrp_epsilon_gamma_box", size: int = 32, k: int = 10,
-          n_clusters: int | None = None, seed: int = 0, layout: bool = True, **params) -> SpectralResult:
-    """SpRAy over ``images`` (a sequence of images) for class ``target``: one ``method`` heatmap per image
-    (``params`` go to :func:`workbench.explain`), then :func:`spray_heatmaps`."""
-    from ..api import explain
+          n_clusters: int | None = None, seed: int = 0, layout: bool = True, batch_size: int | None = None,
+          progress=None, cancel=None, **params) -> SpectralResult:
+    """SpRAy over ``images`` (a sequence of images of one size) for class ``target``: one ``method`` heatmap
+    per image, computed in batches by :func:`workbench.explain_batch` (``params``, ``batch_size``,
+    ``progress`` and ``cancel`` go there), then :func:`spray_heatmaps`."""
+    from ..api import explain_batch
 
     images = list(images)
     if len(images) < 3:
         raise ValueError(f"images: expected at least 3 images for a spectral analysis, got {len(images)}")
-    maps = np.stack([explain(model, image, method, target=target, seed=seed, **params).heatmap for image in images])
+    maps = explain_batch(model, images, method, target=target, seed=seed, batch_size=batch_size,
+                         progress=progress, cancel=cancel, **params)
     return spray_heatmaps(maps, size=size, k=k, n_clusters=n_clusters, seed=seed, layout=layout)

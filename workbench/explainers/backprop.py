@@ -28,10 +28,12 @@ Cost: 1 forward + 1 backward pass (the forward is also the clean pass that picks
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import nn
 
+from ..models.zoo import ModelEntry
 from ..params import Spec, param
 from .registry import Context, MethodOutput, register
 
@@ -105,20 +107,22 @@ class GammaBoxSpec(EpsilonSpec):
     gamma: float = param(0.25, low=0.0, high=10.0, step=0.05, doc="Gamma rule: weight of positive weights.")
 
 
-def _composite(name: str, spec: Spec, ctx: Context):
+def composite_for(name: str, spec: Spec, module: nn.Module, box: Callable[[], tuple[torch.Tensor, torch.Tensor]]):
+    """The Zennit composite of method ``name`` (``None`` for the plain gradient); ``box()`` gives the bounds
+    of the normalised input for the z^B rule."""
     from zennit.composites import (DeconvNet, EpsilonGammaBox, EpsilonPlusFlat, GuidedBackprop,
                                    LayerMapComposite, layer_map_base)
     from zennit.rules import AlphaBeta, Epsilon
     from zennit.types import Convolution
 
-    canonizers = [] if getattr(spec, "canonize", "off") == "off" else canonizers_for(ctx.module)
+    canonizers = [] if getattr(spec, "canonize", "off") == "off" else canonizers_for(module)
     if name == "gradient":
         return None
     if name == "deconvnet":
         return DeconvNet(canonizers=canonizers)
     if name == "guided_backprop":
         return GuidedBackprop(canonizers=canonizers)
-    check_rules_cover(ctx.module)
+    check_rules_cover(module)
     if name == "lrp_epsilon":
         rule = Epsilon(epsilon=spec.epsilon)
         return LayerMapComposite(layer_map=layer_map_base() + [(Convolution, rule), (nn.Linear, rule)],
@@ -131,51 +135,70 @@ def _composite(name: str, spec: Spec, ctx: Context):
     if name == "deep_taylor":
         return EpsilonPlusFlat(epsilon=spec.epsilon, canonizers=canonizers)
     if name == "lrp_epsilon_gamma_box":
-        low, high = input_box(ctx)
+        low, high = box()
         return EpsilonGammaBox(low=low, high=high, epsilon=spec.epsilon, gamma=spec.gamma, canonizers=canonizers)
     raise AssertionError(name)  # pragma: no cover
 
 
-def input_box(ctx: Context) -> tuple[torch.Tensor, torch.Tensor]:
+def input_box(model: ModelEntry, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Bounds of the normalised input: the model's normalisation of all-0 and all-1 pixels."""
-    return ctx.model.normalise(torch.zeros_like(ctx.image)), ctx.model.normalise(torch.ones_like(ctx.image))
+    return model.normalise(torch.zeros_like(images)), model.normalise(torch.ones_like(images))
 
 
 LRP_FAMILY = ("lrp_epsilon", "lrp_alpha2_beta1", "deep_taylor", "lrp_epsilon_gamma_box")
 
 
-def output_relevance(ctx: Context, scale_by_output: bool):
-    """Zennit ``attr_output``: the one-hot target vector, times the output for the LRP family. The forward
-    pass it sees is the explanation's clean pass: it resolves the target (top-1 when none was given)."""
-    def attr_output(out: torch.Tensor) -> torch.Tensor:
-        target = ctx.observe_clean(out[0])
-        one_hot = torch.eye(out.shape[-1], device=out.device, dtype=out.dtype)[[target]]
-        return one_hot * out if scale_by_output else one_hot
-    return attr_output
+def relevance(module: nn.Module, composite, x: torch.Tensor, pick_targets: Callable[[torch.Tensor], torch.Tensor],
+              scale_by_output: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(output (N,K), relevance (N,C,H,W))`` from Zennit's ``Gradient`` attributor for a batch ``x``.
 
-
-def backprop_relevance(ctx: Context, composite, scale_by_output: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(output (1,K), relevance (1,C,H,W))`` from Zennit's ``Gradient`` attributor."""
+    The output relevance (Zennit's ``attr_output``) is the one-hot vector of each image's target, times the
+    output for the LRP family; ``pick_targets(output)`` chooses the ``(N,)`` targets from the forward pass
+    Zennit makes. In eval mode every rule acts on each image alone, so a batch gives each image the
+    relevance it gets on its own.
+    """
     from zennit.attribution import Gradient
 
-    x = ctx.x.detach().clone().requires_grad_(True)
-    with Gradient(model=ctx.module, composite=composite) as attributor:
-        output, relevance = attributor(x, output_relevance(ctx, scale_by_output))
-    ctx.count(forward=1, backward=1)
-    return output.detach(), relevance.detach()
+    def attr_output(out: torch.Tensor) -> torch.Tensor:
+        one_hot = torch.nn.functional.one_hot(pick_targets(out), out.shape[-1]).to(out.dtype)
+        return one_hot * out if scale_by_output else one_hot
+
+    x = x.detach().clone().requires_grad_(True)
+    with Gradient(model=module, composite=composite) as attributor:
+        output, attribution = attributor(x, attr_output)
+    return output.detach(), attribution.detach()
+
+
+def heat_of(channels: torch.Tensor, heat: str) -> torch.Tensor:
+    """``(..., C, H, W)`` relevance -> ``(..., H, W)`` heatmap: signed sum or sum of absolute values."""
+    return channels.sum(-3) if heat == "sum" else channels.abs().sum(-3)
+
+
+def backprop_heatmaps(name: str, spec: Spec, model: ModelEntry, module: nn.Module, images: torch.Tensor,
+                      targets: torch.Tensor | None) -> torch.Tensor:
+    """``(N,H,W)`` heatmaps of method ``name`` for a batch of ``(N,3,H,W)`` images in [0,1] on the module's
+    device: one forward and one backward pass for the whole batch. ``targets``: ``(N,)`` class indices, or
+    ``None`` for each image's top-1 class."""
+    composite = composite_for(name, spec, module, lambda: input_box(model, images))
+    pick = (lambda out: out.argmax(-1)) if targets is None else (lambda out: targets)
+    _, channels = relevance(module, composite, model.normalise(images), pick, scale_by_output=name in LRP_FAMILY)
+    return heat_of(channels, spec.heat)
 
 
 def _run(name: str):
     def run(ctx: Context, spec: Spec) -> MethodOutput:
         lrp = name in LRP_FAMILY
-        output, relevance = backprop_relevance(ctx, _composite(name, spec, ctx), scale_by_output=lrp)
-        channels = relevance[0]
-        heat = channels.sum(0) if spec.heat == "sum" else channels.abs().sum(0)
+        composite = composite_for(name, spec, ctx.module, lambda: input_box(ctx.model, ctx.image))
+        output, channels = relevance(ctx.module, composite, ctx.x,
+                                     lambda out: torch.tensor([ctx.observe_clean(out[0])], device=out.device),
+                                     scale_by_output=lrp)
+        ctx.count(forward=1, backward=1)
+        channels = channels[0]
         score = float(output[0, ctx.target])
         extras = {"relevance": channels.float().cpu().numpy(), "output": score}
         if lrp:
             extras["conservation"] = float(channels.sum()) / score if score != 0 else float("nan")
-        return MethodOutput(heatmap=heat, extras=extras)
+        return MethodOutput(heatmap=heat_of(channels, spec.heat), extras=extras)
     return run
 
 

@@ -358,7 +358,7 @@ class Session:
                 if target in scene.labels:
                     marked = watermark_half and len(images) < n_images // 2
                     images.append(add_watermark(scene.image) if marked else scene.image)
-            return spray(model, images, target, method=method, seed=seed, cancel=cancel, **params)
+            return spray(model, images, target, method=method, seed=seed, progress=progress, cancel=cancel, **params)
         key = ("spray", self.key(), n_images, watermark_half)
         self.analyses.submit(key, work, handlers, debounce=False)
 
