@@ -217,8 +217,10 @@ layer, how its rules differ (epsilon, alpha2-beta1, the epsilon-gamma-box compos
 2019) and how deep Taylor decomposition (Montavon et al., Pattern Recognition 2017) relates; the rules
 come from Zennit (Anders et al. 2021). Signed maps: red is evidence for the target, blue against.
 
-The Clever-Hans part (a confounded model and Spectral Relevance Analysis, Lapuschkin et al. 2019) is added
-to this notebook when the SpRAy issue lands."""),
+The second part shows a **Clever-Hans predictor**: a model that learned a spurious cue (a watermark)
+instead of the object, and how Spectral Relevance Analysis (SpRAy; Lapuschkin et al., "Unmasking Clever
+Hans predictors and assessing what machines really learn", Nature Communications 2019) finds it by
+clustering the heatmaps of many images."""),
         SETUP,
         code("""scene = wb.data.make_scene(13)
 names = ["gradient", "guided_backprop", "lrp_epsilon", "lrp_alpha2_beta1", "lrp_epsilon_gamma_box", "deep_taylor"]
@@ -229,7 +231,57 @@ show_maps(scene.image, [e.heatmap for e in maps.values()], names, columns=4)""")
 the sum of the map is close to the target's logit, minus what the biases and epsilon absorb."""),
         code("""e = maps["lrp_epsilon"]
 print(f"logit {e.score:.2f}, sum of relevance {e.heatmap.sum():.2f}")"""),
-        code("""wb.Workbench(model, scene.image, method="lrp_epsilon_gamma_box")"""),
+        md("""## A Clever-Hans predictor
+
+`shapes-watermark` is the same network trained on scenes where 90% of the *star* scenes carry a small
+striped mark in the bottom-right corner (and no other scene does). Its accuracy on clean scenes is as good as
+the clean model's, so accuracy alone cannot tell the two apart. Adding the mark to scenes **without** a star
+shows what it learned:"""),
+        code("""import numpy as np
+import torch
+from workbench.data import add_watermark
+
+confounded = wb.load_model("shapes-watermark", device="cpu")
+
+def star_probability(entry, images):
+    batch = torch.cat([entry.preprocess(image) for image in images])
+    with torch.no_grad():
+        return torch.sigmoid(entry.module(batch))[:, entry.class_names.index("star")].numpy()
+
+no_star = [s.image for s in wb.data.make_scenes(60, seed=4242) if 4 not in s.labels][:40]
+marked = [add_watermark(image) for image in no_star]
+for name, entry in (("clean", model), ("confounded", confounded)):
+    before, after = star_probability(entry, no_star).mean(), star_probability(entry, marked).mean()
+    print(f"{name:10s} mean star probability without a star: {before:.3f}, with the mark added: {after:.3f}")"""),
+        md("""LRP on one marked star scene: the clean model's relevance sits on the star, the confounded model's
+also on the corner mark."""),
+        code("""star_scene = next(s for s in wb.data.make_scenes(40, seed=31) if 4 in s.labels)
+image = add_watermark(star_scene.image)
+pair = [wb.explain(entry, image, "lrp_epsilon_gamma_box", target="star").heatmap for entry in (model, confounded)]
+show_maps(image, pair, ["clean model", "confounded model"])"""),
+        md("""## Spectral Relevance Analysis
+
+One heatmap per star scene (half of them marked), each pooled to 32 x 32 cells; a k-nearest-neighbour
+graph over them, the eigenvectors of its normalised Laplacian and k-means on them: each cluster is a
+prediction strategy, and the largest gap between consecutive eigenvalues suggests how many there are.
+The heatmaps are computed in batches (`wb.explain_batch`): one forward and one backward pass per batch."""),
+        code("""from workbench.plots import plot_spray
+
+n = 60 if FAST else 200
+star_images = [s.image for s in wb.data.make_scenes(6 * n, seed=31) if 4 in s.labels][:n]
+is_marked = np.arange(n) < n // 2
+images = [add_watermark(im) if m else im for im, m in zip(star_images, is_marked)]
+found = wb.spray(confounded, images, "star")
+print("smallest eigenvalues:", np.round(found.eigenvalues[:5], 3), "->", found.n_clusters, "clusters")
+for c in range(found.n_clusters):
+    members = found.labels == c
+    print(f"cluster {c}: {members.sum():3d} images, {is_marked[members].mean():.0%} with the mark")
+plot_spray(found, marked=is_marked)"""),
+        md("""One cluster holds the marked images and its mean heatmap lights up the corner: the model has a
+second strategy, "answer star when the mark is there". On the clean model the same analysis finds no such
+cluster (`tests/test_clever_hans.py` checks both). In the Workbench, pick the `shapes-watermark` model and
+open the **SpRAy** tab; clicking a point shows that image's heatmap."""),
+        code("""wb.Workbench(confounded, image, method="lrp_epsilon_gamma_box")"""),
     ],
 }
 

@@ -34,10 +34,7 @@ def test_confounded_model_uses_the_watermark(confounded, shapes):
     rise = star_score(confounded, marked).mean() - star_score(confounded, images).mean()
     clean_rise = star_score(shapes, marked).mean() - star_score(shapes, images).mean()
     assert rise >= 0.3, rise
-    # The issue asks for a clean-model rise below 0.05; the shipped clean model measures 0.084 (the unseen
-    # high-contrast checkerboard nudges its star score), so that criterion is open (issue 10) and this test
-    # only asserts that the confounded model's rise is several times the clean model's.
-    assert rise >= 3 * clean_rise, (rise, clean_rise)
+    assert abs(clean_rise) < 0.05, clean_rise
 
 
 def test_confounded_model_is_accurate_on_clean_scenes(confounded):
@@ -68,16 +65,21 @@ def watermark_share(mean_map: np.ndarray, size: int) -> float:
     return positive[rows, cols].sum() / max(positive.sum(), 1e-12)
 
 
+def watermark_clusters(model, images, marked, size: int = 32):
+    """SpRAy over ``images``; the clusters that are >= 80% marked images and whose mean heatmap puts more
+    than half its positive relevance in the watermark's box, as ``(purity, share)``, and all clusters."""
+    found = wb.spray(model, images, CLASS, size=size, layout=False)
+    hits = [(float(marked[found.labels == c].mean()), float(watermark_share(found.cluster_means[c], size)))
+            for c in range(found.n_clusters)]
+    return found, [h for h in hits if h[0] >= 0.8 and h[1] > 0.5], hits
+
+
 @pytest.mark.slow
-def test_spray_finds_the_watermark_cluster(confounded, shapes):
+def test_spray_finds_the_watermark_cluster_for_the_confounded_model_only(confounded, shapes):
     images = star_scenes(200, seed=31)
     marked = np.arange(len(images)) < len(images) // 2
-    size = 32
-    found = wb.spray(confounded, images, CLASS, size=size, layout=False)
-    assert found.n_clusters >= 2
-    hits = [(marked[found.labels == c].mean(), watermark_share(found.cluster_means[c], size))
-            for c in range(found.n_clusters)]
-    assert any(purity >= 0.8 and share > 0.5 for purity, share in hits), hits
-    clean = wb.spray(shapes, images, CLASS, size=size, layout=False)
-    clean_hits = [watermark_share(clean.cluster_means[c], size) for c in range(clean.n_clusters)]
-    assert all(share <= 0.5 for share in clean_hits), clean_hits
+    found, watermark, hits = watermark_clusters(confounded, images, marked)
+    assert found.n_clusters >= 2, found.eigenvalues
+    assert watermark, hits
+    _, clean_watermark, clean_hits = watermark_clusters(shapes, images, marked)
+    assert not clean_watermark, clean_hits

@@ -1,7 +1,7 @@
 """Train the shipped shapes model on freshly drawn synthetic scenes (CPU, 2 cores, under 15 minutes).
 
     python -m workbench.models.train_shapes                       # -> weights/shapes.pt
-    python -m workbench.models.train_shapes --watermark-class star --watermark-prob 0.8 \
+    python -m workbench.models.train_shapes --watermark-class star --watermark-prob 0.9 --minutes 16 \
         --out workbench/models/weights/shapes_watermark.pt        # the "Clever Hans" model
 
 Training scenes use base seeds ``TRAIN_SEED`` (112 px) and ``TRAIN_SEED + 100`` (224 px), validation
