@@ -5,7 +5,7 @@ The paper (Wang et al. 2024) reports the correlation rising then falling with th
 a useful range of 30-50. The sweep runs with fewer contexts than the default 256 (``--contexts``, default
 32) to keep the run to minutes on 2 CPU cores; the cost at the defaults is measured separately.
 
-    python benchmarks/ablation_ca.py [--scenes 20] [--photos 3] [--contexts 32]
+    python benchmarks/ablation_ca.py [--scenes 20] [--photos 3] [--contexts 32] [--models shapes resnet18]
 """
 from __future__ import annotations
 
@@ -41,12 +41,15 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=20)
     parser.add_argument("--photos", type=int, default=3)
     parser.add_argument("--contexts", type=int, default=32)
+    parser.add_argument("--models", nargs="+", choices=["shapes", "resnet18"], default=["shapes", "resnet18"])
     args = parser.parse_args()
     print(device_line())
     columns = ["n_segments", "objects", "max |r| mean", "+- se", "passes", "seconds"]
     cases = [("shapes", [s.image for s in wb.data.make_scenes(args.scenes, seed=9090)]),
              ("resnet18", list(wb.data.sample_images(224).values())[:args.photos])]
     for name, images in cases:
+        if name not in args.models:
+            continue
         entry = wb.load_model(name)
         default = wb.ablation_ca(entry, images[0])
         print(f"\n{name}: defaults (n_segments=40, contexts=256) on one image: {len(default.sensitivity)} objects, "

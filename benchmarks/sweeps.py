@@ -6,6 +6,10 @@ heatmaps of the same scene and class). Writes one PNG per sweep (``--plots DIR``
 "Choosing settings" section.
 
     python benchmarks/sweeps.py [--scenes 50] [--repeats 3] [--steps 50] [--plots benchmarks/plots]
+                                [--only fmo|rise] [--rise-scenes N]
+
+RISE at 8000 masks x 3 seeds is about 47,000 forward passes per scene/class pair for the whole sweep: minutes on
+a GPU, hours on a 2-core CPU, where ``--rise-scenes`` runs RISE on the first N scenes only (the output says so).
 """
 from __future__ import annotations
 
@@ -66,15 +70,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="seeds per value for random methods")
     parser.add_argument("--steps", type=int, default=50, help="region-perturbation steps for AOPC")
     parser.add_argument("--plots", type=Path, default=Path("benchmarks/plots"))
+    parser.add_argument("--only", choices=[m for m, *_ in SWEEPS], help="run one sweep")
+    parser.add_argument("--rise-scenes", type=int, help="scenes for the RISE sweep (default: --scenes)")
     args = parser.parse_args()
     print(device_line())
     model = wb.load_model("shapes")
-    items = scene_items(args.scenes, seed=2024)
     args.plots.mkdir(parents=True, exist_ok=True)
     for method, param, values, repeats in SWEEPS:
+        if args.only and method != args.only:
+            continue
+        n_scenes = args.rise_scenes if method == "rise" and args.rise_scenes else args.scenes
+        items = scene_items(n_scenes, seed=2024)
         result = wb.sweep(model, items, method, param, values, steps=args.steps, repeats=repeats or args.repeats)
         columns = [param, "passes", "seconds", "pointing", "aopc_morf"] + (["stability"] if not repeats else [])
-        print(f"\n{method}: {param} on {args.scenes} scenes ({sum(len(i.targets) for i in items)} scene/class pairs)")
+        print(f"\n{method}: {param} on {n_scenes} scenes ({sum(len(i.targets) for i in items)} scene/class pairs)")
         print(table(rows_for(result), columns), flush=True)
         out = args.plots / f"sweep_{method}_{param}.png"
         plot(result, out)

@@ -227,6 +227,8 @@ def test_sweep_and_sanity_views_update(bench):
     layers = list(w.sanity_view.figure.data[0].x)
     assert len(layers) == len(w.sanity_result.layers) and w.sanity_view.figure.data[0].y[-1] < 0.5
     assert len(w.sanity_maps.children[0].data) >= 2
+    lowest = min(min(trace.y) for trace in w.sanity_view.figure.data)
+    assert w.sanity_view.figure.layout.yaxis.range[0] < lowest              # negative correlations stay visible
 
 
 def test_spray_view_shows_clusters_and_a_clicked_heatmap(bench):

@@ -1,6 +1,7 @@
 """The Workbench in a real browser: JupyterLab headless on a free local port, Debian's Chromium driven by
 Playwright, the quick-start notebook run cell by cell, the heatmap drawn, an FMO stride moved, the heatmap
-redrawn, and a screenshot saved under tests/browser/artifacts/ (git-ignored)."""
+redrawn, a parameter sweep and a sanity check run from their tabs, and screenshots saved under
+tests/browser/artifacts/ (git-ignored)."""
 from __future__ import annotations
 
 import os
@@ -69,6 +70,23 @@ def overlay_rasters(page) -> list[str]:
                                      "nodes => nodes.map(n => n.getAttribute('href') || '')")
 
 
+def assert_no_errors(page) -> None:
+    errors = page.locator(".widget-html pre").all_inner_texts()
+    assert not any(text.strip() for text in errors), errors
+
+
+def wait_for_title(page, text: str) -> None:
+    """Wait for a Plotly figure whose title contains ``text``; on timeout, fail with the panel's errors."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("(text) => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
+                               ".some(t => t.textContent.includes(text))", arg=text, timeout=300_000)
+    except PlaywrightTimeout:
+        assert_no_errors(page)
+        raise
+
+
 def test_workbench_renders_and_reacts_in_jupyterlab(lab):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
@@ -124,7 +142,20 @@ def test_workbench_renders_and_reacts_in_jupyterlab(lab):
             page.screenshot(path=str(ARTIFACTS / "workbench.png"), full_page=True)
             after = overlay_rasters(page)
             assert after[0] != before[0]
-            errors = page.locator(".widget-html pre").all_inner_texts()
-            assert not any(text.strip() for text in errors), errors
+            assert_no_errors(page)
+
+            # the sweep view: choose two values, run, see the plot titled with the swept parameter
+            page.locator(".lm-TabBar-tab:has-text('sweep')").last.click()
+            values = page.locator(".widget-text:has(label:text-is('values')) input").last
+            values.fill("0.3,0.6")
+            values.press("Enter")
+            page.locator("button.jupyter-button", has_text="sweep").last.click()
+            wait_for_title(page, "against keep_threshold")
+            # the sanity view: randomise the model, see the similarity curve's title
+            page.locator(".lm-TabBar-tab:has-text('sanity')").last.click()
+            page.locator("button.jupyter-button", has_text="randomise the model").last.click()
+            wait_for_title(page, "Spearman after all layers")
+            page.screenshot(path=str(ARTIFACTS / "workbench_sanity.png"), full_page=True)
+            assert_no_errors(page)
         finally:
             browser.close()

@@ -225,6 +225,8 @@ class SanityView:
         with self.figure.batch_update():
             for trace in self.figure.data:
                 trace.x, trace.y = list(layers), list(table[trace.name])
+            lowest = min(float(table[trace.name].min()) for trace in self.figure.data)
+            self.figure.layout.yaxis.range = [min(-0.2, lowest - 0.05), 1.05]   # Spearman can reach -1
             self.figure.layout.title.text = title
 
 
