@@ -57,6 +57,8 @@ def model_state(module: nn.Module) -> dict:
                   for name in dir(m) if name.startswith("_") and name.endswith("hooks")
                   and isinstance(getattr(m, name, None), dict)],
         "state": {k: v.clone() for k, v in module.state_dict().items()},
+        # the same tensors in the same layout (channels-last is only used during a call)
+        "layout": [(p.data_ptr(), p.stride()) for p in module.parameters()],
     }
 
 
@@ -64,6 +66,7 @@ def assert_same_state(before: dict, after: dict) -> None:
     assert before["training"] == after["training"]
     assert before["requires_grad"] == after["requires_grad"]
     assert before["hooks"] == after["hooks"]
+    assert before["layout"] == after["layout"]
     for g0, g1 in zip(before["grads"], after["grads"]):
         assert (g0 is None) == (g1 is None) and (g0 is None or torch.equal(g0, g1))
     assert before["state"].keys() == after["state"].keys()

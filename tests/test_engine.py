@@ -134,3 +134,23 @@ def test_bad_engine_arguments():
         Engine(model, cancel=True)
     with pytest.raises(TypeError, match="progress"):
         Engine(model, progress=3)
+
+
+def test_channels_last_only_during_the_block_also_on_error():
+    from workbench.memory_format import channels_last
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 1))
+    weights = [p for p in model.parameters() if p.dim() == 4]
+    before = [(p.data_ptr(), p.stride(), p.detach().clone()) for p in weights]
+    x = torch.rand(2, 3, 8, 8)
+    expected = model(x)
+    with channels_last(model) as converted:
+        assert converted and all(p.is_contiguous(memory_format=torch.channels_last) for p in weights)
+        torch.testing.assert_close(model(x.contiguous(memory_format=torch.channels_last)), expected)
+    with pytest.raises(RuntimeError, match="on purpose"):
+        with channels_last(model):
+            raise RuntimeError("on purpose")
+    assert [(p.data_ptr(), p.stride()) for p in weights] == [b[:2] for b in before]
+    assert all(torch.equal(p, b[2]) for p, b in zip(weights, before))
+    with channels_last(torch.nn.Linear(3, 2)) as converted:    # nothing to convert
+        assert not converted

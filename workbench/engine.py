@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from .device import resolve_device
+from .memory_format import as_channels_last
 
 Progress = Callable[[int, int], None]
 Source = Union[torch.Tensor, Callable[[int, int], torch.Tensor]]
@@ -60,10 +61,12 @@ class Engine:
         progress: ``progress(done, total)`` after each batch.
         cancel: a ``threading.Event``; when set, the next batch raises :class:`Cancelled`.
         amp: autocast to float16 on CUDA (scores come back as float32).
+        channels_last: feed the module channels-last batches (set when its weights are channels-last, see
+            :mod:`workbench.memory_format`).
     """
 
     def __init__(self, module: nn.Module, device: str | torch.device | None = None, batch_size: int | None = None,
-                 progress: Progress | None = None, cancel=None, amp: bool = False):
+                 progress: Progress | None = None, cancel=None, amp: bool = False, channels_last: bool = False):
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size < 1):
             raise ValueError(f"batch_size: expected a positive integer or None, got {batch_size!r}")
@@ -80,6 +83,7 @@ class Engine:
         self.progress = progress
         self.cancel = cancel
         self.amp = amp and self.device.type == "cuda"
+        self.channels_last = channels_last
         self.forward_passes = 0
         self.planned: int | None = None  # total passes a method announces, for progress across several calls
 
@@ -147,6 +151,8 @@ class Engine:
                 stop = min(n, start + batch_size)
                 try:
                     batch = _chunk(make_inputs, start, stop).to(self.device)
+                    if self.channels_last:
+                        batch = as_channels_last(batch)
                     scores = self._forward(batch, target, transform)
                 except RuntimeError as error:
                     if not (_is_out_of_memory(error) and batch_size > 1):
