@@ -15,7 +15,6 @@ import torch
 
 import workbench as wb
 from workbench.engine import Engine
-from workbench.memory_format import channels_last
 from workbench.explainers.windows import WindowGrid
 
 from _common import device_line, interleaved, table
@@ -40,9 +39,8 @@ def measure(name: str, n: int, batch_size: int, repeats: int) -> dict:
         engine.score_masks(x, lambda a, b: grid.keep_masks(indices[a:b]), n=n, target=0)
 
     def through_engine_channels_last():
-        with channels_last(module) as converted:
-            fast = Engine(module, device, batch_size=batch_size, channels_last=converted)
-            fast.score_masks(x, lambda a, b: grid.keep_masks(indices[a:b]), n=n, target=0)
+        with engine.channels_last():
+            engine.score_masks(x, lambda a, b: grid.keep_masks(indices[a:b]), n=n, target=0)
 
     times = interleaved({"plain": plain, "engine": through_engine, "channels-last": through_engine_channels_last},
                         repeats=repeats)

@@ -17,7 +17,6 @@ from .engine import Engine, Progress
 from .explainers.registry import Context, get_method
 from .guard import preserved_model
 from .images import as_image_tensor
-from .memory_format import channels_last
 from .models.zoo import as_model_entry, module_on
 from .results import Cost, Explanation, Partial
 from .targets import resolve_target
@@ -66,8 +65,7 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
     engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
     started = time.perf_counter()
     # perturbation methods only run forward passes through the engine: channels-last weights and batches
-    with preserved_model(module), channels_last(module, enabled=info.family == "perturbation") as converted:
-        engine.channels_last = converted
+    with preserved_model(module), engine.channels_last(enabled=info.family == "perturbation"):
         image_batch = pixels.unsqueeze(0).to(dev)
         x = entry.normalise(image_batch)
         ctx = Context(model=entry, module=module, image=image_batch, x=x, requested_target=target, engine=engine,

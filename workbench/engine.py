@@ -20,13 +20,14 @@ torch.Size([10])
 """
 from __future__ import annotations
 
-from typing import Callable, Union
+from contextlib import contextmanager
+from typing import Callable, Iterator, Union
 
 import torch
 from torch import nn
 
 from .device import resolve_device
-from .memory_format import as_channels_last
+from .memory_format import as_channels_last, channels_last
 
 Progress = Callable[[int, int], None]
 Source = Union[torch.Tensor, Callable[[int, int], torch.Tensor]]
@@ -61,12 +62,10 @@ class Engine:
         progress: ``progress(done, total)`` after each batch.
         cancel: a ``threading.Event``; when set, the next batch raises :class:`Cancelled`.
         amp: autocast to float16 on CUDA (scores come back as float32).
-        channels_last: feed the module channels-last batches (set when its weights are channels-last, see
-            :mod:`workbench.memory_format`).
     """
 
     def __init__(self, module: nn.Module, device: str | torch.device | None = None, batch_size: int | None = None,
-                 progress: Progress | None = None, cancel=None, amp: bool = False, channels_last: bool = False):
+                 progress: Progress | None = None, cancel=None, amp: bool = False):
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size < 1):
             raise ValueError(f"batch_size: expected a positive integer or None, got {batch_size!r}")
@@ -83,7 +82,7 @@ class Engine:
         self.progress = progress
         self.cancel = cancel
         self.amp = amp and self.device.type == "cuda"
-        self.channels_last = channels_last
+        self.channels_last_batches = False
         self.forward_passes = 0
         self.planned: int | None = None  # total passes a method announces, for progress across several calls
 
@@ -114,6 +113,17 @@ class Engine:
         per_two = max(torch.cuda.max_memory_allocated(self.device) - before, 2 * per_image)
         free, _ = torch.cuda.mem_get_info(self.device)
         return int(max(1, min(MAX_CUDA_BATCH, 0.5 * free // (per_two / 2))))
+
+    @contextmanager
+    def channels_last(self, enabled: bool = True) -> Iterator[None]:
+        """While the block runs, the module's convolution weights and every batch are channels-last (faster
+        convolutions; the weights are put back on exit, see :mod:`workbench.memory_format`)."""
+        with channels_last(self.module, enabled) as converted:
+            self.channels_last_batches = converted
+            try:
+                yield
+            finally:
+                self.channels_last_batches = False
 
     # -- scoring -------------------------------------------------------------------------------------
     def _forward(self, batch: torch.Tensor, target: int | None, transform) -> torch.Tensor:
@@ -151,7 +161,7 @@ class Engine:
                 stop = min(n, start + batch_size)
                 try:
                     batch = _chunk(make_inputs, start, stop).to(self.device)
-                    if self.channels_last:
+                    if self.channels_last_batches:
                         batch = as_channels_last(batch)
                     scores = self._forward(batch, target, transform)
                 except RuntimeError as error:

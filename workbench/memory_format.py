@@ -17,9 +17,9 @@ from torch import nn
 
 @contextmanager
 def channels_last(module: nn.Module, enabled: bool = True) -> Iterator[bool]:
-    """Lay out the module's 4-D parameters (convolution weights) channels-last while the body runs; yields
-    whether anything was converted (then feed the module channels-last inputs too)."""
-    weights = [p for p in module.parameters() if p.dim() == 4] if enabled else []
+    """Lay out the module's ``Conv2d`` weights channels-last while the body runs (other parameters are left
+    alone); yields whether anything was converted (then feed the module channels-last inputs too)."""
+    weights = [m.weight for m in module.modules() if isinstance(m, nn.Conv2d)] if enabled else []
     saved = [(p, p.data) for p in weights]
     try:
         for p, data in saved:

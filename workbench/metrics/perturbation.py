@@ -141,7 +141,7 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
     engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
     transform = entry.probabilities if output == "probability" else None
     started = time.perf_counter()
-    with preserved_model(module):
+    with preserved_model(module), engine.channels_last():
         image_batch = pixels.unsqueeze(0).to(dev)
         x = entry.normalise(image_batch)
         clean = engine.score_inputs(x, 1)[0]
