@@ -5,8 +5,8 @@ the scene/class pairs), and for RISE the stability across seeds (mean pairwise S
 heatmaps of the same scene and class). Writes one PNG per sweep (``--plots DIR``) for the README's
 "Choosing settings" section.
 
-    python benchmarks/sweeps.py [--scenes 50] [--repeats 3] [--steps 50] [--plots benchmarks/plots]
-                                [--only fmo|rise] [--rise-scenes N]
+    python benchmarks/sweeps.py [--scenes 50] [--repeats 3] [--steps 50] [--plots docs/sweeps]
+                                [--only fmo|rise] [--rise-scenes N] [--replot]
 
 RISE at 8000 masks x 3 seeds is about 47,000 forward passes per scene/class pair for the whole sweep: minutes on
 a GPU, hours on a 2-core CPU, where ``--rise-scenes`` runs RISE on the first N scenes only (the output says so).
@@ -40,25 +40,38 @@ def rows_for(result) -> list[dict]:
     return rows
 
 
-def plot(result, out: Path) -> None:
+def series(summary, metric: str):
+    rows = summary[summary["metric"] == metric]
+    return rows["value"].to_numpy(), rows["mean"].to_numpy(), rows["sem"].to_numpy()
+
+
+def plot(summary, method: str, param: str, out: Path) -> None:
+    """Two panels against the swept value: pointing accuracy (and seed stability) on [0, 1]; AOPC-MoRF with
+    the forward passes on a second axis. ``summary``: value, metric, mean, sem rows (the CSV this script writes)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, quality = plt.subplots(figsize=(5.5, 3.4))
-    for metric, colour in (("pointing", "tab:blue"), ("aopc_morf", "tab:red"), ("stability", "tab:green")):
-        values, means, errors = result.series(metric)
+    figure, (accuracy, aopc) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for metric, colour in (("pointing", "tab:blue"), ("stability", "tab:green")):
+        values, means, errors = series(summary, metric)
         if len(values):
-            quality.errorbar(values, means, yerr=errors, label=metric, color=colour, marker="o", capsize=3)
-    cost = quality.twinx()
-    values, passes, _ = result.series("passes")
+            accuracy.errorbar(values, means, yerr=errors, label=metric, color=colour, marker="o", capsize=3)
+    accuracy.set_ylim(0, 1.05)
+    accuracy.set_ylabel("pointing accuracy / Spearman")
+    accuracy.legend(loc="lower right", fontsize=8)
+    values, means, errors = series(summary, "aopc_morf")
+    aopc.errorbar(values, means, yerr=errors, color="tab:red", marker="o", capsize=3, label="AOPC-MoRF")
+    aopc.set_ylabel("AOPC-MoRF (logit)", color="tab:red")
+    cost = aopc.twinx()
+    values, passes, _ = series(summary, "passes")
     cost.plot(values, passes, "k--", marker="s", label="forward passes")
     cost.set_ylabel("forward passes")
-    quality.set_xlabel(result.param)
-    quality.set_title(f"{result.method}: {result.param}")
-    quality.legend(loc="center right", fontsize=8)
-    if result.param == "num_masks":
-        quality.set_xscale("log")
+    for ax in (accuracy, aopc):
+        ax.set_xlabel(param)
+        if param == "num_masks":
+            ax.set_xscale("log")
+    figure.suptitle(f"{method}: {param}", fontsize=11)
     figure.tight_layout()
     figure.savefig(out, dpi=110)
     plt.close(figure)
@@ -69,10 +82,18 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3, help="seeds per value for random methods")
     parser.add_argument("--steps", type=int, default=50, help="region-perturbation steps for AOPC")
-    parser.add_argument("--plots", type=Path, default=Path("benchmarks/plots"))
+    parser.add_argument("--plots", type=Path, default=Path("docs/sweeps"))
     parser.add_argument("--only", choices=[m for m, *_ in SWEEPS], help="run one sweep")
     parser.add_argument("--rise-scenes", type=int, help="scenes for the RISE sweep (default: --scenes)")
+    parser.add_argument("--replot", action="store_true", help="redraw the PNGs from the CSVs, no computing")
     args = parser.parse_args()
+    if args.replot:
+        import pandas as pd
+        for csv in sorted(args.plots.glob("sweep_*.csv")):
+            method, param = csv.stem.split("_", 2)[1:]
+            plot(pd.read_csv(csv), method, param, csv.with_suffix(".png"))
+            print(f"plot: {csv.with_suffix('.png')}")
+        return
     print(device_line())
     model = wb.load_model("shapes")
     args.plots.mkdir(parents=True, exist_ok=True)
@@ -86,8 +107,9 @@ def main() -> None:
         print(f"\n{method}: {param} on {n_scenes} scenes ({sum(len(i.targets) for i in items)} scene/class pairs)")
         print(table(rows_for(result), columns), flush=True)
         out = args.plots / f"sweep_{method}_{param}.png"
-        plot(result, out)
-        print(f"plot: {out}")
+        result.summary.to_csv(out.with_suffix(".csv"), index=False)
+        plot(result.summary, method, param, out)
+        print(f"plot: {out} (numbers: {out.with_suffix('.csv')})")
 
 
 if __name__ == "__main__":
