@@ -209,7 +209,11 @@ class Engine:
         def compose(start: int, stop: int) -> torch.Tensor:
             m = _chunk(masks, start, stop).to(device=self.device, dtype=x.dtype)
             current["masks"] = m
-            return torch.addcmul(base, m, delta)
+            if not self.channels_last_batches:
+                return torch.addcmul(base, m, delta)
+            out = torch.empty((len(m), *delta.shape[1:]), device=self.device, dtype=x.dtype,
+                              memory_format=torch.channels_last)   # composed in place: no second copy
+            return torch.addcmul(base, m, delta, out=out)
 
         def consume_with_masks(start: int, stop: int, scores: torch.Tensor) -> None:
             consume(start, stop, current["masks"], scores)
