@@ -71,6 +71,9 @@ def plot(summary, method: str, param: str, out: Path) -> None:
         ax.set_xlabel(param)
         if param == "num_masks":
             ax.set_xscale("log")
+            ax.minorticks_off()
+            ticks = series(summary, "passes")[0]
+            ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
     figure.suptitle(f"{method}: {param}", fontsize=11)
     figure.tight_layout()
     figure.savefig(out, dpi=110)
