@@ -291,7 +291,12 @@ def build(name: str) -> float:
     notebook.cells = NOTEBOOKS[name]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     started = time.perf_counter()
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+    # store_widget_state=False: each saved Plotly FigureWidget carries the 5 MB plotly.js bundle (anywidget
+    # _esm), which made every notebook 25-42 MB. Widgets are live in JupyterLab; the stored outputs keep
+    # the static PNG figures that read on GitHub.
+    NotebookClient(notebook, timeout=600, kernel_name="python3", store_widget_state=False,
+                   resources={"metadata": {"path": str(HERE)}}).execute()
+    notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:   # execution timestamps would make every rebuild a diff
         cell.get("metadata", {}).pop("execution", None)
     nbf.write(notebook, HERE / f"{name}.ipynb")
