@@ -26,6 +26,9 @@ def compare(entry, images, schedule, repeats):
     """Sum over images of passes and seconds, FMO and Occlusion at the finest level, interleaved."""
     finest = schedule[-1]
     totals = {"fmo_passes": 0, "occ_passes": 0, "fmo_s": 0.0, "occ_s": 0.0}
+    if entry.device.type == "cuda":  # warm-up: CUDA/cuDNN start-up and the engine's batch-size probe
+        timed(entry, images[0], "fmo", None, schedule=schedule)
+        timed(entry, images[0], "occlusion", None, patch=finest[0], stride=finest[1])
     for image in images:
         target = wb.explain(entry, image, "occlusion", patch=min(image.shape[:2]), stride=1).target
         for _ in range(repeats):
