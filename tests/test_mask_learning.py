@@ -171,3 +171,33 @@ def test_model_restored_after_an_error_mid_optimisation(toy, method):
     with pytest.raises(RuntimeError, match="model failed on purpose"):
         wb.explain(model, image, method, iterations=50)
     assert_same_state(before, model_state(model))
+
+
+def test_smooth_max_equals_upsample_then_softmax_and_its_gradient_is_exact():
+    """The fused smooth-max (Fong et al. 2019, sec. 3.2) against the direct computation TorchRay does:
+    nearest upsampling, crop, weight, softmax-weighted sum; gradients by autograd of that and by gradcheck."""
+    from workbench.explainers.extremal_perturbation import COLDNESS, SmoothMax, SmoothMaskGenerator
+
+    generator = SmoothMaskGenerator((40, 34), 3, 9.0, "cpu")
+    taps = 2 * generator.radius + 1
+    params = torch.rand(2, 1, *generator.shape_in, dtype=torch.float64)
+    m = F.unfold(params, (taps, taps), padding=(generator.padding,) * 2).reshape(2, -1, *generator.shape_mid)
+    blocks, weight = generator.blocks.double(), generator.weight.double()
+
+    def direct(m):
+        up = F.interpolate(m, size=generator.shape_up, mode="nearest")[:, :, :generator.shape_out[0],
+                                                                       :generator.shape_out[1]]
+        v = weight * up
+        return (v * torch.softmax(COLDNESS * v, dim=1)).sum(dim=1)
+
+    a, b = m.clone().requires_grad_(), m.clone().requires_grad_()
+    fused = SmoothMax.apply(a, blocks).reshape(2, *generator.shape_up)[:, :generator.shape_out[0],
+                                                                        :generator.shape_out[1]]
+    reference = direct(b)
+    torch.testing.assert_close(fused, reference, rtol=0, atol=1e-12)
+    upstream = torch.randn_like(reference)
+    (fused * upstream).sum().backward()
+    (reference * upstream).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-9, atol=1e-9)
+    corner = blocks[:, :, :4, :, :4].contiguous()
+    assert torch.autograd.gradcheck(lambda x: SmoothMax.apply(x, corner), (m[:1, :, :4, :4].clone().requires_grad_(),))

@@ -33,18 +33,35 @@ class MaskLearningSpec(Spec):
 
 @dataclass
 class History:
-    """Loss terms per iteration (``terms[name][i]``) and how many iterations ran."""
+    """Loss terms per iteration (``terms[name][i]``) and how many iterations ran.
+
+    :meth:`record` keeps each iteration's terms on the device; they are copied to Python floats by
+    :meth:`flush` (once at the end, or every iteration when early stopping needs them), so a CUDA run is not
+    stalled by a device-to-host copy per term and step.
+    """
 
     terms: dict[str, list[float]] = field(default_factory=dict)
     iterations: int = 0
     stopped_early: bool = False
+    _pending: list[torch.Tensor] = field(default_factory=list, repr=False)
+    _names: tuple[str, ...] = field(default=(), repr=False)
 
     def record(self, losses: Losses) -> None:
-        for name, value in losses.items():
-            self.terms.setdefault(name, []).append(float(value.detach().sum()))
+        self._names = tuple(losses)
+        self._pending.append(torch.stack([value.detach().sum().float() for value in losses.values()]))
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        rows = torch.stack(self._pending).cpu().tolist()
+        self._pending.clear()
+        for row in rows:
+            for name, value in zip(self._names, row):
+                self.terms.setdefault(name, []).append(value)
 
     @property
     def total(self) -> list[float]:
+        self.flush()
         return self.terms.get("total", [])
 
 
@@ -72,8 +89,10 @@ def optimise(ctx: Context, step_losses: Callable[[int], Losses], optimiser: torc
             history.iterations = i + 1
             if ctx.engine.progress is not None:
                 ctx.engine.progress(i + 1, iterations)
-            total = history.total
-            if tol > 0 and len(total) > patience and abs(total[-1] - total[-1 - patience]) < tol:
-                history.stopped_early = True
-                break
+            if tol > 0:
+                total = history.total
+                if len(total) > patience and abs(total[-1] - total[-1 - patience]) < tol:
+                    history.stopped_early = True
+                    break
+    history.flush()
     return history
