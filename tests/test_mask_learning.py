@@ -182,7 +182,8 @@ def test_smooth_max_equals_upsample_then_softmax_and_its_gradient_is_exact():
     taps = 2 * generator.radius + 1
     params = torch.rand(2, 1, *generator.shape_in, dtype=torch.float64)
     m = F.unfold(params, (taps, taps), padding=(generator.padding,) * 2).reshape(2, -1, *generator.shape_mid)
-    blocks, weight = generator.blocks.double(), generator.weight.double()
+    blocks = generator.blocks.double()
+    weight = blocks.reshape(1, taps * taps, *generator.shape_up)[:, :, :generator.shape_out[0], :generator.shape_out[1]]
 
     def direct(m):
         up = F.interpolate(m, size=generator.shape_up, mode="nearest")[:, :, :generator.shape_out[0],

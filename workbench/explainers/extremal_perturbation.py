@@ -59,9 +59,8 @@ class SmoothMaskGenerator:
                 ix = torch.floor(ratio[1] * ux) + kx - self.padding
                 distance = torch.sqrt((uy - (self.margin + step * iy)) ** 2 + (ux - (self.margin + step * ix)) ** 2)
                 weight[0, ky * taps + kx] = torch.exp(-2 * ((distance / sigma - 0.5).clamp(min=0) ** 2))
-        self.weight = weight.to(device)
-        # the same weights as (1, T, Hmid, step, Wmid, step) blocks over the upsampled grid (zeros where the
-        # output is cropped), for SmoothMax
+        # laid out as (1, T, Hmid, step, Wmid, step) blocks over the upsampled grid (zeros where the output is
+        # cropped), for SmoothMax
         padded = F.pad(weight, (0, self.step - 1, 0, self.step - 1))
         self.blocks = padded.reshape(1, taps * taps, self.shape_mid[0], self.step, self.shape_mid[1],
                                      self.step).to(device)
