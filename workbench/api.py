@@ -24,6 +24,17 @@ from .targets import resolve_target
 BACKPROP_BATCH = 32  # images per forward + backward pass in explain_batch
 
 
+def _prepare(model, method: str, params: dict, shape, device):
+    """What ``explain`` and ``explain_batch`` share: the model entry, the method and its checked parameters
+    for images of ``shape`` (3, H, W), the device and the module on it."""
+    entry = as_model_entry(model)
+    info = get_method(method)
+    spec = info.spec.from_dict(params)
+    spec.check_image(int(shape[1]), int(shape[2]))
+    dev = entry.device if device == "auto" else resolve_device(device)
+    return entry, info, spec, dev, module_on(entry, dev)
+
+
 def explain(model, image, method: str = "occlusion", target: int | str | None = None,
             device: str | torch.device = "auto", seed: int = 0, progress: Progress | None = None,
             cancel=None, batch_size: int | None = None, partial: Callable[[Partial], None] | None = None,
@@ -53,15 +64,10 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
     >>> e.heatmap.shape, e.cost.forward_passes
     ((224, 224), 17)
     """
-    entry = as_model_entry(model)
-    info = get_method(method)
-    pixels = as_image_tensor(image)
-    spec = info.spec.from_dict(params)
-    spec.check_image(int(pixels.shape[1]), int(pixels.shape[2]))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
-    dev = entry.device if device == "auto" else resolve_device(device)
-    module = module_on(entry, dev)
+    pixels = as_image_tensor(image)
+    entry, info, spec, dev, module = _prepare(model, method, params, pixels.shape, device)
     engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
     started = time.perf_counter()
     # perturbation methods only run forward passes through the engine: channels-last weights and batches
@@ -104,18 +110,13 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
     """
     from .explainers.backprop import backprop_heatmaps
 
-    entry = as_model_entry(model)
-    info = get_method(method)
     pixels = [as_image_tensor(image) for image in images]
     if not pixels:
         raise ValueError("images: expected at least one image, got none")
     shapes = {tuple(p.shape) for p in pixels}
     if len(shapes) > 1:
         raise ValueError(f"images: expected images of one size, got sizes {sorted(s[1:] for s in shapes)}")
-    spec = info.spec.from_dict(params)
-    spec.check_image(int(pixels[0].shape[1]), int(pixels[0].shape[2]))
-    dev = entry.device if device == "auto" else resolve_device(device)
-    module = module_on(entry, dev)
+    entry, info, spec, dev, module = _prepare(model, method, params, pixels[0].shape, device)
     engine = Engine(module, dev, batch_size=batch_size, cancel=cancel)
     n = len(pixels)
     if info.family != "backprop":
