@@ -16,20 +16,13 @@ import numpy as np
 import workbench as wb
 from _common import device_line, interleaved, table
 from workbench.analysis.spray import spray_heatmaps
-from workbench.data.scenes import add_watermark, class_index
+from workbench.data.scenes import images_with_class
 
 CLASS = "star"
 
 
 def star_images(n: int, seed: int = 31) -> list[np.ndarray]:
-    star = class_index(CLASS)
-    images, i = [], 0
-    while len(images) < n:
-        scene = wb.data.make_scene((seed, i))
-        i += 1
-        if star in scene.labels:
-            images.append(add_watermark(scene.image) if len(images) < n // 2 else scene.image)
-    return images
+    return images_with_class(CLASS, n, seed, marked=n // 2)
 
 
 def main() -> None:

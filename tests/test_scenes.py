@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import workbench as wb
-from workbench.data.scenes import add_watermark, make_scene, watermark_box
+from workbench.data.scenes import add_watermark, class_index, images_with_class, make_scene, watermark_box
 
 
 def test_same_seed_same_scene_and_other_seed_differs():
@@ -72,3 +72,23 @@ def test_load_image_sources(tmp_path):
     assert np.array_equal(wb.load_image(path), make_scene(3).image)
     assert np.array_equal(wb.load_image("scene:3"), make_scene(3).image)
     assert wb.load_image("chelsea", size=100).shape == (100, 100, 3)
+
+
+def test_images_with_class_holds_the_class_and_marks_the_first_ones():
+    images = images_with_class("star", 6, seed=31, marked=3)
+    assert len(images) == 6
+    star = class_index("star")
+    expected, i = [], 0
+    while len(expected) < 6:   # the scenes it promises, in order
+        scene = make_scene((31, i))
+        i += 1
+        if star in scene.labels:
+            expected.append(scene.image)
+    for k, (image, plain) in enumerate(zip(images, expected)):
+        np.testing.assert_array_equal(image, add_watermark(plain) if k < 3 else plain)
+
+
+def test_images_with_class_rejects_a_class_the_scenes_do_not_have():
+    # e.g. an ImageNet class index from the Workbench's SpRAy tab: an error, not an endless search
+    with pytest.raises(ValueError, match="target"):
+        images_with_class(281, 4, seed=0)

@@ -220,6 +220,21 @@ def make_scene(
     return Scene(image=image, masks=np.stack(masks), labels=tuple(labels), watermark=watermark, seed=seed)
 
 
+def images_with_class(target: int | str, n: int, seed: int, marked: int = 0) -> list[np.ndarray]:
+    """``n`` scene images that contain class ``target``: scenes ``make_scene((seed, i))`` for i = 0, 1, ... in
+    order, those without the class skipped; the first ``marked`` carry the watermark (a Clever-Hans data set
+    for SpRAy)."""
+    index = class_index(target)
+    images: list[np.ndarray] = []
+    i = 0
+    while len(images) < n:
+        scene = make_scene((seed, i))
+        i += 1
+        if index in scene.labels:
+            images.append(add_watermark(scene.image) if len(images) < marked else scene.image)
+    return images
+
+
 def make_scenes(n: int, seed: int = 0, **options) -> list[Scene]:
     """``n`` scenes; scene ``i`` is ``make_scene((seed, i), **options)``."""
     return [make_scene((seed, i), **options) for i in range(n)]

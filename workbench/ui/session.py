@@ -345,19 +345,13 @@ class Session:
         """SpRAy with the current method over ``n_images`` generated scenes that contain the current target
         class (half of them with the corner watermark when ``watermark_half``)."""
         from ..analysis.spray import spray
-        from ..data.scenes import add_watermark, make_scene
+        from ..data.scenes import images_with_class
 
         method, params, model, seed = self.method, self.params_for(), self.model, self.seed
         target = self.resolved_target()
 
         def work(cancel, progress, partial):
-            images, index = [], 0
-            while len(images) < n_images:
-                scene = make_scene((9191, index))
-                index += 1
-                if target in scene.labels:
-                    marked = watermark_half and len(images) < n_images // 2
-                    images.append(add_watermark(scene.image) if marked else scene.image)
+            images = images_with_class(target, n_images, seed=9191, marked=n_images // 2 if watermark_half else 0)
             return spray(model, images, target, method=method, seed=seed, progress=progress, cancel=cancel, **params)
         key = ("spray", self.key(), n_images, watermark_half)
         self.analyses.submit(key, work, handlers, debounce=False)
