@@ -128,7 +128,7 @@ def test_nothing_left_behind(method):
     before = model_state(model)
     wb.explain(model, torch.rand(3, 12, 12), method)
     assert_same_state(before, model_state(model))
-    assert all(not m._forward_hooks and not m._backward_hooks for m in model.modules())
+    assert all(not m._forward_hooks and not m._forward_pre_hooks and not m._backward_hooks for m in model.modules())
 
 
 @pytest.mark.parametrize("method", ["gradient", "lrp_epsilon", "lrp_epsilon_gamma_box"])
@@ -151,3 +151,62 @@ def test_layer_without_a_rule_is_named():
 def test_alpha_beta_must_differ_by_one(shapes, scene):
     with pytest.raises(ValueError, match="beta: alpha - beta must be 1"):
         wb.explain(shapes, scene.image, "lrp_alpha2_beta1", alpha=2.0, beta=2.0)
+
+
+class ConvolutionCounter(torch.utils._python_dispatch.TorchDispatchMode):
+    """Counts the convolutions run forward and backward (a layer re-run by a rule counts again)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forward = self.backward = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten.convolution.default:
+            self.forward += 1
+        elif func is torch.ops.aten.convolution_backward.default:
+            self.backward += 1
+        return func(*args, **(kwargs or {}))
+
+
+def count_convolutions(run) -> tuple[int, int]:
+    with ConvolutionCounter() as counter:
+        run()
+    return counter.forward, counter.backward
+
+
+def test_rules_skip_the_passes_zennit_makes_and_throws_away(shapes, scene):
+    """LRP-epsilon costs what the gradient costs (Zennit re-runs each layer and also runs its ordinary
+    backward); alpha-beta skips the terms of the all-zero negative inputs after each ReLU."""
+    from zennit.attribution import Gradient
+    from zennit.composites import EpsilonAlpha2Beta1
+
+    x = shapes.preprocess(scene.image)
+    layers = sum(isinstance(m, nn.Conv2d) for m in shapes.module.modules())
+    gradient = count_convolutions(lambda: wb.explain(shapes, scene.image, "gradient", target=1))
+    assert gradient == (layers, layers)
+    assert count_convolutions(lambda: wb.explain(shapes, scene.image, "lrp_epsilon", target=1)) == gradient
+    ours = count_convolutions(lambda: wb.explain(shapes, scene.image, "lrp_alpha2_beta1", target=1))
+    with Gradient(model=shapes.module, composite=EpsilonAlpha2Beta1(canonizers=_canonizers("shapes"))) as attributor:
+        zennit = count_convolutions(lambda: attributor(x.clone().requires_grad_(True), torch.eye(5)[[1]]))
+    # the first layer sees negative inputs (all four terms), the others only non-negative ones (two terms)
+    assert ours == (layers + 4 + 2 * (layers - 1), 4 + 2 * (layers - 1))
+    assert zennit == (layers + 4 * layers, 4 * layers + layers)
+
+
+def test_a_layer_input_changed_in_place_after_its_forward_is_refused():
+    class AddsInPlace(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3)
+            self.head = nn.Sequential(nn.Flatten(), nn.LazyLinear(2))
+
+        def forward(self, x):
+            h = torch.relu(self.conv1(x))
+            out = self.conv2(h)
+            h.mul_(2.0)           # conv2's input, changed after conv2 used it
+            return self.head(out + h[:, :, 1:-1, 1:-1].mean())
+
+    model = AddsInPlace()
+    model(torch.rand(1, 3, 12, 12))
+    with pytest.raises(RuntimeError, match="in-place operation changed the input of Conv2d"):
+        wb.explain(model, torch.rand(3, 12, 12), "lrp_epsilon", target=0)

