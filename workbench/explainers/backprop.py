@@ -15,7 +15,7 @@ ViRelAy", 2021).
   [0, 1] pixels, gamma on other convolutions, epsilon on linear layers (Zennit's ``EpsilonGammaBox``).
 
 The rules are Zennit's own rule objects, applied by :mod:`.rule_hooks` without the passes Zennit makes and
-throws away (same relevance as Zennit's ``Gradient`` attributor, within float rounding; 1.6-2.9x faster on
+throws away (same relevance as Zennit's ``Gradient`` attributor, within float rounding; 1.3-1.6x faster on
 resnet18 on a CPU). Canonizers merge BatchNorm into the preceding layer (``SequentialMergeBatchNorm``; ``ResNetCanonizer`` and
 ``VGGCanonizer`` for torchvision ResNets and VGGs); they are undone and every hook removed when the call
 ends, also on error. The output is the relevance (or gradient) with respect to the normalised input;
