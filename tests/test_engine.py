@@ -122,8 +122,9 @@ def test_errors_that_are_not_out_of_memory_propagate():
 def test_default_batch_size_on_cpu_scales_with_image_size():
     model = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
     engine = Engine(model)
-    assert engine.default_batch_size(torch.zeros(1, 3, 224, 224)) == 64
-    assert 1 <= engine.default_batch_size(torch.zeros(1, 3, 2048, 2048)) < 64
+    assert engine.default_batch_size(torch.zeros(1, 3, 224, 224)) == 8
+    assert engine.default_batch_size(torch.zeros(1, 3, 64, 64)) == 64
+    assert engine.default_batch_size(torch.zeros(1, 3, 2048, 2048)) == 1
 
 
 def test_bad_engine_arguments():

@@ -29,6 +29,22 @@ def test_masks_follow_the_reference_construction():
     assert not torch.equal(masks[0], masks[1])
 
 
+def test_each_mask_is_the_upsampled_grid_cropped_at_its_offset():
+    """Rebuilt here from the same random draws (cells, then row and column offsets, per block of 64)."""
+    n, grid, height, width, seed = 70, 5, 40, 50, 3
+    masks = RiseMasks(n, grid, 0.5, height, width, seed=seed, device="cpu")(0, n)
+    cell = (8, 10)                                           # ceil(40/5), ceil(50/5)
+    for block, size in ((0, 64), (1, 6)):
+        g = torch.Generator().manual_seed(seed * 1_000_003 + block)
+        cells = (torch.rand(size, 1, grid, grid, generator=g) < 0.5).float()
+        up = torch.nn.functional.interpolate(cells, size=(6 * 8, 6 * 10), mode="bilinear", align_corners=False)
+        dy = torch.randint(0, cell[0], (size,), generator=g)
+        dx = torch.randint(0, cell[1], (size,), generator=g)
+        for i in range(size):
+            expected = up[i, 0, dy[i]:dy[i] + height, dx[i]:dx[i] + width]
+            assert torch.equal(masks[block * 64 + i, 0], expected)
+
+
 def test_argmax_in_the_square_a_toy_model_responds_to():
     size, (top, left, side) = 64, (20, 30, 14)
     weights = torch.zeros(2, 3, size, size)

@@ -58,9 +58,13 @@ class RiseMasks:
         up = F.interpolate(cells, size=self.up, mode="bilinear", align_corners=False)[:, 0]
         dy = torch.randint(0, self.cell[0], (size,), generator=g, device=self.device)
         dx = torch.randint(0, self.cell[1], (size,), generator=g, device=self.device)
-        rows = (dy[:, None] + torch.arange(self.height, device=self.device))[:, :, None]
-        cols = (dx[:, None] + torch.arange(self.width, device=self.device))[:, None, :]
-        masks = up[torch.arange(size, device=self.device)[:, None, None], rows, cols].unsqueeze(1)
+        if self.device.type == "cpu":   # slices: 1-2 ms per block of 64 vs 8 ms for the gather below, same values
+            masks = torch.stack([up[i, y:y + self.height, x:x + self.width]
+                                 for i, (y, x) in enumerate(zip(dy.tolist(), dx.tolist()))]).unsqueeze(1)
+        else:                           # one gather: no host sync for the offsets
+            rows = (dy[:, None] + torch.arange(self.height, device=self.device))[:, :, None]
+            cols = (dx[:, None] + torch.arange(self.width, device=self.device))[:, None, :]
+            masks = up[torch.arange(size, device=self.device)[:, None, None], rows, cols].unsqueeze(1)
         self._cached = (b, masks)
         return masks
 
