@@ -21,7 +21,7 @@ from .models.zoo import as_model_entry, module_on
 from .results import Cost, Explanation, Partial
 from .targets import resolve_target
 
-BACKPROP_BATCH = 32  # images per forward + backward pass in explain_batch
+BACKPROP_BATCH = 32  # images per forward + backward pass in explain_batch on CUDA (on a CPU: the engine's batch)
 
 
 def _prepare(model, method: str, params: dict, shape, device):
@@ -131,7 +131,8 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
     index = None
     if target is not None:
         index = resolve_target(target, torch.zeros(len(names)), names) if names else int(target)
-    step = batch_size or BACKPROP_BATCH
+    # on a CPU small batches are faster per image (cache): LRP-epsilon on 64 scenes 0.48 s at 8, 0.64 s at 32
+    step = batch_size or (BACKPROP_BATCH if dev.type == "cuda" else engine.default_batch_size(pixels[0][None]))
     maps = []
     with preserved_model(module):
         for start in range(0, n, step):
