@@ -1,7 +1,7 @@
 """FMO quality versus the Occlusion Test at FMO's finest level: pointing-game accuracy (15 px tolerance,
 whole max set counted, see ``workbench.metrics.localisation``) and AOPC-MoRF (region 9, 100 steps, uniform
 noise; Samek et al. 2017) on fresh scenes, every present class. With ``--sweep`` also the trade-off over
-``keep_threshold`` (passes, seconds, pointing accuracy) on the first ``--sweep-scenes`` scenes.
+``keep_threshold`` (passes, seconds, pointing accuracy, AOPC-MoRF) on the first ``--sweep-scenes`` scenes.
 
 The Occlusion Test's masks do not depend on the target, so it is scored once per scene for all classes
 (engine with all-class outputs); its maps per class are then the same as ``wb.explain(..., "occlusion")``.
@@ -51,7 +51,7 @@ def main() -> None:
     default = wb.methods()["fmo"].spec().keep_threshold
     swept = [float(t) for t in args.sweep.split(",") if t and float(t) != default]
     thresholds = [default] + swept
-    aopc = {"occlusion": [], "fmo": []}
+    aopc = {"occlusion": [], **{t: [] for t in thresholds}}
     fmo_hits = {t: [] for t in thresholds}
     fmo_passes = {t: [] for t in thresholds}
     fmo_seconds = {t: [] for t in thresholds}
@@ -70,8 +70,7 @@ def main() -> None:
                 fmo_hits[t].append(pointing_game(e.heatmap, mask))
                 fmo_passes[t].append(e.cost.forward_passes)
                 fmo_seconds[t].append(e.cost.seconds)
-                if t == default:
-                    aopc["fmo"].append(wb.perturbation_curve(entry, scene.image, e).aopc)
+                aopc[t].append(wb.perturbation_curve(entry, scene.image, e).aopc)
         if (i + 1) % 20 == 0:
             print(f"{i + 1}/{len(scenes)} scenes: occlusion {np.mean(occ_hits):.3f}, "
                   f"fmo {np.mean(fmo_hits[default]):.3f}", flush=True)
@@ -86,7 +85,7 @@ def main() -> None:
                      "pairs": len(fmo_hits[t]), "pointing": f"{np.mean(fmo_hits[t]):.3f} +- {se(fmo_hits[t]):.3f}",
                      "passes/explanation": f"{np.mean(fmo_passes[t]):.0f}",
                      "seconds/explanation": f"{np.mean(fmo_seconds[t]):.3f}",
-                     "AOPC-MoRF": aopc_text["fmo"] if t == default else ""})
+                     "AOPC-MoRF": aopc_text[t]})
     print(table(rows, ["method", "pairs", "pointing", "passes/explanation", "seconds/explanation", "AOPC-MoRF"]))
     gap = 100 * (np.mean(fmo_hits[default]) - np.mean(occ_hits))
     side = "above" if gap >= 0 else "below"

@@ -14,11 +14,15 @@ workbench's specification (METHODS.md) and exposes each choice as a parameter:
   ``keep_fraction`` of the windows scored at that level, at least one; score only the windows of level
   ``l`` whose centre lies inside a kept window. The cap applies from level 1 on: level 0 (16 windows at
   224 px) keeps every window above the threshold, because an object split across coarse windows would
-  otherwise lose its other parts for a saving of a few passes. Defaults: ``keep_threshold=0.5``,
-  ``keep_fraction=0.1`` (METHODS.md: 0.25 and a cap at every level). On 64 scene/class pairs with the
-  superimposition below, every setting tried points at 1.000 (Occlusion (8,4): 0.969) while the cost
-  falls: 205 passes at 0.25 with a level-0 cap (14.8x fewer than 3025), 145 at 0.15 (20.9x), 111 at
-  0.1 (27.3x); see ``benchmarks/fmo_quality.py --sweep``.
+  otherwise lose its other parts for a saving of a few passes. Defaults: ``keep_threshold=0.7``,
+  ``keep_fraction=0.1`` (METHODS.md: 0.5, 0.25 and a cap at every level). On 64 scene/class pairs with the
+  superimposition below, every ``keep_fraction`` tried points at 1.000 (Occlusion (8,4): 0.969) while the
+  cost falls: 205 passes at 0.25 with a level-0 cap (14.8x fewer than 3025), 145 at 0.15 (20.9x), 111 at
+  0.1 (27.3x). ``keep_threshold`` 0.7 rather than 0.5: on a random-weight resnet18, whose evidence is
+  diffuse, 0.5 keeps half the coarse windows (9.2x fewer passes than Occlusion (8,4) on 4 photos) and 0.7
+  reaches 22.4x, at 0.94 of Occlusion's AOPC-MoRF (0.5: 1.06); on the shapes model pointing stays at
+  Occlusion's level or above (see ``benchmarks/fmo_quality.py --sweep``, ``benchmarks/fmo_speed.py --sweep``
+  and the README's trade-off table).
 - Boxes are ``(top, left, bottom, right)``, half-open; ``extras`` has the scored and kept boxes per level.
 - **Superimposition**: each level's map is the Occlusion Test map of its scored windows (mean drop of the
   covering windows), min-max normalised to [0, 1] over the pixels those windows cover; pixels no scored
@@ -79,7 +83,7 @@ class FMOSpec(Spec):
         doc="Levels (patch, stride) in pixels, coarse to fine. None: [(56,56),(28,14),(14,7),(8,4)] at 224 px, "
             "scaled with the image size.")
     keep_threshold: float = param(
-        0.5, low=0.0, high=1.0, step=0.05, label="keep threshold",
+        0.7, low=0.0, high=1.0, step=0.05, label="keep threshold",
         doc="Keep a window for refinement when its drop is at least this share of the level's largest drop.")
     keep_fraction: float = param(
         0.1, low=0.0, high=1.0, open_low=True, step=0.05, label="keep at most",
