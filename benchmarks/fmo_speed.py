@@ -6,7 +6,7 @@ the workbench's other methods at their defaults (``n/a`` for methods not registe
 against Occlusion at the finest level, and AOPC-MoRF (50 steps of 9 px regions, baseline fill; the model's
 own ranking of its evidence, measurable without object masks) of FMO's map as a share of Occlusion's.
 
-    python benchmarks/fmo_speed.py [--scenes 3] [--photos 1] [--repeats 1] [--models shapes,resnet18]
+    python benchmarks/fmo_speed.py [--scenes 3] [--photos 4] [--repeats 1] [--models shapes,resnet18]
                                    [--sweep 0.1,0.3,0.5,0.7]
 """
 from __future__ import annotations
@@ -88,8 +88,9 @@ def sweep(entry, name, images, thresholds):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scenes", type=int, default=3, help="scenes for the shapes model")
-    parser.add_argument("--photos", type=int, default=1, help="photos for ImageNet models (Occlusion (8,4) on a "
-                                                               "random resnet18 takes minutes per photo on a CPU)")
+    parser.add_argument("--photos", type=int, default=4, help="photos for ImageNet models (Occlusion (8,4) on a "
+                                                               "random resnet18 takes about a minute per photo on "
+                                                               "a 2-core CPU)")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--models", default="shapes,resnet18")
     parser.add_argument("--sweep", default="", help="comma-separated keep_threshold values (ImageNet models)")
