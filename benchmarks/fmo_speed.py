@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--models", default="shapes,resnet18")
     parser.add_argument("--sweep", default="", help="comma-separated keep_threshold values (ImageNet models)")
+    parser.add_argument("--peers", default=",".join(PEERS), help="methods FMO is timed against ('' to skip)")
     args = parser.parse_args()
     print(device_line())
     default = ((56, 56), (28, 14), (14, 7), (8, 4))
@@ -125,12 +126,15 @@ def main() -> None:
           f"{args.photos} photos (ImageNet models):")
     print(table(rows, list(rows[0])))
 
+    peers = [p for p in args.peers.split(",") if p]
+    if not peers:
+        return
     print("\nFMO vs the workbench's other methods at their defaults (shapes model, time ratio = other / FMO):")
     entry = wb.load_model("shapes")
     image = wb.data.make_scene((555, 0)).image
     _, fmo_s = timed(entry, image, "fmo", None)
     others = []
-    for method in PEERS:
+    for method in peers:
         if method not in wb.methods():
             others.append({"method": method, "seconds": "n/a", "FMO faster by": "n/a"})
             continue
