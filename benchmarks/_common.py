@@ -41,3 +41,39 @@ def device_line() -> str:
     if torch.cuda.is_available():
         return f"device: {torch.cuda.get_device_name()} (torch {torch.__version__})"
     return f"device: CPU, {torch.get_num_threads()} threads (torch {torch.__version__})"
+
+
+def fmo_settings(thresholds: str, budgets: str) -> list[dict[str, float]]:
+    """FMO parameter settings to sweep: every comma-separated ``keep_threshold`` with every ``budget``
+    (an empty list stands for the default), the default setting first."""
+    import workbench as wb
+    spec = wb.methods()["fmo"].spec()
+    ts = [spec.keep_threshold] + [float(t) for t in thresholds.split(",") if t and float(t) != spec.keep_threshold]
+    bs = [spec.budget] + [float(b) for b in budgets.split(",") if b and float(b) != spec.budget]
+    return [{"keep_threshold": t, "budget": b} for t in ts for b in bs]
+
+
+def setting_name(setting: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:g}" for k, v in setting.items())
+
+
+def passes_alone(entry, image, n: int, batch_size: int | None = None) -> Callable[[], None]:
+    """A call that makes ``n`` forward passes of ``entry``'s model on copies of ``image`` and nothing else,
+    as the engine runs them (its batch size, channels-last, inference mode). What any implementation making
+    these ``n`` passes must spend at that batch size: a peer's time over it bounds the speed-up any
+    implementation can reach."""
+    from workbench.engine import Engine
+    from workbench.memory_format import as_channels_last
+
+    x = entry.preprocess(image).to(entry.device)
+    engine = Engine(entry.module, batch_size=batch_size)
+    size = batch_size or engine.default_batch_size(x)
+    block = x.expand(size, *x.shape[1:]).contiguous()
+
+    def run() -> None:
+        with engine.channels_last(), torch.inference_mode():
+            batch = as_channels_last(block) if engine.channels_last_batches else block
+            for start in range(0, n, size):
+                entry.module(batch[:min(size, n - start)])
+
+    return run

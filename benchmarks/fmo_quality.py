@@ -1,12 +1,14 @@
 """FMO quality versus the Occlusion Test at FMO's finest level: pointing-game accuracy (15 px tolerance,
 whole max set counted, see ``workbench.metrics.localisation``) and AOPC-MoRF (region 9, 100 steps, uniform
 noise; Samek et al. 2017) on fresh scenes, every present class. With ``--sweep`` also the trade-off over
-``keep_threshold`` (passes, seconds, pointing accuracy, AOPC-MoRF) on the first ``--sweep-scenes`` scenes.
+``keep_threshold`` and, with ``--budgets``, the pass budget (passes, seconds, pointing accuracy, AOPC-MoRF) on
+the first ``--sweep-scenes`` scenes.
 
 The Occlusion Test's masks do not depend on the target, so it is scored once per scene for all classes
 (engine with all-class outputs); its maps per class are then the same as ``wb.explain(..., "occlusion")``.
 
-    python benchmarks/fmo_quality.py [--scenes 200] [--sweep 0.1,0.2,0.3,0.4,0.5,0.6,0.7] [--sweep-scenes 50]
+    python benchmarks/fmo_quality.py [--scenes 200] [--sweep 0.1,0.2,0.3,0.4,0.5,0.6,0.7] [--budgets 0.05,1]
+                                     [--sweep-scenes 50]
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from workbench.engine import Engine
 from workbench.explainers.windows import WindowGrid
 from workbench.metrics import pointing_game
 
-from _common import device_line, table
+from _common import device_line, fmo_settings, setting_name, table
 
 SEED = 8080  # not a training seed
 
@@ -43,14 +45,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scenes", type=int, default=200)
     parser.add_argument("--sweep", default="", help="comma-separated keep_threshold values")
+    parser.add_argument("--budgets", default="", help="comma-separated pass budgets, crossed with --sweep")
     parser.add_argument("--sweep-scenes", type=int, default=50)
     args = parser.parse_args()
     print(device_line())
     entry = wb.load_model("shapes")
     scenes = wb.data.make_scenes(args.scenes, seed=SEED)
-    default = wb.methods()["fmo"].spec().keep_threshold
-    swept = [float(t) for t in args.sweep.split(",") if t and float(t) != default]
-    thresholds = [default] + swept
+    settings = {setting_name(s): s for s in fmo_settings(args.sweep, args.budgets)}
+    thresholds = list(settings)  # names; the first is the default
+    default = thresholds[0]
     aopc = {"occlusion": [], **{t: [] for t in thresholds}}
     fmo_hits = {t: [] for t in thresholds}
     fmo_passes = {t: [] for t in thresholds}
@@ -66,7 +69,7 @@ def main() -> None:
             occ_passes += 3025 + 1  # what wb.explain(..., "occlusion", patch=8, stride=4) costs per class
             aopc["occlusion"].append(wb.perturbation_curve(entry, scene.image, maps[label], target=label).aopc)
             for t in (thresholds if i < args.sweep_scenes else thresholds[:1]):
-                e = wb.explain(entry, scene.image, "fmo", target=label, keep_threshold=t)
+                e = wb.explain(entry, scene.image, "fmo", target=label, **settings[t])
                 fmo_hits[t].append(pointing_game(e.heatmap, mask))
                 fmo_passes[t].append(e.cost.forward_passes)
                 fmo_seconds[t].append(e.cost.seconds)
@@ -81,7 +84,7 @@ def main() -> None:
     rows = [{"method": "Occlusion (8,4)", "pairs": n, "pointing": f"{np.mean(occ_hits):.3f} +- {se(occ_hits):.3f}",
              "passes/explanation": f"{occ_passes / n:.0f}", "AOPC-MoRF": aopc_text["occlusion"]}]
     for t in thresholds:
-        rows.append({"method": f"FMO keep_threshold={t:g}" + (" (default)" if t == default else ""),
+        rows.append({"method": f"FMO {t}" + (" (default)" if t == default else ""),
                      "pairs": len(fmo_hits[t]), "pointing": f"{np.mean(fmo_hits[t]):.3f} +- {se(fmo_hits[t]):.3f}",
                      "passes/explanation": f"{np.mean(fmo_passes[t]):.0f}",
                      "seconds/explanation": f"{np.mean(fmo_seconds[t]):.3f}",

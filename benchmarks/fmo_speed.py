@@ -2,12 +2,13 @@
 finest level, side by side in one run; how the saving grows with the finest resolution; and FMO versus
 the workbench's other methods at their defaults (``n/a`` for methods not registered yet).
 
-``--sweep 0.1,...,0.7`` adds, for the ImageNet models, the trade-off over ``keep_threshold``: passes and time
+``--sweep 0.1,...,0.7`` adds, for the ImageNet models, the trade-off over ``keep_threshold`` (crossed with the
+pass budgets in ``--budgets``, default: the default budget): passes and time
 against Occlusion at the finest level, and AOPC-MoRF (50 steps of 9 px regions, baseline fill; the model's
 own ranking of its evidence, measurable without object masks) of FMO's map as a share of Occlusion's.
 
     python benchmarks/fmo_speed.py [--scenes 3] [--photos 4] [--repeats 1] [--models shapes,resnet18]
-                                   [--sweep 0.1,0.3,0.5,0.7]
+                                   [--sweep 0.1,0.3,0.5,0.7] [--budgets 0.05,1]
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import torch
 
 import workbench as wb
 
-from _common import device_line, table
+from _common import device_line, fmo_settings, setting_name, table
 
 PEERS = ("rise", "lime", "meaningful_perturbation", "extremal_perturbation")
 
@@ -61,24 +62,24 @@ def aopc(entry, image, explanation) -> float:
     return wb.perturbation_curve(entry, image, explanation, region=9, steps=50, fill="baseline").aopc
 
 
-def sweep(entry, name, images, thresholds):
-    """FMO at each keep_threshold against Occlusion at the finest level: passes, seconds, AOPC share."""
+def sweep(entry, name, images, settings):
+    """FMO at each setting against Occlusion at the finest level: passes, seconds, AOPC share."""
     finest = (8, 4)
     rows = []
     reference = []
     for image in images:
         o, os_ = timed(entry, image, "occlusion", None, patch=finest[0], stride=finest[1])
         reference.append((o, os_, aopc(entry, image, o)))
-    for t in thresholds:
+    for setting in settings:
         passes = seconds = 0.0
         shares = []
         for image, (o, os_, o_aopc) in zip(images, reference):
-            f, fs = timed(entry, image, "fmo", o.target, keep_threshold=t)
+            f, fs = timed(entry, image, "fmo", o.target, **setting)
             passes, seconds = passes + f.cost.forward_passes, seconds + fs
             shares.append(aopc(entry, image, f) / o_aopc)
         occ_passes = sum(o.cost.forward_passes for o, _, _ in reference)
         occ_s = sum(s for _, s, _ in reference)
-        rows.append({"model": name, "keep_threshold": f"{t:g}", "FMO passes": int(passes),
+        rows.append({"model": name, "setting": setting_name(setting), "FMO passes": int(passes),
                      "pass ratio": f"{occ_passes / passes:.1f}x", "time ratio": f"{occ_s / seconds:.1f}x",
                      "AOPC share": f"{np.mean(shares):.3f}", "min share": f"{np.min(shares):.3f}"})
         print(table(rows[-1:], list(rows[-1])), flush=True)
@@ -94,6 +95,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--models", default="shapes,resnet18")
     parser.add_argument("--sweep", default="", help="comma-separated keep_threshold values (ImageNet models)")
+    parser.add_argument("--budgets", default="", help="comma-separated pass budgets, crossed with --sweep")
     parser.add_argument("--peers", default=",".join(PEERS), help="methods FMO is timed against ('' to skip)")
     args = parser.parse_args()
     print(device_line())
@@ -113,14 +115,13 @@ def main() -> None:
         for schedule in schedules:
             rows.append(row(name, schedule, compare(entry, images, schedule, args.repeats)))
             print(table(rows[-1:], list(rows[-1])), flush=True)
-    thresholds = [float(t) for t in args.sweep.split(",") if t]
-    if thresholds:
+    if args.sweep or args.budgets:
         for name in args.models.split(","):
             if not name.startswith("shapes"):
-                print(f"\nkeep_threshold trade-off on {name}, {args.photos} photos (AOPC share = FMO's AOPC-MoRF / "
+                print(f"\nFMO settings on {name}, {args.photos} photos (AOPC share = FMO's AOPC-MoRF / "
                       f"Occlusion (8,4)'s):")
                 swept = sweep(entries[name], name, list(wb.data.sample_images(224).values())[:args.photos],
-                              thresholds)
+                              fmo_settings(args.sweep, args.budgets))
                 print(table(swept, list(swept[0])))
     print(f"\nFMO vs Occlusion at the finest level, summed over {args.scenes} scenes (shapes) / "
           f"{args.photos} photos (ImageNet models):")

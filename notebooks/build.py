@@ -65,7 +65,9 @@ FMO (Behzadi-Khormouji & Rostami, "Fast multi-resolution occlusion: a method for
 understanding deep neural networks", Applied Intelligence 2021) runs the Occlusion Test level by level,
 coarse to fine. Each level's windows are scored by the drop of the target's score when hidden; the windows
 whose normalised drop exceeds `keep_threshold` (at most `keep_fraction` of them after the first level) are
-the regions the next, finer level visits. The heatmap averages the levels' maps."""),
+the regions the next, finer level visits. The heatmap averages the levels' maps. `budget` (default 0.05)
+bounds the whole run at that share of the finest Occlusion Test's passes: where the evidence is spread out,
+each level refines only the best of the kept windows it can afford."""),
         SETUP,
         code("""scene = wb.data.make_scene(11)
 fmo = wb.explain(model, scene.image, "fmo")

@@ -55,6 +55,23 @@ def test_finer_levels_only_score_inside_kept_windows(keep_fraction):
     assert e.cost.forward_passes < 3025 / 10
 
 
+@pytest.mark.parametrize("budget", [0.05, 0.1])
+def test_the_budget_bounds_the_cost_when_evidence_is_everywhere(budget):
+    """Every pixel counts equally: the threshold keeps every coarse window and only the budget limits the
+    cost (passes, the clean one included, at most ``budget`` of Occlusion (8,4)'s 3026)."""
+    model = LinearInPixels(torch.ones(2, 3, 224, 224))
+    image = np.random.default_rng(1).uniform(0.2, 1.0, size=(224, 224, 3)).astype(np.float32)
+    unbounded = wb.explain(model, image, "fmo", target=0, budget=1.0)
+    assert unbounded.cost.forward_passes > 3026 * 0.1
+    e = wb.explain(model, image, "fmo", target=0, budget=budget)
+    assert e.cost.forward_passes <= budget * 3026
+    assert e.cost.forward_passes == sum(e.extras["passes_per_level"]) + 1
+    assert all(n > 0 for n in e.extras["passes_per_level"])  # every level refines something
+    kept, free = e.extras["kept_boxes"][0], unbounded.extras["kept_boxes"][0]
+    assert 1 <= len(kept) < len(free) == 16  # level 0's best windows (ties: in grid order), as many as fit
+    np.testing.assert_array_equal(kept, free[:len(kept)])
+
+
 def test_level_maps_and_visited(shapes, scene):
     e = wb.explain(shapes, scene.image, "fmo")
     assert e.extras["schedule"] == [[56, 56], [28, 14], [14, 7], [8, 4]]
@@ -114,6 +131,7 @@ def test_bad_schedules(shapes, scene, schedule, match):
 @pytest.mark.parametrize("params,match", [
     ({"keep_threshold": 1.5}, "keep_threshold: expected a number >= 0 and <= 1"),
     ({"keep_fraction": 0.0}, "keep_fraction: expected a number > 0 and <= 1"),
+    ({"budget": 0.0}, "budget: expected a number > 0 and <= 1"),
     ({"level_weights": [1, 1]}, "level_weights: expected 4 weights"),
     ({"level_weights": [0, 0, 0, 0]}, "level_weights: expected non-negative weights with a positive sum"),
 ])
