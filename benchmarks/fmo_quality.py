@@ -52,12 +52,12 @@ def main() -> None:
     entry = wb.load_model("shapes")
     scenes = wb.data.make_scenes(args.scenes, seed=SEED)
     settings = {setting_name(s): s for s in fmo_settings(args.sweep, args.budgets)}
-    thresholds = list(settings)  # names; the first is the default
-    default = thresholds[0]
-    aopc = {"occlusion": [], **{t: [] for t in thresholds}}
-    fmo_hits = {t: [] for t in thresholds}
-    fmo_passes = {t: [] for t in thresholds}
-    fmo_seconds = {t: [] for t in thresholds}
+    names = list(settings)  # the first is the default setting
+    default = names[0]
+    aopc = {"occlusion": [], **{name: [] for name in names}}
+    fmo_hits = {name: [] for name in names}
+    fmo_passes = {name: [] for name in names}
+    fmo_seconds = {name: [] for name in names}
     occ_hits, occ_passes, occ_seconds = [], 0, 0.0
     for i, scene in enumerate(scenes):
         start = time.perf_counter()
@@ -68,12 +68,12 @@ def main() -> None:
             occ_hits.append(pointing_game(maps[label], mask))
             occ_passes += 3025 + 1  # what wb.explain(..., "occlusion", patch=8, stride=4) costs per class
             aopc["occlusion"].append(wb.perturbation_curve(entry, scene.image, maps[label], target=label).aopc)
-            for t in (thresholds if i < args.sweep_scenes else thresholds[:1]):
-                e = wb.explain(entry, scene.image, "fmo", target=label, **settings[t])
-                fmo_hits[t].append(pointing_game(e.heatmap, mask))
-                fmo_passes[t].append(e.cost.forward_passes)
-                fmo_seconds[t].append(e.cost.seconds)
-                aopc[t].append(wb.perturbation_curve(entry, scene.image, e).aopc)
+            for name in (names if i < args.sweep_scenes else names[:1]):
+                e = wb.explain(entry, scene.image, "fmo", target=label, **settings[name])
+                fmo_hits[name].append(pointing_game(e.heatmap, mask))
+                fmo_passes[name].append(e.cost.forward_passes)
+                fmo_seconds[name].append(e.cost.seconds)
+                aopc[name].append(wb.perturbation_curve(entry, scene.image, e).aopc)
         if (i + 1) % 20 == 0:
             print(f"{i + 1}/{len(scenes)} scenes: occlusion {np.mean(occ_hits):.3f}, "
                   f"fmo {np.mean(fmo_hits[default]):.3f}", flush=True)
@@ -83,12 +83,13 @@ def main() -> None:
     aopc_text = {k: f"{np.mean(v):.3f} +- {se(v):.3f}" for k, v in aopc.items()}
     rows = [{"method": "Occlusion (8,4)", "pairs": n, "pointing": f"{np.mean(occ_hits):.3f} +- {se(occ_hits):.3f}",
              "passes/explanation": f"{occ_passes / n:.0f}", "AOPC-MoRF": aopc_text["occlusion"]}]
-    for t in thresholds:
-        rows.append({"method": f"FMO {t}" + (" (default)" if t == default else ""),
-                     "pairs": len(fmo_hits[t]), "pointing": f"{np.mean(fmo_hits[t]):.3f} +- {se(fmo_hits[t]):.3f}",
-                     "passes/explanation": f"{np.mean(fmo_passes[t]):.0f}",
-                     "seconds/explanation": f"{np.mean(fmo_seconds[t]):.3f}",
-                     "AOPC-MoRF": aopc_text[t]})
+    for name in names:
+        rows.append({"method": f"FMO {name}" + (" (default)" if name == default else ""),
+                     "pairs": len(fmo_hits[name]),
+                     "pointing": f"{np.mean(fmo_hits[name]):.3f} +- {se(fmo_hits[name]):.3f}",
+                     "passes/explanation": f"{np.mean(fmo_passes[name]):.0f}",
+                     "seconds/explanation": f"{np.mean(fmo_seconds[name]):.3f}",
+                     "AOPC-MoRF": aopc_text[name]})
     print(table(rows, ["method", "pairs", "pointing", "passes/explanation", "seconds/explanation", "AOPC-MoRF"]))
     gap = 100 * (np.mean(fmo_hits[default]) - np.mean(occ_hits))
     side = "above" if gap >= 0 else "below"
