@@ -48,9 +48,12 @@ def fmo_settings(thresholds: str, budgets: str) -> list[dict[str, float]]:
     (an empty list stands for the default), the default setting first."""
     import workbench as wb
     spec = wb.methods()["fmo"].spec()
-    ts = [spec.keep_threshold] + [float(t) for t in thresholds.split(",") if t and float(t) != spec.keep_threshold]
-    bs = [spec.budget] + [float(b) for b in budgets.split(",") if b and float(b) != spec.budget]
-    return [{"keep_threshold": t, "budget": b} for t in ts for b in bs]
+
+    def default_first(default: float, text: str) -> list[float]:
+        return [default] + [float(v) for v in text.split(",") if v and float(v) != default]
+
+    return [{"keep_threshold": t, "budget": b}
+            for t in default_first(spec.keep_threshold, thresholds) for b in default_first(spec.budget, budgets)]
 
 
 def setting_name(setting: dict[str, float]) -> str:

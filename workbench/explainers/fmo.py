@@ -25,9 +25,10 @@ workbench's specification (METHODS.md) and exposes each choice as a parameter:
   may spend two thirds of what is left (the last level all of it; see :func:`level_allowance`), and of the
   windows the previous level kept it refines the best (largest drop first) whose children fit, at least
   one. When the evidence is compact the threshold decides and the budget seldom binds (shapes model, 57
-  scene/class pairs: it bound in 7, mean 99.6 passes vs 106.0 at ``budget=1``); when it is spread out, the threshold alone does not bound the cost: a random-weight resnet18 keeps 5-7 of
-  the 16 coarse windows, and FMO without a budget made 8.7x fewer passes than Occlusion (8,4) at threshold
-  0.5 and 14-19x at 0.7, depending on the seed, on 4 photos. (Session 5 set the threshold to 0.7 for that
+  scene/class pairs: it bound in 7, mean 99.6 passes vs 106.0 at ``budget=1``); when it is spread out, the
+  threshold alone does not bound the cost: a random-weight resnet18 keeps 4-7 of the 16 coarse windows, and
+  FMO without a budget made 8.7x fewer passes than Occlusion (8,4) at threshold 0.5 and 14-19x at 0.7,
+  depending on the seed, on 4 photos. (Session 5 set the threshold to 0.7 for that
   reason; the budget bounds the cost without discarding evidence where it is compact.) ``budget=1`` leaves
   the cost to the threshold and the cap. See ``benchmarks/fmo_quality.py --sweep --budgets`` and
   ``benchmarks/fmo_speed.py --sweep --budgets`` and the README's trade-off table.
