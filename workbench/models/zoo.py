@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..device import resolve_device
+from ..geometry import Framing
 from ..images import as_image_tensor
 from .shapes import WEIGHTS_DIR, ShapesNet
 
@@ -31,6 +33,10 @@ class ModelEntry:
         mean, std: per-channel normalisation applied by :meth:`preprocess`.
         multilabel: sigmoid outputs (True) or softmax (False).
         name: the zoo name.
+        framing: how a photo is framed for this model (resize the shorter side, centre-crop), applied by
+            :meth:`frame`; ``None``: images are used as they are. Explanations are computed on the image they
+            are given, so frame a photo first (``entry.frame(photo)``) to explain what the model was trained
+            to see; masks and boxes go through the same :class:`~workbench.geometry.Framing`.
     """
 
     module: nn.Module
@@ -41,6 +47,7 @@ class ModelEntry:
     multilabel: bool = False
     name: str = "custom"
     info: dict = field(default_factory=dict, compare=False)
+    framing: Framing | None = None
 
     @property
     def device(self) -> torch.device:
@@ -56,6 +63,14 @@ class ModelEntry:
     def preprocess(self, image) -> torch.Tensor:
         """Any accepted image (see :func:`workbench.images.as_image_tensor`) -> ``(1,3,H,W)`` normalised."""
         return self.normalise(as_image_tensor(image).unsqueeze(0))
+
+    def frame(self, image) -> np.ndarray:
+        """Any accepted image -> ``H x W x 3`` float32 in [0, 1], framed as the model expects (a copy of the
+        image itself when the entry has no :attr:`framing`)."""
+        t = as_image_tensor(image)
+        if self.framing is not None:
+            t = self.framing.image(t)
+        return t.permute(1, 2, 0).cpu().numpy()
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         """Sigmoid for multi-label models, softmax otherwise; computed as the exponential of the log form so
