@@ -5,11 +5,17 @@ A *job* is one (image, target, method): it explains once and computes every metr
 appended to a journal (``<out>.journal.csv``) in one write each, so a killed run loses at most the jobs
 in flight; a new run reads the journal and the results file and skips jobs already there. At the end the
 rows are written to ``out`` (``.parquet`` or ``.csv``). A method that raises on one image records the
-error in that job's rows (value NaN) and the run goes on.
+error in that job's rows (value NaN) and the run goes on; so do bad data (an unreadable image, a missing or
+malformed annotation, a class the model does not know: rows for target ``-1`` when no class could be
+resolved). A failed job is run again by the next run on the same ``out``, so fixing a file and rerunning
+fills its rows in.
+
+Images go through the model's framing (:func:`workbench.data.framing_for`); masks and boxes are framed the
+same way, and boxes play the pointing game as TorchRay's VOC/COCO protocol does (:func:`workbench.metrics.box_mask`).
 
 Metrics: ``aopc_morf``, ``aopc_lerf``, ``aopc_random``, ``abpc``, ``aopc_morf_minus_random`` (region
-perturbation, Samek et al. 2017), ``pointing``, ``energy``, ``iou`` (against the object mask, when the
-image has one), ``passes`` and ``seconds`` (cost of the explanation).
+perturbation, Samek et al. 2017), ``pointing``, ``energy``, ``iou`` (against the object mask, or the union of its
+boxes, when the image has one), ``passes`` and ``seconds`` (cost of the explanation).
 
 >>> import workbench as wb, tempfile, os
 >>> out = os.path.join(tempfile.mkdtemp(), "r.csv")
@@ -23,12 +29,12 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .data.items import NO_TARGET, Item
 from .data.scenes import make_scene
 
 PERTURBATION_METRICS = ("aopc_morf", "aopc_lerf", "aopc_random", "abpc", "aopc_morf_minus_random")
@@ -37,22 +43,6 @@ COST_METRICS = ("passes", "seconds")
 METRICS = PERTURBATION_METRICS + LOCALISATION_METRICS + COST_METRICS
 COLUMNS = ("image", "target", "method", "metric", "value", "error", "params", "forward_passes", "backward_passes",
            "seconds", "seed")
-
-
-@dataclass(frozen=True)
-class Item:
-    """One image to evaluate: an id, how to load it (``"scene:SEED"``, a path, a photo name or an array),
-    the targets and, optionally, an object mask per target for localisation metrics."""
-
-    image_id: str
-    source: Any
-    targets: tuple[int, ...]
-    masks: dict[int, np.ndarray] | None = None
-
-    def load(self) -> np.ndarray:
-        from .images import load_image
-
-        return self.source if isinstance(self.source, np.ndarray) else load_image(self.source)
 
 
 def scene_items(n: int, seed: int = 123) -> list[Item]:
@@ -68,7 +58,10 @@ def scene_items(n: int, seed: int = 123) -> list[Item]:
 
 
 def _jobs(items: Sequence[Item], methods: Sequence[str]) -> list[tuple[Item, int, str]]:
-    return [(item, target, method) for item in items for target in item.targets for method in methods]
+    """One job per (item, target, method); an item with a data error adds one job per method for target
+    :data:`NO_TARGET` that only records the error."""
+    return [(item, target, method) for item in items
+            for target in item.targets + ((NO_TARGET,) if item.error else ()) for method in methods]
 
 
 _MODELS: dict[str, Any] = {}
@@ -95,23 +88,31 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
     base = {"image": item.image_id, "target": int(target), "method": method, "params": json.dumps(params,
             sort_keys=True, default=str), "seed": seed, "error": "", "forward_passes": 0, "backward_passes": 0,
             "seconds": 0.0}
+    if target == NO_TARGET:
+        return [{**base, "metric": m, "value": math.nan, "error": item.error} for m in metrics]
     try:
         entry = _model(model)
-        image = item.load()
+        image, regions = item.prepare(entry)
         e = explain(entry, image, method, target=target, seed=seed, **params)
         if keep is not None:
             keep(e)
         values: dict[str, float] = {"passes": float(e.cost.forward_passes + e.cost.backward_passes),
                                     "seconds": e.cost.seconds}
+        errors: dict[str, str] = {}
         if any(m in PERTURBATION_METRICS for m in metrics):
             result = evaluate(entry, image, e, region=region, steps=steps, fill=fill, seed=seed)
             values.update({m: float(result[m]) for m in PERTURBATION_METRICS})
-        mask = (item.masks or {}).get(target)
-        if mask is not None:
-            values.update({"pointing": pointing_game(e.heatmap, mask), "energy": energy_pointing_game(e.heatmap, mask),
-                           "iou": top_iou(e.heatmap, mask)})
+        region_mask = regions.get(target)
+        if region_mask is not None and not region_mask.any():
+            errors.update(dict.fromkeys(LOCALISATION_METRICS, "annotations: the object lies outside the "
+                                                              "model's crop of the image"))
+            values.update(dict.fromkeys(LOCALISATION_METRICS, math.nan))
+        elif region_mask is not None:
+            values.update({"pointing": pointing_game(e.heatmap, region_mask),
+                           "energy": energy_pointing_game(e.heatmap, region_mask),
+                           "iou": top_iou(e.heatmap, region_mask)})
         base.update(forward_passes=e.cost.forward_passes, backward_passes=e.cost.backward_passes, seconds=e.cost.seconds)
-        return [{**base, "metric": m, "value": values.get(m, math.nan)} for m in metrics if m in values]
+        return [{**base, "metric": m, "value": values[m], "error": errors.get(m, "")} for m in metrics if m in values]
     except Exception as error:  # recorded in the table; the run goes on
         message = f"{type(error).__name__}: {error}"
         return [{**base, "metric": m, "value": math.nan, "error": message} for m in metrics]
@@ -134,7 +135,15 @@ def _read_rows(out: Path):
         return pd.DataFrame(columns=list(COLUMNS))
     table = pd.concat(frames, ignore_index=True)
     table["error"] = table["error"].fillna("").astype(str)
-    return table.drop_duplicates(subset=["image", "target", "method", "metric"], keep="first")
+    # a job run again (it had failed before) appends newer rows: the last ones count
+    return table.drop_duplicates(subset=["image", "target", "method", "metric"], keep="last", ignore_index=True)
+
+
+def _finished_jobs(table) -> set[tuple[str, int, str]]:
+    """Jobs with at least one row without error; a job whose every row is an error (unreadable image, a
+    method that raised, a data error) is run again by the next run."""
+    ok = table[table["error"] == ""]
+    return set(zip(ok["image"], ok["target"].astype(int), ok["method"]))
 
 
 def _append(journal: Path, rows: list[dict]) -> None:
@@ -183,7 +192,7 @@ def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: st
         raise TypeError("model: pass the model's zoo name when running on Dask (workers load it by name)")
     params = params or {}
     done = _read_rows(out)
-    finished = set(zip(done["image"], done["target"].astype(int), done["method"]))
+    finished = _finished_jobs(done)
     todo = [job for job in _jobs(items, methods) if (job[0].image_id, job[1], job[2]) not in finished]
     journal = _journal_path(out)
     settings = dict(metrics=tuple(metrics), steps=steps, region=region, fill=fill, seed=seed)
@@ -221,3 +230,16 @@ def summarise(table, by: Sequence[str] = ("method", "metric"), sort: bool = True
     summary = grouped.agg(["mean", "count", "std"]).reset_index()
     summary["sem"] = summary["std"] / np.sqrt(summary["count"].clip(lower=1))
     return summary.drop(columns="std")
+
+
+def error_report(table, examples: int = 3) -> str:
+    """The line a run ends with: how many rows (and of how many images) are errors, with the most frequent
+    messages; ``"no errors"`` when there are none."""
+    failed = table[table["error"].fillna("") != ""]
+    if failed.empty:
+        return "no errors"
+    jobs = failed.drop_duplicates(subset=["image", "target", "method"])
+    common = jobs["error"].value_counts().head(examples)
+    shown = "; ".join(f"{count} x {message}" for message, count in common.items())
+    return (f"{len(failed)} error rows ({len(jobs)} jobs, {failed['image'].nunique()} images): {shown}"
+            + (" ..." if jobs["error"].nunique() > examples else ""))

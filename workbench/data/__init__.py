@@ -1,6 +1,12 @@
-"""Data: synthetic scenes with exact masks and real photos bundled with scikit-image."""
+"""Data: synthetic scenes with exact masks, real photos bundled with scikit-image, and your own images
+(ImageFolder trees, CSV lists, PNG masks, VOC and COCO boxes) as lazily loaded evaluation items."""
+from .boxes import coco_items, read_voc, voc_items
+from .items import Item, framing_for
 from .photos import PHOTOS, photo, sample_images
 from .scenes import SHAPE_CLASSES, Scene, add_watermark, make_scene, make_scenes, watermark_box
+from .sources import (ClassMatcher, dataset_items, image_files, image_folder, image_list, mask_folder,
+                      read_class_map)
 
-__all__ = ["PHOTOS", "SHAPE_CLASSES", "Scene", "add_watermark", "make_scene", "make_scenes", "photo",
-           "sample_images", "watermark_box"]
+__all__ = ["PHOTOS", "SHAPE_CLASSES", "ClassMatcher", "Item", "Scene", "add_watermark", "coco_items",
+           "dataset_items", "framing_for", "image_files", "image_folder", "image_list", "make_scene", "make_scenes",
+           "mask_folder", "photo", "read_class_map", "read_voc", "sample_images", "voc_items", "watermark_box"]

@@ -65,3 +65,28 @@ def top_iou(heatmap: np.ndarray, mask: np.ndarray, q: float | None = None) -> fl
     threshold = np.partition(heatmap.ravel(), heatmap.size - k)[heatmap.size - k]
     top = heatmap >= threshold
     return float((top & mask).sum() / (top | mask).sum())
+
+
+def box_mask(boxes, shape: tuple[int, int]) -> np.ndarray:
+    """Union of ``(K, 4)`` boxes ``(x0, y0, x1, y1)`` as a boolean ``H x W`` mask: a pixel belongs to a box when
+    its centre lies inside it (pixel ``i`` spans ``[i, i + 1)``).
+
+    This is how the pointing game is played on boxes (TorchRay's VOC protocol, ``voc_as_mask``; the EBP paper's
+    COCO boxes alike): the hit region is the union of the class's boxes, and :func:`pointing_game` accepts a
+    maximum within the tolerance (15 px at 224 px) of any of them. A VOC box (1-based, inclusive
+    ``xmin..xmax``) read as ``(xmin - 1, ymin - 1, xmax, ymax)`` covers exactly the pixels TorchRay sets; a COCO
+    box ``[x, y, w, h]`` is ``(x, y, x + w, y + h)``.
+
+    >>> box_mask([(1, 0, 3, 2)], (3, 4)).astype(int)
+    array([[0, 1, 1, 0],
+           [0, 1, 1, 0],
+           [0, 0, 0, 0]])
+    """
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(f"shape: expected (H, W) with H, W >= 1, got {shape!r}")
+    rows = np.arange(shape[0]) + 0.5
+    cols = np.arange(shape[1]) + 0.5
+    inside_rows = (rows[None, :] >= b[:, 1:2]) & (rows[None, :] < b[:, 3:4])   # (K, H)
+    inside_cols = (cols[None, :] >= b[:, 0:1]) & (cols[None, :] < b[:, 2:3])   # (K, W)
+    return (inside_rows[:, :, None] & inside_cols[:, None, :]).any(axis=0)
