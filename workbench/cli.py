@@ -1,9 +1,13 @@
-"""Command line: ``workbench methods``, ``workbench explain`` and ``workbench evaluate`` (scripted and
+"""Command line: ``workbench methods``, ``explain``, ``evaluate``, ``report`` and ``sweep`` (scripted and
 batch use).
 
     workbench explain --model shapes --image scene:7 --method fmo --out heat.png
     workbench explain --model resnet18 --weights r18.pth --image photo.jpg --method occlusion --param patch=32
+    workbench explain --images photos/ --method fmo --out heatmaps/
     workbench evaluate --methods fmo,occlusion,rise --scenes 200 --out results.parquet [--dask local|ADDRESS]
+    workbench evaluate --images VOC2007/JPEGImages --annotations voc:VOC2007/Annotations --methods fmo \
+        --metrics pointing --out voc.parquet
+    workbench report results.parquet [--plot results.png]
     workbench sweep --method fmo --param keep_threshold --values 0.1:0.7:0.1 --scenes 50 --out sweep.csv
 """
 from __future__ import annotations
@@ -44,10 +48,14 @@ def _explain(args: argparse.Namespace) -> int:
     import workbench as wb
     from workbench.render import overlay
 
+    if (args.image is None) == (args.images is None):
+        raise ValueError("--image/--images: expected exactly one of an image (--image) or a folder (--images)")
     model = wb.load_model(args.model, device=args.device, weights=args.weights)
+    target = int(args.target) if args.target is not None and args.target.isdigit() else args.target
+    if args.images is not None:
+        return _explain_folder(args, model, target)
     size = model.input_size if args.resize and model.input_size[0] else None
     image = wb.load_image(args.image, size=size)
-    target = int(args.target) if args.target is not None and args.target.isdigit() else args.target
     e = wb.explain(model, image, args.method, target=target, seed=args.seed, **dict(args.param))
     out = Path(args.out)
     if out.suffix == ".npy":
@@ -60,8 +68,56 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_folder(args: argparse.Namespace, model, target) -> int:
+    """Every image under ``--images``, framed for the model: ``OUT/<path>.png`` (overlay on the framed image)
+    and ``OUT/<path>.npy`` (heatmap), an index ``OUT/explanations.csv``; an image that fails is listed there
+    and counted, and the others go on."""
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    import workbench as wb
+    from workbench.data import Item, image_files
+    from workbench.render import overlay
+
+    root, out = Path(args.images), Path(args.out)
+    if not root.is_dir():
+        raise FileNotFoundError(f"--images: no folder at {str(root)!r}")
+    if out.suffix in (".png", ".npy"):
+        raise ValueError(f"--out: expected a folder for --images, got the file name {str(out)!r}")
+    files = image_files(root)
+    if not files:
+        raise ValueError(f"--images: no image files in {str(root)!r}")
+    rows = []
+    for file in tqdm(files, desc="explain", disable=args.quiet):
+        rel = file.relative_to(root)
+        row = {"image": rel.as_posix(), "target": -1, "target_name": "", "forward_passes": 0,
+               "backward_passes": 0, "seconds": 0.0, "error": ""}
+        try:
+            image, _ = Item(rel.as_posix(), file, (), frame=True).prepare(model)
+            e = wb.explain(model, image, args.method, target=target, seed=args.seed, **dict(args.param))
+            dest = out / rel.with_suffix("")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            np.save(dest.with_suffix(".npy"), e.heatmap)
+            Image.fromarray(overlay(image, e.heatmap, opacity=args.opacity)).save(dest.with_suffix(".png"))
+            row.update(target=e.target, target_name=e.target_name, seconds=round(e.cost.seconds, 4),
+                       **{k: v for k, v in e.cost.as_dict().items() if k != "seconds"})
+        except Exception as error:  # one bad image never stops the folder
+            row["error"] = f"{type(error).__name__}: {error}"
+        rows.append(row)
+    out.mkdir(parents=True, exist_ok=True)
+    index = pd.DataFrame(rows)
+    index.to_csv(out / "explanations.csv", index=False)
+    failed = index[index["error"] != ""]
+    print(f"explained {len(index) - len(failed)} of {len(index)} images into {out}/ (overlay .png + heatmap .npy, "
+          f"index explanations.csv); {len(failed)} failed"
+          + "".join(f"\n  {r.image}: {r.error}" for r in failed.itertuples()))
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
-    from workbench.evaluation import run_evaluation, scene_items, summarise
+    from workbench.evaluation import error_report, run_evaluation, scene_items, summarise
 
     methods = [m for m in args.methods.split(",") if m]
     params: dict[str, dict] = {}
@@ -70,10 +126,35 @@ def _evaluate(args: argparse.Namespace) -> int:
         if not key:
             raise ValueError(f"--param: expected METHOD.NAME=VALUE for evaluate, got {name!r}")
         params.setdefault(method, {})[key] = value
-    table = run_evaluation(args.model, scene_items(args.scenes, seed=args.scene_seed), methods, args.out,
-                           params=params, steps=args.steps, region=args.region, fill=args.fill, seed=args.seed,
-                           dask=args.dask, progress=not args.quiet)
+    if args.images is not None or args.annotations is not None:
+        import workbench as wb
+        from workbench.data import dataset_items
+
+        names = wb.load_model(args.model, device="cpu").class_names
+        items = dataset_items(args.images, args.annotations, names, args.class_map)
+        if not items:
+            raise ValueError(f"--images: no images with annotations found in {args.images!r}")
+    else:
+        items = scene_items(args.scenes, seed=args.scene_seed)
+    metrics = tuple(m for m in args.metrics.split(",") if m) if args.metrics else None
+    table = run_evaluation(args.model, items, methods, args.out, params=params, steps=args.steps,
+                           region=args.region, fill=args.fill, seed=args.seed, dask=args.dask,
+                           progress=not args.quiet, **({"metrics": metrics} if metrics else {}))
     print(summarise(table).to_string(index=False))
+    print(error_report(table))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from workbench.evaluation import read_results, summary_table
+    from workbench.plots import plot_summary
+
+    path = Path(args.results)
+    table = read_results(path)
+    print(summary_table(table).to_string())
+    plot = Path(args.plot) if args.plot else path.with_suffix(".png")
+    plot_summary(table).savefig(plot, dpi=120, bbox_inches="tight")
+    print(f"plot: {plot}")
     return 0
 
 
@@ -114,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     ex = commands.add_parser("explain", help="explain one image and write the heatmap (PNG overlay or .npy)")
     ex.add_argument("--model", default="shapes")
     ex.add_argument("--weights", default=None, help="weights file for a torchvision model")
-    ex.add_argument("--image", required=True, help="PATH, scene:SEED or a bundled photo name")
+    ex.add_argument("--image", default=None, help="PATH, scene:SEED or a bundled photo name")
+    ex.add_argument("--images", default=None, help="a folder: explain every image in it (framed for the model)")
     ex.add_argument("--method", default="fmo")
     ex.add_argument("--target", default=None, help="class index or name (default: top-1)")
     ex.add_argument("--param", action="append", type=_parse_param, default=[], help="NAME=VALUE, repeatable")
@@ -122,12 +204,19 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--device", default="auto")
     ex.add_argument("--opacity", type=float, default=0.6)
     ex.add_argument("--resize", action="store_true", help="resize the image to the model's input size")
-    ex.add_argument("--out", required=True, help="heat.png (overlay) or heat.npy (raw heatmap)")
+    ex.add_argument("--quiet", action="store_true", help="no progress bar (--images)")
+    ex.add_argument("--out", required=True, help="heat.png (overlay) or heat.npy (raw heatmap); a folder for --images")
     ex.set_defaults(run=_explain)
-    ev = commands.add_parser("evaluate", help="evaluate methods on fresh scenes; resumable results table")
+    ev = commands.add_parser("evaluate", help="evaluate methods on fresh scenes or your own images; resumable")
     ev.add_argument("--model", default="shapes")
     ev.add_argument("--methods", required=True, help="comma-separated method names")
-    ev.add_argument("--scenes", type=int, default=20)
+    ev.add_argument("--images", default=None, help="a folder of images (ImageFolder layout DIR/<class>/<image> "
+                    "unless --annotations gives the classes)")
+    ev.add_argument("--annotations", default=None, help="voc:DIR (VOC XML), coco:FILE (COCO instances JSON), "
+                    "masks:DIR (PNG masks) or list:CSV (path,label[,mask] rows)")
+    ev.add_argument("--class-map", default=None, help="JSON or CSV file: data set class name -> model class name")
+    ev.add_argument("--metrics", default=None, help="comma-separated metrics (default: all)")
+    ev.add_argument("--scenes", type=int, default=20, help="fresh scenes to evaluate when no --images")
     ev.add_argument("--scene-seed", type=int, default=123)
     ev.add_argument("--param", action="append", type=_parse_param, default=[], help="METHOD.NAME=VALUE, repeatable")
     ev.add_argument("--steps", type=int, default=100)
@@ -138,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--quiet", action="store_true")
     ev.add_argument("--out", required=True, help="results.parquet or results.csv")
     ev.set_defaults(run=_evaluate)
+    rp = commands.add_parser("report", help="per-method table (mean +- standard error) and plot of a results file")
+    rp.add_argument("results", help="results.parquet or results.csv written by evaluate")
+    rp.add_argument("--plot", default=None, help="PNG to write (default: the results file's name with .png)")
+    rp.set_defaults(run=_report)
     sw = commands.add_parser("sweep", help="sweep one parameter against quality and cost on fresh scenes")
     sw.add_argument("--model", default="shapes")
     sw.add_argument("--method", required=True)

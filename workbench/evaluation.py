@@ -41,6 +41,9 @@ PERTURBATION_METRICS = ("aopc_morf", "aopc_lerf", "aopc_random", "abpc", "aopc_m
 LOCALISATION_METRICS = ("pointing", "energy", "iou")
 COST_METRICS = ("passes", "seconds")
 METRICS = PERTURBATION_METRICS + LOCALISATION_METRICS + COST_METRICS
+# which way is better, for tables and plots (aopc_random is a baseline, neither)
+HIGHER_IS_BETTER = {"aopc_morf": True, "aopc_lerf": False, "abpc": True, "aopc_morf_minus_random": True,
+                    "pointing": True, "energy": True, "iou": True, "passes": False, "seconds": False}
 COLUMNS = ("image", "target", "method", "metric", "value", "error", "params", "forward_passes", "backward_passes",
            "seconds", "seed")
 
@@ -120,6 +123,24 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
 
 def _journal_path(out: Path) -> Path:
     return out.with_name(out.name + ".journal.csv")
+
+
+def read_results(path: str | Path):
+    """A results file written by :func:`run_evaluation` (``.parquet`` or ``.csv``) as a DataFrame."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"results: no file at {str(path)!r}")
+    if path.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"results: expected a .parquet or .csv file, got {str(path)!r}")
+    table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"error": str})
+    missing = sorted({"method", "metric", "value", "error"} - set(table.columns))
+    if missing:
+        raise ValueError(f"results: {str(path)!r} lacks the columns {missing}; expected a file written by "
+                         f"workbench evaluate")
+    table["error"] = table["error"].fillna("").astype(str)
+    return table
 
 
 def _read_rows(out: Path):
@@ -230,6 +251,26 @@ def summarise(table, by: Sequence[str] = ("method", "metric"), sort: bool = True
     summary = grouped.agg(["mean", "count", "std"]).reset_index()
     summary["sem"] = summary["std"] / np.sqrt(summary["count"].clip(lower=1))
     return summary.drop(columns="std")
+
+
+def summary_table(table, digits: int = 3):
+    """The per-method table people read: one row per method, one column per metric (in :data:`METRICS`
+    order, arrows saying which way is better), cells ``"mean ± standard error"`` over the rows without
+    error, and a column ``n`` with the number of jobs that succeeded."""
+    import pandas as pd
+
+    summary = summarise(table)
+    order = [m for m in METRICS if m in set(summary["metric"])] + sorted(set(summary["metric"]) - set(METRICS))
+    methods = list(dict.fromkeys(table["method"]))
+    cells = {(r.method, r.metric): f"{r.mean:.{digits}g} ± {0.0 if pd.isna(r.sem) else r.sem:.2g}"
+             for r in summary.itertuples()}
+    arrow = {True: " ↑", False: " ↓"}
+    frame = pd.DataFrame({f"{metric}{arrow.get(HIGHER_IS_BETTER.get(metric), '')}":
+                          [cells.get((method, metric), "-") for method in methods] for metric in order},
+                         index=pd.Index(methods, name="method"))
+    ok = table[table["error"] == ""]
+    frame["n"] = [ok[ok["method"] == m].groupby(["image", "target"]).ngroups for m in methods]
+    return frame
 
 
 def error_report(table, examples: int = 3) -> str:

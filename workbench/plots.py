@@ -113,3 +113,34 @@ def plot_spray(result, marked: np.ndarray | None = None):
         ax.axis("off")
     figure.tight_layout()
     return figure
+
+
+def plot_summary(table, metrics: Sequence[str] | None = None):
+    """One panel per metric of an evaluation results table: a bar per method at the mean over the rows
+    without error, with its standard error, and which way is better in the title."""
+    from .evaluation import HIGHER_IS_BETTER, METRICS, summarise
+
+    summary = summarise(table)
+    present = list(dict.fromkeys(summary["metric"]))
+    metrics = list(metrics) if metrics is not None else [m for m in METRICS if m in present] + \
+        [m for m in present if m not in METRICS]
+    if not metrics:
+        raise ValueError("table: no rows without error to plot")
+    methods = list(dict.fromkeys(table["method"]))
+    columns = min(4, len(metrics))
+    figure, axes = _figure(columns, -(-len(metrics) // columns), size=3.0)
+    colours = [f"C{i}" for i in range(len(methods))]
+    for ax, metric in zip(axes.flat, metrics):
+        rows = summary[summary["metric"] == metric].set_index("method").reindex(methods)
+        ax.bar(range(len(methods)), rows["mean"], yerr=rows["sem"].fillna(0), color=colours, capsize=3)
+        ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right", fontsize=8)
+        better = {True: " (higher is better)", False: " (lower is better)"}.get(HIGHER_IS_BETTER.get(metric), "")
+        ax.set_title(metric + better, fontsize=9)
+        ax.tick_params(axis="y", labelsize=8)
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.axis("off")
+    ok = table[table["error"].fillna("") == ""]
+    figure.suptitle(f"mean ± standard error over {ok.groupby(['image', 'target']).ngroups} (image, target) pairs "
+                    f"without error", fontsize=9)
+    figure.tight_layout()
+    return figure

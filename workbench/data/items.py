@@ -51,8 +51,13 @@ class Item:
 
         if isinstance(self.source, np.ndarray):
             return self.source
-        if isinstance(self.source, Path) and not self.source.is_file():
-            raise FileNotFoundError(f"image: no file at {str(self.source)!r}")
+        if isinstance(self.source, Path):
+            if not self.source.is_file():
+                raise FileNotFoundError(f"image: no file at {str(self.source)!r}")
+            try:
+                return load_image(self.source)
+            except (OSError, ValueError) as error:  # PIL: unidentified or truncated file
+                raise OSError(f"image: cannot read {self.source.name} ({error})") from None
         return load_image(self.source)
 
     def prepare(self, entry) -> tuple[np.ndarray, dict[int, np.ndarray]]:
