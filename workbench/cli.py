@@ -130,14 +130,15 @@ def _evaluate(args: argparse.Namespace) -> int:
         import workbench as wb
         from workbench.data import dataset_items
 
-        names = wb.load_model(args.model, device="cpu").class_names
+        names = wb.load_model(args.model, device="cpu", weights=args.weights).class_names
         items = dataset_items(args.images, args.annotations, names, args.class_map)
         if not items:
             raise ValueError(f"--images: no images with annotations found in {args.images!r}")
     else:
         items = scene_items(args.scenes, seed=args.scene_seed)
     metrics = tuple(m for m in args.metrics.split(",") if m) if args.metrics else None
-    table = run_evaluation(args.model, items, methods, args.out, params=params, steps=args.steps,
+    model = (args.model, str(Path(args.weights).resolve())) if args.weights else args.model
+    table = run_evaluation(model, items, methods, args.out, params=params, steps=args.steps,
                            region=args.region, fill=args.fill, seed=args.seed, dask=args.dask,
                            progress=not args.quiet, **({"metrics": metrics} if metrics else {}))
     print(summarise(table).to_string(index=False))
@@ -209,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ex.set_defaults(run=_explain)
     ev = commands.add_parser("evaluate", help="evaluate methods on fresh scenes or your own images; resumable")
     ev.add_argument("--model", default="shapes")
+    ev.add_argument("--weights", default=None, help="weights file for a torchvision model")
     ev.add_argument("--methods", required=True, help="comma-separated method names")
     ev.add_argument("--images", default=None, help="a folder of images (ImageFolder layout DIR/<class>/<image> "
                     "unless --annotations gives the classes)")

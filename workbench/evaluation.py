@@ -70,14 +70,20 @@ def _jobs(items: Sequence[Item], methods: Sequence[str]) -> list[tuple[Item, int
 _MODELS: dict[str, Any] = {}
 
 
+def _by_name(model) -> bool:
+    return isinstance(model, str) or (isinstance(model, tuple) and len(model) == 2 and isinstance(model[0], str))
+
+
 def _model(model):
-    """Models travel to Dask workers by name and are loaded once per worker process."""
-    if not isinstance(model, str):
+    """Models travel to Dask workers by name (or ``(name, weights file)``) and are loaded once per worker
+    process."""
+    if not _by_name(model):
         return model
     if model not in _MODELS:
         from .models import load_model
 
-        _MODELS[model] = load_model(model)
+        name, weights = (model, None) if isinstance(model, str) else model
+        _MODELS[model] = load_model(name, weights=weights)
     return _MODELS[model]
 
 
@@ -195,7 +201,8 @@ def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: st
     """Evaluate ``methods`` on ``items`` and write one row per (image, target, method, metric) to ``out``.
 
     Args:
-        model: a zoo name (needed for Dask: workers load it) or a ModelEntry / module (in-process only).
+        model: a zoo name or ``(zoo name, weights file)`` (needed for Dask: workers load it), or a ModelEntry /
+            module (in-process only).
         params: per-method parameters, e.g. ``{"occlusion": {"patch": 32, "stride": 16}}``.
         steps, region, fill: region-perturbation settings (see :func:`workbench.perturbation_curve`).
         dask: ``None`` to run in-process, ``"local"`` for a ``LocalCluster``, or a scheduler address.
@@ -209,7 +216,7 @@ def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: st
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown:
         raise ValueError(f"metrics: unknown {unknown}; expected some of {list(METRICS)}")
-    if dask is not None and not isinstance(model, str):
+    if dask is not None and not _by_name(model):
         raise TypeError("model: pass the model's zoo name when running on Dask (workers load it by name)")
     params = params or {}
     done = _read_rows(out)
