@@ -147,12 +147,13 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from workbench.evaluation import read_results, summary_table
+    from workbench.evaluation import error_report, read_results, summary_table
     from workbench.plots import plot_summary
 
     path = Path(args.results)
     table = read_results(path)
     print(summary_table(table).to_string())
+    print(error_report(table))
     plot = Path(args.plot) if args.plot else path.with_suffix(".png")
     plot_summary(table).savefig(plot, dpi=120, bbox_inches="tight")
     print(f"plot: {plot}")

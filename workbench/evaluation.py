@@ -269,8 +269,8 @@ def summary_table(table, digits: int = 3):
     summary = summarise(table)
     order = [m for m in METRICS if m in set(summary["metric"])] + sorted(set(summary["metric"]) - set(METRICS))
     methods = list(dict.fromkeys(table["method"]))
-    cells = {(r.method, r.metric): f"{r.mean:.{digits}g} ± {0.0 if pd.isna(r.sem) else r.sem:.2g}"
-             for r in summary.itertuples()}
+    cells = {(r.method, r.metric): f"{r.mean:.{digits}g}" + ("" if pd.isna(r.sem) else f" ± {r.sem:.2g}")
+             for r in summary.itertuples()}   # one value: no standard error
     arrow = {True: " ↑", False: " ↓"}
     frame = pd.DataFrame({f"{metric}{arrow.get(HIGHER_IS_BETTER.get(metric), '')}":
                           [cells.get((method, metric), "-") for method in methods] for metric in order},

@@ -89,7 +89,7 @@ def _folder(path: str | Path, argument: str = "images") -> Path:
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"{argument}: no folder at {str(root)!r}")
-    return root
+    return root.resolve()   # absolute: items are read by Dask workers wherever they were started
 
 
 def image_folder(path: str | Path, class_names: Sequence[str], class_map=None, masks: str | Path | None = None
@@ -120,7 +120,7 @@ def image_list(path: str | Path, class_names: Sequence[str], class_map=None, roo
     csv_path = Path(path)
     if not csv_path.is_file():
         raise FileNotFoundError(f"annotations: no image list at {str(csv_path)!r}")
-    base = Path(root) if root is not None else csv_path.parent
+    base = (Path(root) if root is not None else csv_path.parent).resolve()
     matcher = ClassMatcher(class_names, class_map)
     rows: dict[str, dict] = {}
     with open(csv_path, newline="") as handle:
