@@ -76,6 +76,7 @@ def voc_dataset(tmp_path_factory):
     return root, scenes
 
 
+@pytest.mark.slow
 def test_pointing_game_on_voc_and_coco_boxes_equals_the_masks_bounding_boxes(voc_dataset, shapes, tmp_path):
     root, scenes = voc_dataset
     methods = ["gradient", "occlusion"]
@@ -115,6 +116,7 @@ def test_box_mask_equals_torchrays_voc_mask(tmp_path):
         assert np.array_equal(ours, theirs), name
 
 
+@pytest.mark.slow
 def test_masks_folder_equals_the_in_memory_scene_evaluation(tmp_path, capsys):
     images, masks = tmp_path / "images", tmp_path / "masks"
     images.mkdir()
@@ -205,6 +207,7 @@ sys.exit(cli.main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_image_folder_through_the_cli_killed_resumed_and_on_dask(tmp_path, capsys, monkeypatch):
     folder = _folder(tmp_path / "photos")
     out = tmp_path / "r.parquet"
@@ -282,6 +285,7 @@ def test_failed_jobs_run_again_on_resume(tmp_path):
     assert len(second) == 2 and (second["error"] == "").all() and (second["value"] == 2).all()
 
 
+@pytest.mark.slow
 def test_report_prints_the_table_and_writes_the_plot(tmp_path, capsys):
     folder = _folder(tmp_path / "photos", sizes=((224, 224),) * 3)
     out = tmp_path / "r.parquet"
