@@ -322,6 +322,10 @@ def test_explain_a_folder_writes_overlays_and_heatmaps(tmp_path, capsys):
         assert np.asarray(Image.open(out / cls / f"{i}.png")).shape == (224, 224, 3)
     index = pd.read_csv(out / "explanations.csv", dtype={"error": str}).fillna({"error": ""})
     assert index["error"].ne("").sum() == 1 and (index.loc[index["error"] == "", "forward_passes"] == 1).all()
+    assert cli.main(["explain", "--images", str(folder), "--target", "dog", "--out", str(out), "--quiet"]) == 2
+    assert "target: unknown class name 'dog'" in capsys.readouterr().err
+    assert cli.main(["explain", "--images", str(folder), "--image", "scene:1", "--out", str(out)]) == 2
+    assert "expected exactly one of" in capsys.readouterr().err
 
 
 def test_image_list_rows_labels_and_masks(tmp_path, shapes):

@@ -89,6 +89,12 @@ def _explain_folder(args: argparse.Namespace, model, target) -> int:
     files = image_files(root)
     if not files:
         raise ValueError(f"--images: no image files in {str(root)!r}")
+    if target is not None:  # a bad --target fails once, before any image
+        import torch
+
+        from workbench.targets import resolve_target
+
+        resolve_target(target, torch.zeros(len(model.class_names)), model.class_names, check_only=True)
     rows = []
     for file in tqdm(files, desc="explain", disable=args.quiet):
         rel = file.relative_to(root)
