@@ -123,7 +123,7 @@ def _explain_folder(args: argparse.Namespace, model, target) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from workbench.evaluation import error_report, run_evaluation, scene_items, summarise
+    from workbench.evaluation import error_report, run_evaluation, scene_items, summary_table
 
     methods = [m for m in args.methods.split(",") if m]
     params: dict[str, dict] = {}
@@ -147,7 +147,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     table = run_evaluation(model, items, methods, args.out, params=params, steps=args.steps,
                            region=args.region, fill=args.fill, seed=args.seed, dask=args.dask,
                            progress=not args.quiet, **({"metrics": metrics} if metrics else {}))
-    print(summarise(table).to_string(index=False))
+    print(summary_table(table).to_string())
     print(error_report(table))
     return 0
 

@@ -120,8 +120,10 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
             values.update({"pointing": pointing_game(e.heatmap, region_mask),
                            "energy": energy_pointing_game(e.heatmap, region_mask),
                            "iou": top_iou(e.heatmap, region_mask)})
-        base.update(forward_passes=e.cost.forward_passes, backward_passes=e.cost.backward_passes, seconds=e.cost.seconds)
-        return [{**base, "metric": m, "value": values[m], "error": errors.get(m, "")} for m in metrics if m in values]
+        base.update(forward_passes=e.cost.forward_passes, backward_passes=e.cost.backward_passes,
+                    seconds=e.cost.seconds)
+        return [{**base, "metric": m, "value": values[m], "error": errors.get(m, "")}
+                for m in metrics if m in values]
     except Exception as error:  # recorded in the table; the run goes on
         message = f"{type(error).__name__}: {error}"
         return [{**base, "metric": m, "value": math.nan, "error": message} for m in metrics]

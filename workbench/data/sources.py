@@ -254,5 +254,5 @@ def dataset_items(images: str | Path | None, annotations: str | None, class_name
     return (voc_items if kind == "voc" else coco_items)(images, where, class_names, class_map)
 
 
-__all__ = ["ANNOTATION_KINDS", "dataset_items", "IMAGE_SUFFIXES", "NO_TARGET", "ClassMatcher", "image_files", "image_folder", "image_list",
-           "mask_files", "mask_folder", "read_class_map"]
+__all__ = ["ANNOTATION_KINDS", "IMAGE_SUFFIXES", "NO_TARGET", "ClassMatcher", "dataset_items", "image_files",
+           "image_folder", "image_list", "mask_files", "mask_folder", "read_class_map"]
