@@ -384,3 +384,28 @@ def test_coco_malformed_and_unknown_annotations_are_item_errors(tmp_path, shapes
     assert x.targets == (4,) and x.boxes[4].tolist() == [[1, 1, 4, 4]]
     assert "'zebra' not among" in x.error and "annotation 2 in c.json is malformed" in x.error
     assert "image: no file" in gone.error
+
+
+def test_one_mask_per_image_in_an_image_folder_is_the_mask_of_its_class(tmp_path, shapes):
+    (tmp_path / "photos" / "star").mkdir(parents=True)
+    (tmp_path / "masks" / "star" / "b").mkdir(parents=True)
+    for name in ("a", "b", "c"):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "photos" / "star" / f"{name}.jpg")
+    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(tmp_path / "masks" / "star" / "a.png")
+    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(tmp_path / "masks" / "star" / "b" / "Circle.png")
+    via_folder = image_folder(tmp_path / "photos", shapes.class_names, masks=tmp_path / "masks")
+    via_spec = dataset_items(tmp_path / "photos", f"masks:{tmp_path / 'masks'}", shapes.class_names)
+    assert via_folder == via_spec
+    a, b, c = via_folder
+    assert a.targets == (4,) and a.masks == {4: tmp_path.resolve() / "masks" / "star" / "a.png"} and not a.error
+    assert b.targets == (0, 4) and set(b.masks) == {0} and "no mask for class 'star'" in b.error
+    assert c.targets == (4,) and c.masks is None and "no mask for class 'star'" in c.error
+
+
+def test_an_object_outside_the_models_crop_gives_localisation_error_rows_only(tmp_path):
+    Image.fromarray(np.full((100, 300, 3), 128, np.uint8)).save(tmp_path / "wide.png")
+    item = Item("wide", tmp_path / "wide.png", (1,), boxes={1: np.array([[0, 10, 40, 90]])}, frame=True)
+    table = run_evaluation("shapes", [item], ["gradient"], tmp_path / "r.csv", metrics=("passes", "pointing"),
+                           progress=False).set_index("metric")
+    assert table.loc["passes", "error"] == "" and table.loc["passes", "value"] == 2
+    assert "outside the model's crop" in table.loc["pointing", "error"] and np.isnan(table.loc["pointing", "value"])
