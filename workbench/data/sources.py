@@ -104,12 +104,7 @@ def image_folder(path: str | Path, class_names: Sequence[str], class_map=None, m
     if not any(len(f.relative_to(root).parts) > 1 for f in files):
         raise ValueError(f"images: no class sub-folders with images in {str(root)!r}; expected the ImageFolder "
                          f"layout DIR/<class>/<image>, or pass annotations (voc:, coco:, masks:, list:)")
-    items = []
-    for file in files:
-        rel = file.relative_to(root)
-        label = rel.parts[0] if len(rel.parts) > 1 else None
-        items.append(_labelled_item(root, file, [label] if label else [], matcher, masks))
-    return items
+    return _folder_items(root, files, matcher, masks)
 
 
 def image_list(path: str | Path, class_names: Sequence[str], class_map=None, root: str | Path | None = None
@@ -173,24 +168,23 @@ def mask_folder(images: str | Path, masks: str | Path, class_names: Sequence[str
     :func:`mask_files`): an image's targets are its folder's class, if any, and every class it has a mask
     for. Images without any mask give error items."""
     root, mask_root = _folder(images), _folder(masks, "annotations")
-    matcher = ClassMatcher(class_names, class_map)
+    return _folder_items(root, image_files(root), ClassMatcher(class_names, class_map), mask_root)
+
+
+def _folder_items(root: Path, files: list[Path], matcher: ClassMatcher, masks) -> list[Item]:
+    """One item per file: labelled by its top sub-folder (if any) and by the classes it has masks for."""
     items = []
-    for file in image_files(root):
+    for file in files:
         rel = file.relative_to(root)
-        label = [rel.parts[0]] if len(rel.parts) > 1 else []
-        items.append(_labelled_item(root, file, label, matcher, mask_root))
+        labels = [rel.parts[0]] if len(rel.parts) > 1 else []
+        errors: list[str] = []
+        found: dict[str, Path] = {}
+        if masks is not None:
+            found, errors = mask_files(Path(masks), rel, labels)
+            labels = labels + [name for name in found if name not in labels]
+        item = _item(rel.as_posix(), file, labels, matcher, found)
+        items.append(_with_error(item, "; ".join(errors)) if errors else item)
     return items
-
-
-def _labelled_item(root: Path, file: Path, labels: list[str], matcher: ClassMatcher, masks) -> Item:
-    rel = file.relative_to(root)
-    errors: list[str] = []
-    found: dict[str, Path] = {}
-    if masks is not None:
-        found, errors = mask_files(Path(masks), rel, labels)
-        labels = labels + [name for name in found if name not in labels]
-    item = _item(rel.as_posix(), file, labels, matcher, found)
-    return _with_error(item, "; ".join(errors)) if errors else item
 
 
 def _item(image_id: str, source: Path, labels: Sequence[str], matcher: ClassMatcher, masks: dict[str, Path],
