@@ -89,14 +89,14 @@ class Item:
 def framing_for(entry, height: int, width: int) -> Framing | None:
     """How an ``height x width`` image is framed for ``entry``: the entry's own :class:`Framing` when it has one;
     else, for an image of another size than the model's ``input_size``, resize the shorter side to the input's
-    shorter side and centre-crop ``input_size`` (a folder of arbitrary photos for the 224 px shapes model);
+    longer side and centre-crop ``input_size`` (a folder of arbitrary photos for the 224 px shapes model);
     ``None`` (used as it is) when the size already matches or the model has no fixed input size."""
     if getattr(entry, "framing", None) is not None:
         return entry.framing
     size = tuple(getattr(entry, "input_size", (0, 0)) or (0, 0))
     if min(size, default=0) <= 0 or (height, width) == size:
         return None
-    return Framing(min(size), size)
+    return Framing(max(size), size)
 
 
 def read_mask(mask, shape: tuple[int, int]) -> np.ndarray:
