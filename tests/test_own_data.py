@@ -9,6 +9,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -175,6 +176,11 @@ def test_the_shapes_model_frames_images_of_another_size_only():
     entry = wb.load_model("shapes", device="cpu")
     assert wb.data.framing_for(entry, 224, 224) is None
     assert wb.data.framing_for(entry, 480, 640) == Framing(224, (224, 224))
+    wide = SimpleNamespace(framing=None, input_size=(224, 320))
+    assert wb.data.framing_for(wide, 480, 640) == Framing(320, (224, 320))
+    own = SimpleNamespace(framing=Framing(256, (224, 224)), input_size=(224, 224))
+    assert wb.data.framing_for(own, 224, 224) == Framing(256, (224, 224))   # the entry's own, always
+    assert wb.data.framing_for(SimpleNamespace(), 50, 70) is None          # a bare module: as it is
 
 
 def _folder(root: Path, sizes=((224, 224), (240, 320), (300, 260))) -> Path:
