@@ -261,3 +261,38 @@ def test_lrp_on_lite0_equals_zennit_with_the_same_canonizers(lite0, framed, meth
     ours = wb.explain(lite0, image, method, epsilon=0.01).extras["relevance"]
     scale = float(reference.abs().max())
     np.testing.assert_allclose(ours / scale, reference[0].numpy() / scale, atol=1e-5, rtol=0)
+
+
+# -- photos use the real model ----------------------------------------------------------------------------------
+def test_default_model_for_each_image_source():
+    from workbench.data.photos import default_model_for
+
+    assert default_model_for("photo", "shapes") == "efficientnet_lite0"
+    assert default_model_for("photo", "shapes-watermark") == "efficientnet_lite0"
+    assert default_model_for("photo", "resnet50") == "resnet50"             # the user's choice is kept
+    assert default_model_for("scene", "efficientnet_lite0") == "shapes"
+    assert default_model_for("scene", "resnet18") == "resnet18"
+    assert default_model_for("upload", "shapes") == "shapes"
+
+
+def test_photo_for_frames_for_the_model(lite0, shapes):
+    from workbench.data.photos import photo_for
+
+    framed = photo_for("chelsea", lite0)
+    np.testing.assert_array_equal(framed, lite0.frame(photo("chelsea")))
+    assert photo_for("chelsea", shapes).shape == (224, 224, 3)              # no framing: resized to input_size
+
+
+def test_workbench_photo_picker_uses_the_real_model():
+    pytest.importorskip("ipywidgets")
+    bench = wb.Workbench(method="gradient", debounce=0.01)
+    assert bench.wait(60) and bench.session.model.name == "shapes"
+    bench.photo.value = "chelsea"
+    bench.image_source.value = "photo"
+    assert bench.wait(120)
+    assert bench.session.model.name == "efficientnet_lite0" and bench.model_picker.value == "efficientnet_lite0"
+    assert bench.session.image.shape[:2] == (224, 224)
+    top = bench.target_picker.options[1][0]
+    assert top.rsplit(" (", 1)[0] in {"Egyptian cat", "tiger cat", "tabby"}, top
+    bench.image_source.value = "scene"                                      # scenes go back to the shapes model
+    assert bench.wait(60) and bench.session.model.name == "shapes"
