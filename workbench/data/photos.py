@@ -1,4 +1,9 @@
-"""Real photos bundled with scikit-image (installed with it; no download)."""
+"""Real photos bundled with scikit-image (installed with it; no download), and which model explains them.
+
+Photos are explained with the real ImageNet model, ``efficientnet_lite0`` (pretrained, installed with the
+workbench), framed as it expects (:meth:`~workbench.models.ModelEntry.frame`); the synthetic scenes keep the
+``shapes`` model they were made for.
+"""
 from __future__ import annotations
 
 from typing import Callable
@@ -39,3 +44,36 @@ def sample_images(size: int | tuple[int, int] | None = 224) -> dict[str, np.ndar
     from ..images import resize
 
     return {name: resize(photo(name), size) if size is not None else photo(name) for name in PHOTOS}
+
+
+PHOTO_MODEL = "efficientnet_lite0"
+SCENE_MODEL = "shapes"
+_SCENE_MODELS = ("shapes", "shapes-watermark")
+
+
+def default_model_for(source: str, current: str) -> str:
+    """The zoo model an image ``source`` (``"scene"``, ``"photo"``, anything else) is shown with, given the
+    ``current`` zoo model's name: photos move a shapes model to :data:`PHOTO_MODEL` (the shapes models only
+    know synthetic scenes), scenes move :data:`PHOTO_MODEL` back to :data:`SCENE_MODEL`; any other choice is
+    the user's and is kept.
+
+    >>> default_model_for("photo", "shapes"), default_model_for("photo", "resnet50")
+    ('efficientnet_lite0', 'resnet50')
+    """
+    if source == "photo" and current in _SCENE_MODELS:
+        return PHOTO_MODEL
+    if source == "scene" and current == PHOTO_MODEL:
+        return SCENE_MODEL
+    return current
+
+
+def photo_for(name: str, entry) -> np.ndarray:
+    """Bundled photo ``name`` as model ``entry`` sees it: framed (shorter side resized, centre crop) when the
+    entry has a :attr:`~workbench.models.ModelEntry.framing`, else resized to its ``input_size`` (as is when
+    that is unknown); ``H x W x 3``."""
+    from ..images import resize
+
+    if entry.framing is not None:
+        return entry.frame(photo(name))
+    size = tuple(entry.input_size)
+    return resize(photo(name), size) if min(size) > 0 else photo(name)

@@ -17,13 +17,17 @@ ViRelAy", 2021).
 The rules are Zennit's own rule objects, applied by :mod:`.rule_hooks` without the passes Zennit makes and
 throws away (same relevance as Zennit's ``Gradient`` attributor, within float rounding; 1.3-1.6x faster on
 resnet18 on a CPU). Canonizers merge BatchNorm into the preceding layer (``SequentialMergeBatchNorm``; ``ResNetCanonizer`` and
-``VGGCanonizer`` for torchvision ResNets and VGGs); they are undone and every hook removed when the call
+``VGGCanonizer`` for torchvision ResNets and VGGs; :func:`mbconv_residual_canonizer` for EfficientNet-Lite's
+residual additions); they are undone and every hook removed when the call
 ends, also on error. The output is the relevance (or gradient) with respect to the normalised input;
 ``extras["relevance"]`` keeps its ``3 x H x W`` channels.
 
 Initial relevance: the LRP family starts from ``R = f_c(x)`` at the target output (Bach et al. 2015: the
 relevance to distribute is the prediction), so a conserving rule gives input relevances summing to the
-logit; ``extras["conservation"] = sum(relevance) / f_c(x)`` shows how far a model breaks it. Gradient,
+logit; ``extras["conservation"] = sum(relevance) / f_c(x)`` shows how far a model breaks it, and
+``extras["absorbed"]`` the share the layers kept (their biases and the rules' stabilisers; with every operation
+between them conserving, conservation + absorbed = 1: on EfficientNet-Lite0 the merged BatchNorm biases
+keep most of the logit under LRP-epsilon). Gradient,
 Deconvnet and Guided Backprop start from the one-hot vector (the gradient of the target logit).
 Cost: 1 forward + 1 backward pass (the forward is also the clean pass that picks the top-1 target).
 """
@@ -45,8 +49,31 @@ HEATS = ("sum", "abs-sum")
 CANONIZE = ("auto", "off")
 
 
+def mbconv_residual_canonizer():
+    """A Zennit canonizer for the residual addition of EfficientNet's MBConv blocks, as Zennit's
+    ``ResNetCanonizer`` does for torchvision's blocks: the block's ``branch(x) + x`` becomes a Zennit ``Sum``
+    over the stacked summands, so the composites' ``Norm`` rule splits the relevance between the branch and the
+    shortcut in proportion to their contributions (a plain ``+`` would hand the full relevance to both)."""
+    from zennit.canonizers import AttributeCanonizer
+    from zennit.layer import Sum
+
+    from ..models.efficientnet_lite import MBConvBlock
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.branch(x)
+        return self.canonizer_sum(torch.stack([x, out], dim=-1)) if self.has_residual else out
+
+    def attributes(name: str, module: nn.Module):
+        if isinstance(module, MBConvBlock):
+            return {"forward": forward.__get__(module), "canonizer_sum": Sum()}
+        return None
+
+    return AttributeCanonizer(attributes)
+
+
 def canonizers_for(module: nn.Module) -> list:
-    """Zennit canonizers for an architecture: ResNet/VGG ones for torchvision models, else BatchNorm merging."""
+    """Zennit canonizers for an architecture: ResNet/VGG ones for torchvision models, BatchNorm merging plus
+    the residual canonizer for EfficientNet-Lite, else BatchNorm merging."""
     from zennit.canonizers import SequentialMergeBatchNorm
     from zennit.torchvision import ResNetCanonizer, VGGCanonizer
 
@@ -55,6 +82,8 @@ def canonizers_for(module: nn.Module) -> list:
         return [ResNetCanonizer()]
     if kind == "VGG":
         return [VGGCanonizer()]
+    if kind == "EfficientNetLite0":
+        return [SequentialMergeBatchNorm(), mbconv_residual_canonizer()]
     return [SequentialMergeBatchNorm()]
 
 
@@ -153,21 +182,21 @@ LRP_FAMILY = ("lrp_epsilon", "lrp_alpha2_beta1", "deep_taylor", "lrp_epsilon_gam
 
 
 def relevance(module: nn.Module, composite, x: torch.Tensor, pick_targets: Callable[[torch.Tensor], torch.Tensor],
-              scale_by_output: bool) -> tuple[torch.Tensor, torch.Tensor]:
+              scale_by_output: bool, absorbed: list | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(output (N,K), relevance (N,C,H,W))``: Zennit's rules (see :mod:`.rule_hooks`, which applies them
     without Zennit's redundant passes; same numbers as Zennit's ``Gradient`` attributor) for a batch ``x``.
 
     The output relevance (Zennit's ``attr_output``) is the one-hot vector of each image's target, times the
     output for the LRP family; ``pick_targets(output)`` chooses the ``(N,)`` targets from the forward pass.
     In eval mode every rule acts on each image alone, so a batch gives each image the relevance it gets on
-    its own.
+    its own. ``absorbed`` collects the relevance each rule layer keeps (see :func:`.rule_hooks.rules_registered`).
     """
     def attr_output(out: torch.Tensor) -> torch.Tensor:
         one_hot = torch.nn.functional.one_hot(pick_targets(out), out.shape[-1]).to(out.dtype)
         return one_hot * out if scale_by_output else one_hot
 
     x = x.detach().clone().requires_grad_(True)
-    with torch.enable_grad(), (rules_registered(composite, module) if composite is not None else nullcontext()):
+    with torch.enable_grad(), (rules_registered(composite, module, absorbed) if composite is not None else nullcontext()):
         output = module(x)
         attribution, = torch.autograd.grad(output, x, grad_outputs=attr_output(output.detach()))
     return output.detach(), attribution.detach()
@@ -193,15 +222,18 @@ def _run(name: str):
     def run(ctx: Context, spec: Spec) -> MethodOutput:
         lrp = name in LRP_FAMILY
         composite = composite_for(name, spec, ctx.module, lambda: input_box(ctx.model, ctx.image))
+        absorbed: list[torch.Tensor] = []
         output, channels = relevance(ctx.module, composite, ctx.x,
                                      lambda out: torch.tensor([ctx.observe_clean(out[0])], device=out.device),
-                                     scale_by_output=lrp)
+                                     scale_by_output=lrp, absorbed=absorbed)
         ctx.count(forward=1, backward=1)
         channels = channels[0]
         score = float(output[0, ctx.target])
         extras = {"relevance": channels.float().cpu().numpy(), "output": score}
         if lrp:
+            kept = float(sum(a[0] for a in absorbed)) if absorbed else 0.0
             extras["conservation"] = float(channels.sum()) / score if score != 0 else float("nan")
+            extras["absorbed"] = kept / score if score != 0 else float("nan")
         return MethodOutput(heatmap=heat_of(channels, spec.heat), extras=extras)
     return run
 

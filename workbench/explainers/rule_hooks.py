@@ -89,8 +89,10 @@ class _PassNode(torch.autograd.Function):
         return grad_output, None
 
 
-def _rule_backward(rule, layer: nn.Module, x: torch.Tensor, output: torch.Tensor):
-    """The backward of one layer under ``rule`` (a Zennit ``BasicHook``), given its input and output."""
+def _rule_backward(rule, layer: nn.Module, x: torch.Tensor, output: torch.Tensor, absorbed: list | None = None):
+    """The backward of one layer under ``rule`` (a Zennit ``BasicHook``), given its input and output; appends
+    to ``absorbed`` the ``(N,)`` relevance the layer keeps (what enters at its output minus what leaves at its
+    input: its bias's share and the stabiliser's)."""
     from zennit.core import ParamMod
 
     skip_zeros = isinstance(rule, _sum_of_products_rules())
@@ -131,17 +133,20 @@ def _rule_backward(rule, layer: nn.Module, x: torch.Tensor, output: torch.Tensor
                                         grad_outputs=[grad_outputs[i] for i in wanted]) if wanted else ()
         found_by_term = dict(zip(wanted, found))
         gradients = [found_by_term[i] if i in found_by_term else torch.zeros_like(t) for i, t in enumerate(inputs)]
-        return rule.reducer([t.detach() for t in inputs], gradients)
+        relevance = rule.reducer([t.detach() for t in inputs], gradients)
+        if absorbed is not None:
+            absorbed.append(grad_output.detach().flatten(1).sum(1) - relevance.detach().flatten(1).sum(1))
+        return relevance
 
     return apply_rule
 
 
-def _rule_hook(rule):
+def _rule_hook(rule, absorbed: list | None):
     def hook(layer: nn.Module, args: tuple, output: torch.Tensor):
         x = args[0]
         if not (isinstance(output, torch.Tensor) and x.requires_grad):
             return output
-        return _RuleNode.apply(x, output.detach(), _rule_backward(rule, layer, x, output))
+        return _RuleNode.apply(x, output.detach(), _rule_backward(rule, layer, x, output, absorbed))
     return hook
 
 
@@ -166,9 +171,11 @@ def _pass_hooks(layer: nn.Module):
 
 
 @contextmanager
-def rules_registered(composite, module: nn.Module) -> Iterator[nn.Module]:
+def rules_registered(composite, module: nn.Module, absorbed: list | None = None) -> Iterator[nn.Module]:
     """Apply ``composite``'s canonizers and rules to ``module`` for the duration of the block (the fast path
-    for Zennit's ``BasicHook`` rules and ``Pass``; other hooks as Zennit registers them); yields the module."""
+    for Zennit's ``BasicHook`` rules and ``Pass``; other hooks as Zennit registers them); yields the module.
+    ``absorbed``: a list that receives, per rule layer in the backward pass, the ``(N,)`` relevance it keeps
+    (bias and stabiliser shares), so that input relevance + absorbed = output relevance can be checked."""
     from zennit.core import BasicHook
     from zennit.rules import Pass
 
@@ -182,7 +189,7 @@ def rules_registered(composite, module: nn.Module) -> Iterator[nn.Module]:
             if template is None:
                 continue
             if isinstance(template, BasicHook):
-                handles.append(child.register_forward_hook(_rule_hook(template)))
+                handles.append(child.register_forward_hook(_rule_hook(template, absorbed)))
             elif type(template) is Pass:
                 handles.extend(_pass_hooks(child))
             else:

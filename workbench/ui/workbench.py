@@ -292,18 +292,19 @@ class Workbench(widgets.HBox):
         self.request()
 
     def _image_changed(self) -> None:
-        from ..data.photos import photo
+        from ..data.photos import default_model_for, photo_for
         from ..data.scenes import make_scene
         from ..images import load_image
 
         self._show_image_controls()
         source = self.image_source.value
+        if self._given_model is None:   # photos use the real ImageNet model, scenes the shapes model
+            self.model_picker.value = default_model_for(source, self.model_picker.value)
         try:
             if source == "scene":
                 image, key = make_scene(int(self.scene_seed.value)).image, ("scene", int(self.scene_seed.value))
             elif source == "photo":
-                side = self.session.model.input_size
-                image, key = load_image(photo(self.photo.value), size=side), ("photo", self.photo.value)
+                image, key = photo_for(self.photo.value, self.session.model), ("photo", self.photo.value)
             elif source == "given":
                 image, key = self._given_image, ("given", id(self._given_image))
             else:
