@@ -138,7 +138,9 @@ class FMOSpec(Spec):
         levels = self.levels_for(height, width)
         for i, (patch, _) in enumerate(levels):
             if patch > min(height, width):
-                raise ValueError(f"schedule: level {i} patch {patch} px is larger than the image ({height}x{width})")
+                raise ValueError(f"schedule: level {i} patch {patch} px is larger than the image ({height}x{width}); "
+                                 f"use patches of at most {min(height, width)} px, or schedule=None for the "
+                                 f"default scaled to the image")
         if self.level_weights is not None and len(self.level_weights) != len(levels):
             raise ValueError(f"level_weights: expected {len(levels)} weights (one per level), "
                              f"got {len(self.level_weights)}")
