@@ -9,9 +9,11 @@ import workbench as wb
 
 
 @pytest.mark.parametrize("image,error,match", [
-    (np.zeros((32, 32)), ValueError, "image: expected a numpy array of shape H x W x 3"),
-    (np.zeros((32, 32, 4), dtype=np.uint8), ValueError, "image: expected a numpy array of shape H x W x 3"),
-    (torch.zeros(1, 32, 32), ValueError, "image: expected a tensor of shape 3 x H x W"),
+    (np.zeros((32, 32, 2)), ValueError, "image: expected a numpy array of shape H x W x 3"),
+    (np.zeros((2, 32, 32, 3), dtype=np.uint8), ValueError, "image: expected a numpy array of shape H x W x 3"),
+    (torch.zeros(2, 32, 32), ValueError, "image: expected a tensor of shape 3 x H x W"),
+    (torch.zeros(3, 32, 32, dtype=torch.int64), TypeError, "image: expected a tensor of dtype uint8 or float"),
+    (np.zeros((0, 32, 3)), ValueError, "image: expected at least 2 x 2 pixels"),
     (np.full((32, 32, 3), np.nan, dtype=np.float32), ValueError, "image: contains NaN"),
     (np.full((32, 32, 3), 2.0, dtype=np.float32), ValueError, r"image: float values must lie in \[0, 1\]"),
     (np.zeros((32, 32, 3), dtype=np.int64), TypeError, "image: expected dtype uint8 or float"),
@@ -21,6 +23,27 @@ import workbench as wb
 def test_bad_images(shapes, image, error, match):
     with pytest.raises(error, match=match):
         wb.explain(shapes, image, "occlusion")
+
+
+def test_grayscale_rgba_and_uint8_tensors_are_the_rgb_image(shapes):
+    """Grayscale is replicated to RGB, alpha is dropped (as PIL's convert("RGB")), uint8 tensors are /255."""
+    from PIL import Image
+
+    from workbench.images import as_image_tensor
+
+    rgb = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    gray = rgb[:, :, 0]
+    expected_gray = as_image_tensor(np.repeat(gray[:, :, None], 3, axis=2))
+    for form in (gray, gray[:, :, None], torch.from_numpy(gray), torch.from_numpy(gray)[None],
+                 Image.fromarray(gray)):
+        assert torch.equal(as_image_tensor(form), expected_gray)
+    rgba = np.concatenate([rgb, np.full((20, 30, 1), 7, np.uint8)], axis=2)
+    for form in (rgba, Image.fromarray(rgba), torch.from_numpy(rgba).permute(2, 0, 1),
+                 torch.from_numpy(rgb).permute(2, 0, 1)):
+        assert torch.equal(as_image_tensor(form), as_image_tensor(rgb))
+    before = rgba.copy()
+    a = wb.explain(shapes, rgba, "gradient").heatmap
+    assert np.array_equal(rgba, before) and np.array_equal(a, wb.explain(shapes, rgb, "gradient").heatmap)
 
 
 def test_unknown_method(shapes, scene):

@@ -88,10 +88,12 @@ def _model(model):
 
 
 def run_job(model, item: Item, target: int, method: str, params: dict, metrics: Sequence[str], steps: int,
-            region: int, fill: str, seed: int, keep: Callable[[Any], None] | None = None) -> list[dict]:
+            region: int, fill: str, seed: int, keep: Callable[[Any], None] | None = None, cancel=None) -> list[dict]:
     """Explain one (image, target) with one method and compute its metrics: a row per metric. ``keep``
-    receives the explanation (sweeps use it for the stability of random methods)."""
+    receives the explanation (sweeps use it for the stability of random methods); ``cancel`` (a
+    ``threading.Event``) stops the job with :class:`workbench.Cancelled`, which is raised, not recorded."""
     from .api import explain
+    from .engine import Cancelled
     from .metrics import energy_pointing_game, evaluate, pointing_game, top_iou
 
     base = {"image": item.image_id, "target": int(target), "method": method, "params": json.dumps(params,
@@ -102,14 +104,14 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
     try:
         entry = _model(model)
         image, regions = item.prepare(entry)
-        e = explain(entry, image, method, target=target, seed=seed, **params)
+        e = explain(entry, image, method, target=target, seed=seed, cancel=cancel, **params)
         if keep is not None:
             keep(e)
         values: dict[str, float] = {"passes": float(e.cost.forward_passes + e.cost.backward_passes),
                                     "seconds": e.cost.seconds}
         errors: dict[str, str] = {}
         if any(m in PERTURBATION_METRICS for m in metrics):
-            result = evaluate(entry, image, e, region=region, steps=steps, fill=fill, seed=seed)
+            result = evaluate(entry, image, e, region=region, steps=steps, fill=fill, seed=seed, cancel=cancel)
             values.update({m: float(result[m]) for m in PERTURBATION_METRICS})
         region_mask = regions.get(target)
         if region_mask is not None and not region_mask.any():
@@ -124,6 +126,8 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
                     seconds=e.cost.seconds)
         return [{**base, "metric": m, "value": values[m], "error": errors.get(m, "")}
                 for m in metrics if m in values]
+    except Cancelled:
+        raise
     except Exception as error:  # recorded in the table; the run goes on
         message = f"{type(error).__name__}: {error}"
         return [{**base, "metric": m, "value": math.nan, "error": message} for m in metrics]

@@ -74,9 +74,10 @@ def randomise(layer: nn.Module, generator: torch.Generator) -> None:
 
 
 def sanity_check(model, image, method: str = "gradient", target=None, mode: str = "cascading", seed: int = 0,
-                 **params) -> SanityResult:
+                 progress=None, cancel=None, **params) -> SanityResult:
     """Model-parameter randomisation test of ``method`` on ``image`` (module docstring). The user's model is
-    deep-copied first and never changed."""
+    deep-copied first and never changed. ``progress(done, total)`` counts randomisation steps; ``cancel`` (a
+    ``threading.Event``) stops the run with :class:`workbench.Cancelled`."""
     import pandas as pd
 
     from ..api import explain
@@ -84,18 +85,25 @@ def sanity_check(model, image, method: str = "gradient", target=None, mode: str 
 
     if mode not in ("cascading", "independent"):
         raise ValueError(f"mode: expected 'cascading' or 'independent', got {mode!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress: expected a callable progress(done, total) or None, got {progress!r}")
     entry = as_model_entry(model)
-    original = explain(entry, image, method, target=target, seed=seed, **params)
+    original = explain(entry, image, method, target=target, seed=seed, cancel=cancel, **params)
     generator = torch.Generator().manual_seed(seed)
     names = [name for name, _ in parameter_layers(entry.module)][::-1]   # output first
+    if not names:
+        raise ValueError("model: has no parameters to randomise, so a model-parameter randomisation test "
+                         "has nothing to change")
     cascade = copy.deepcopy(entry.module) if mode == "cascading" else None
     rows, maps = [], []
     for name in names:
         work = cascade if cascade is not None else copy.deepcopy(entry.module)   # never the user's module
         randomise(dict(work.named_modules())[name], generator)
         randomised = dataclasses.replace(entry, module=work, name=f"{entry.name} (randomised to {name})")
-        e = explain(randomised, image, method, target=original.target, seed=seed, **params)
+        e = explain(randomised, image, method, target=original.target, seed=seed, cancel=cancel, **params)
         maps.append(e.heatmap)
         rows.append({"layer": name, **similarities(original.heatmap, e.heatmap)})
+        if progress is not None:
+            progress(len(maps), len(names))
     return SanityResult(method=method, mode=mode, original=original.heatmap, layers=names, heatmaps=maps,
                         table=pd.DataFrame(rows))

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..engine import Cancelled
+from ..evaluation import COLUMNS
 
 DEFAULT_METRICS = ("aopc_morf", "pointing", "passes", "seconds")
 
@@ -57,6 +58,29 @@ def _items(model, images) -> list:
             for i, image in enumerate(images)]
 
 
+def _check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
+    from ..evaluation import METRICS
+
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    metrics = tuple(metrics)
+    unknown = [m for m in metrics if m not in METRICS]
+    if not metrics or unknown:
+        raise ValueError(f"metrics: expected one or more of {list(METRICS)}, got {list(metrics)}")
+    return metrics
+
+
+def _check_masks(items: list, metrics: tuple[str, ...]) -> None:
+    """Localisation metrics need an object mask: fail before any compute when they are all that was asked
+    for and no image has one (the sweep would measure nothing)."""
+    from ..evaluation import LOCALISATION_METRICS
+
+    wanted = [m for m in metrics if m in LOCALISATION_METRICS]
+    if wanted and len(wanted) == len(metrics) and not any(item.masks for item in items):
+        raise ValueError(f"metrics: {wanted} need object masks, and none of the images has one; pass evaluation "
+                         f"Items with masks (e.g. workbench.evaluation.scene_items(n)) or drop {wanted}")
+
+
 def check_sweep(method: str, param: str, values: Sequence, params: dict | None = None) -> None:
     """Raise ``ValueError`` naming the parameter when ``param`` is not one of ``method``'s parameters or a
     value in ``values`` is not valid for it (checked before any compute, here and in the Workbench)."""
@@ -86,7 +110,12 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
     check_sweep(method, param, values, params)
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats: expected an integer >= 1, got {repeats!r}")
+    metrics = _check_metrics(metrics)
+    images = list(images)
+    if not images:
+        raise ValueError("images: expected at least one image or evaluation Item, got none")
     items = _items(model, images)
+    _check_masks(items, metrics)
     rows, stability, heatmaps = [], [], {}
     for setting in values:
         for item in items:
@@ -96,7 +125,7 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("sweep cancelled")
                     found = run_job(model, item, target, method, {**(params or {}), param: setting}, metrics, steps,
-                                    region, fill, seed + repeat, keep=lambda e: maps.append(e.heatmap))
+                                    region, fill, seed + repeat, keep=lambda e: maps.append(e.heatmap), cancel=cancel)
                     if found and found[0]["error"]:    # stop at the first failure, not after every run
                         raise RuntimeError(f"sweep: a run failed: {found[0]['error']}")
                     if keep_heatmaps and len(maps) == repeat + 1:
@@ -105,7 +134,7 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
                 if len(maps) > 1:
                     pairs = [spearman(a, b) for a, b in combinations(maps, 2)]
                     stability.append({"setting": setting, "metric": "stability", "value": float(np.mean(pairs))})
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=[*COLUMNS, "setting", "repeat"])
     measured = pd.concat([table[["setting", "metric", "value"]],
                           pd.DataFrame(stability, columns=["setting", "metric", "value"])])
     summary = summarise(measured, by=("metric", "setting"), sort=False)

@@ -138,7 +138,9 @@ class FMOSpec(Spec):
         levels = self.levels_for(height, width)
         for i, (patch, _) in enumerate(levels):
             if patch > min(height, width):
-                raise ValueError(f"schedule: level {i} patch {patch} px is larger than the image ({height}x{width})")
+                raise ValueError(f"schedule: level {i} patch {patch} px is larger than the image ({height}x{width}); "
+                                 f"use patches of at most {min(height, width)} px, or schedule=None for the "
+                                 f"default scaled to the image")
         if self.level_weights is not None and len(self.level_weights) != len(levels):
             raise ValueError(f"level_weights: expected {len(levels)} weights (one per level), "
                              f"got {len(self.level_weights)}")
@@ -146,7 +148,9 @@ class FMOSpec(Spec):
 
 def keep_windows(drops: torch.Tensor, threshold: float, fraction: float) -> torch.Tensor:
     """Indices (into ``drops``) of the windows kept for refinement, largest drop first (see the module
-    docstring)."""
+    docstring); none when no window was scored."""
+    if drops.numel() == 0:
+        return torch.zeros(0, dtype=torch.long, device=drops.device)
     best = drops.max()
     keep = drops >= threshold * best if best > 0 else drops == best
     cap = max(1, math.floor(fraction * len(drops)))
@@ -155,13 +159,24 @@ def keep_windows(drops: torch.Tensor, threshold: float, fraction: float) -> torc
 
 
 def centres_inside(grid: WindowGrid, boxes: torch.Tensor) -> torch.Tensor:
-    """``(grid.count, n)`` bool: whether each window's centre lies inside each box ``(top, left, bottom,
-    right)``."""
+    """``(grid.count, n)`` bool: the children of each box ``(top, left, bottom, right)`` in ``grid``: the windows
+    whose centre lies inside it. A box that holds no centre (a sliver window truncated at the image edge,
+    narrower than the finer windows' half side) gets the windows that overlap it most instead, so a kept
+    window is always refined."""
     rows, cols = grid.centres()
     r = rows.view(-1, 1, 1)
     c = cols.view(1, -1, 1)
     top, left, bottom, right = (boxes[:, i].view(1, 1, -1).to(torch.float64) for i in range(4))
-    return ((r >= top) & (r < bottom) & (c >= left) & (c < right)).flatten(0, 1)
+    inside = ((r >= top) & (r < bottom) & (c >= left) & (c < right)).flatten(0, 1)
+    empty = ~inside.any(dim=0)
+    if empty.any():
+        row_start, row_end, col_start, col_end = (t.to(torch.float64).view(-1, 1) for t in grid.extents())
+        overlap_rows = (torch.minimum(row_end, bottom[0]) - torch.maximum(row_start, top[0])).clamp(min=0)
+        overlap_cols = (torch.minimum(col_end, right[0]) - torch.maximum(col_start, left[0])).clamp(min=0)
+        overlap = (overlap_rows[:, None, :] * overlap_cols[None, :, :]).flatten(0, 1)   # (grid.count, n)
+        most = (overlap == overlap.max(dim=0, keepdim=True).values) & (overlap > 0)
+        inside[:, empty] = most[:, empty]
+    return inside
 
 
 def level_allowance(remaining: int, levels_left: int) -> int:

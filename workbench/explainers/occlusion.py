@@ -33,7 +33,8 @@ class OcclusionSpec(Spec):
 
     def check_image(self, height: int, width: int) -> None:
         if self.patch > min(height, width):
-            raise ValueError(f"patch: window {self.patch} px is larger than the image ({height}x{width})")
+            raise ValueError(f"patch: window {self.patch} px is larger than the image ({height}x{width}); "
+                             f"set patch to at most {min(height, width)}")
 
 
 def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, baseline: float) -> torch.Tensor:

@@ -9,15 +9,22 @@ thread.
 * **Cache**: finished results are kept by key (model, image, target, method, parameters, seed), so going back
   to a setting or switching views never recomputes.
 * **Progress and partial results** reach the callbacks only while their job is the current one.
+* **Bounded**: the cache keeps at most ``cache_size`` results and ``cache_bytes`` bytes of arrays (oldest
+  out first); the log keeps the last :data:`LOG_SIZE` events.
+* **Clean exit**: :meth:`Jobs.close` (and :meth:`Session.close`) cancel the pending and running jobs and join
+  their threads; every open lane is closed the same way when the interpreter exits, so no worker thread is
+  still inside torch at shutdown (which aborts the process: "terminate called without an active exception").
 
 Callbacks run on the worker (or timer) thread; ipywidgets and Plotly ``FigureWidget`` accept updates from
 there (the widget state is synced by the kernel's comm layer).
 """
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import traceback
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
@@ -33,6 +40,49 @@ import sklearn.neighbors  # noqa: F401,E402
 from ..engine import Cancelled
 
 Work = Callable[[threading.Event, Callable[[int, int], None], Callable[[Any], None]], Any]
+
+LOG_SIZE = 1000            # events kept in Jobs.log
+CACHE_SIZE = 64            # results kept per lane
+CACHE_BYTES = 512 * 2**20  # bytes of arrays kept per lane (a 700 px FMO explanation holds about 25 MB)
+EXIT_TIMEOUT = 60.0        # seconds the interpreter waits at exit for cancelled jobs to stop
+
+_OPEN: "weakref.WeakSet[Jobs]" = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    """At interpreter exit: cancel and join every open lane's jobs (registered with ``atexit``, which runs
+    while daemon threads still run, before the interpreter tears down)."""
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    for lane in list(_OPEN):
+        lane.close(timeout=max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_close_all)
+
+
+def approximate_bytes(value: Any, _depth: int = 0) -> int:
+    """Bytes held by the arrays, tensors and tables inside ``value`` (dataclasses, dicts and sequences
+    are walked a few levels deep); what the cache bound counts."""
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    if _depth > 4 or value is None or isinstance(value, (str, bytes, int, float, bool)):
+        return 0
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, torch.Tensor):
+        return int(value.numel() * value.element_size())
+    if isinstance(value, pandas.DataFrame):
+        return int(value.memory_usage(index=False).sum())
+    if isinstance(value, dict):
+        return sum(approximate_bytes(v, _depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(approximate_bytes(v, _depth + 1) for v in value)
+    if dataclasses.is_dataclass(value):
+        return sum(approximate_bytes(getattr(value, f.name), _depth + 1) for f in dataclasses.fields(value))
+    return 0
 
 
 def freeze(value: Any) -> Hashable:
@@ -55,7 +105,7 @@ class Handlers:
     on_error: Callable[[str], None] | None = None
 
 
-@dataclass
+@dataclass(eq=False)   # hashed by identity (kept in a set while it runs)
 class _Job:
     number: int
     key: Hashable
@@ -68,11 +118,14 @@ class _Job:
 class Jobs:
     """One lane of debounced, cancellable, cached background work (one lane per view that computes)."""
 
-    def __init__(self, debounce: float = 0.25, cache_size: int = 64):
+    def __init__(self, debounce: float = 0.25, cache_size: int = CACHE_SIZE, cache_bytes: int = CACHE_BYTES):
         self.debounce = debounce
         self.cache_size = cache_size
+        self.cache_bytes = cache_bytes
         self.cache: dict[Hashable, Any] = {}
         self.log: list[tuple[str, Hashable]] = []   # ("started" | "cancelled" | "done" | "cached" | "error", key)
+        self.closed = False
+        self._sizes: dict[Hashable, int] = {}
         self._lock = threading.RLock()
         self._timer: threading.Timer | None = None
         self._current: _Job | None = None
@@ -80,12 +133,53 @@ class Jobs:
         self._idle = threading.Event()
         self._idle.set()
         self._threads: set[threading.Thread] = set()
+        self._running: set[_Job] = set()
+        _OPEN.add(self)
 
     # -- public ---------------------------------------------------------------------------------------------
+    def remember(self, key: Hashable, result: Any) -> None:
+        """Cache ``result`` under ``key``, dropping the oldest results beyond ``cache_size`` entries or
+        ``cache_bytes`` bytes (the newest result is always kept)."""
+        size = approximate_bytes(result)
+        with self._lock:
+            self.cache.pop(key, None)
+            self.cache[key] = result
+            self._sizes[key] = size
+            while len(self.cache) > 1 and (len(self.cache) > self.cache_size
+                                           or sum(self._sizes.values()) > self.cache_bytes):
+                oldest = next(iter(self.cache))
+                self.cache.pop(oldest)
+                self._sizes.pop(oldest, None)
+
+    def close(self, timeout: float = EXIT_TIMEOUT) -> bool:
+        """Cancel the pending and running jobs, wait up to ``timeout`` seconds for their threads to stop and
+        empty the cache; later submits are refused. True when every thread stopped in time."""
+        with self._lock:
+            self.closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            timer, self._timer = self._timer, None
+            for job in list(self._running) + ([self._current] if self._current is not None else []):
+                job.cancel.set()
+            self._current = None
+            self._idle.set()
+            threads = [t for t in (timer, *self._threads) if t is not None and t is not threading.current_thread()]
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            self.cache.clear()
+            self._sizes.clear()
+        _OPEN.discard(self)
+        return not any(t.is_alive() for t in threads)
+
     def submit(self, key: Hashable, work: Work, handlers: Handlers, debounce: bool = True) -> None:
         """Run ``work(cancel, progress, partial)`` for ``key`` after the debounce delay, cancelling whatever runs.
         A cached key answers at once (``on_done(result, True)``) without calling ``work``."""
         with self._lock:
+            if self.closed:
+                raise RuntimeError("this Workbench is closed; open a new one")
             self._numbers += 1
             job = _Job(self._numbers, key, work, handlers)
             if self._timer is not None:
@@ -96,7 +190,7 @@ class Jobs:
             self._idle.clear()
             if key in self.cache:
                 self._timer = None
-                self.log.append(("cached", key))
+                self._record("cached", key)
                 result = self.cache[key]
             else:
                 result = None
@@ -122,24 +216,34 @@ class Jobs:
         with self._lock:
             return self._current is job and not job.cancel.is_set()
 
+    def _record(self, event: str, key: Hashable) -> None:
+        with self._lock:
+            self.log.append((event, key))
+            if len(self.log) > LOG_SIZE:
+                del self.log[:len(self.log) - LOG_SIZE]
+
     def _start(self, job: _Job) -> None:
         with self._lock:
-            if not self._is_current(job):
+            if self.closed or not self._is_current(job):
                 return
+            # a daemon thread, so a stuck job never blocks exit; the atexit hook cancels and joins it first
             job.thread = threading.Thread(target=self._run, args=(job,), daemon=True,
                                           name=f"workbench-job-{job.number}")
             self._threads.add(job.thread)
+            self._running.add(job)
             job.thread.start()
 
     def _run(self, job: _Job) -> None:
         try:
             self._run_job(job)
         finally:
-            self._threads.discard(threading.current_thread())
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+                self._running.discard(job)
 
     def _run_job(self, job: _Job) -> None:
         h = job.handlers
-        self.log.append(("started", job.key))
+        self._record("started", job.key)
         if h.on_start:
             self._guard(job, h.on_start)
 
@@ -154,19 +258,17 @@ class Jobs:
         try:
             result = job.work(job.cancel, progress, partial)
         except Cancelled:
-            self.log.append(("cancelled", job.key))
+            self._record("cancelled", job.key)
             self._settle(job)
             return
         except Exception as error:  # shown in the panel, never lost in a log
-            self.log.append(("error", job.key))
+            self._record("error", job.key)
             message = f"{type(error).__name__}: {error}"
             self._finish(job, lambda: h.on_error and h.on_error(message))
             return
-        with self._lock:
-            self.cache[job.key] = result
-            while len(self.cache) > self.cache_size:
-                self.cache.pop(next(iter(self.cache)))
-        self.log.append(("done", job.key))
+        if not self.closed:
+            self.remember(job.key, result)
+        self._record("done", job.key)
         self._finish(job, lambda: h.on_done and h.on_done(result, False))
 
     def _guard(self, job: _Job, call: Callable[[], None]) -> None:
@@ -304,7 +406,7 @@ class Session:
                 result = cache.get(key)
                 if result is None:
                     result = one(cancel, lambda a, b: None, lambda p: None)
-                    cache[key] = result
+                    self.explanations.remember(key, result)
                 done.append(result)
                 progress(i + 1, len(jobs))
                 partial(list(done))
@@ -338,7 +440,8 @@ class Session:
                                                       self.target, self.seed)
 
         def work(cancel, progress, partial):
-            return sanity_check(model, image, method, target=target, seed=seed, **params)
+            return sanity_check(model, image, method, target=target, seed=seed, progress=progress, cancel=cancel,
+                                **params)
         self.analyses.submit(("sanity", self.key()), work, handlers, debounce=False)
 
     def request_spray(self, n_images: int, watermark_half: bool, handlers: Handlers) -> None:
@@ -356,7 +459,16 @@ class Session:
         key = ("spray", self.key(), n_images, watermark_half)
         self.analyses.submit(key, work, handlers, debounce=False)
 
+    @property
+    def lanes(self) -> tuple[Jobs, ...]:
+        return self.explanations, self.evaluations, self.comparisons, self.analyses
+
     def wait(self, timeout: float = 120.0) -> bool:
         """Block until every lane is idle."""
-        return all(lane.wait(timeout) for lane in (self.explanations, self.evaluations, self.comparisons,
-                                                   self.analyses))
+        return all(lane.wait(timeout) for lane in self.lanes)
+
+    def close(self, timeout: float = EXIT_TIMEOUT) -> bool:
+        """Cancel every pending and running job, join their threads and empty the caches (True when every
+        thread stopped within ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        return all([lane.close(max(0.0, deadline - time.monotonic())) for lane in self.lanes])

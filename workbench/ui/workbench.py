@@ -86,6 +86,11 @@ class Workbench(widgets.HBox):
     def __repr__(self) -> str:
         return f"Workbench(model={self.session.model.name!r}, method={self.session.method!r})"
 
+    def close(self) -> None:
+        """Cancel and join the running jobs, drop the caches and close the widgets (see ``Session.close``)."""
+        self.session.close()
+        super().close()
+
     # -- layout ---------------------------------------------------------------------------------------------
     def _build_left(self) -> None:
         self.image_source = widgets.ToggleButtons(options=["scene", "photo", "upload"], value="scene",
