@@ -415,3 +415,20 @@ def test_an_object_outside_the_models_crop_gives_localisation_error_rows_only(tm
                            progress=False).set_index("metric")
     assert table.loc["passes", "error"] == "" and table.loc["passes", "value"] == 2
     assert "outside the model's crop" in table.loc["pointing", "error"] and np.isnan(table.loc["pointing", "value"])
+
+
+def test_an_image_set_keeps_the_listed_images_in_its_order(tmp_path, shapes):
+    (tmp_path / "JPEGImages").mkdir()
+    (tmp_path / "Annotations").mkdir()
+    for name in ("000001", "000002", "000003"):
+        Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "JPEGImages" / f"{name}.jpg")
+        write_voc(tmp_path / "Annotations" / f"{name}.xml", f"{name}.jpg", (20, 30), [("star", 2, 9, 3, 12)])
+    (tmp_path / "test.txt").write_text("000003\n000001  1\n\n000009\n000003\n")
+    items = dataset_items(tmp_path / "JPEGImages", f"voc:{tmp_path / 'Annotations'}", shapes.class_names,
+                          image_set=tmp_path / "test.txt")
+    assert [item.image_id for item in items] == ["000003.jpg", "000001.jpg", "000009"]
+    assert items[0].targets == (4,) and items[0].boxes[4].tolist() == [[3, 2, 13, 10]] and not items[0].error
+    assert items[2].targets == () and "'000009' is listed in test.txt but not found" in items[2].error
+    with pytest.raises(FileNotFoundError, match="image_set: no file"):
+        dataset_items(tmp_path / "JPEGImages", f"voc:{tmp_path / 'Annotations'}", shapes.class_names,
+                      image_set=tmp_path / "nope.txt")

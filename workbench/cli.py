@@ -137,7 +137,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         from workbench.data import dataset_items
 
         names = wb.load_model(args.model, device="cpu", weights=args.weights).class_names
-        items = dataset_items(args.images, args.annotations, names, args.class_map)
+        items = dataset_items(args.images, args.annotations, names, args.class_map, args.image_set)
         if not items:
             raise ValueError(f"--images: no images with annotations found in {args.images!r}")
     else:
@@ -223,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                     "unless --annotations gives the classes)")
     ev.add_argument("--annotations", default=None, help="voc:DIR (VOC XML), coco:FILE (COCO instances JSON), "
                     "masks:DIR (PNG masks) or list:CSV (path,label[,mask] rows)")
+    ev.add_argument("--image-set", default=None, help="text file of image names to keep, one a line "
+                    "(e.g. VOC2007/ImageSets/Main/test.txt)")
     ev.add_argument("--class-map", default=None, help="JSON or CSV file: data set class name -> model class name")
     ev.add_argument("--metrics", default=None, help="comma-separated metrics (default: all)")
     ev.add_argument("--scenes", type=int, default=20, help="fresh scenes to evaluate when no --images")
