@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 from torch import nn
 
 import workbench as wb
+
+# Property-based tests (tests/test_properties.py) run a fixed set of examples: derandomised, no example database,
+# no per-example deadline (timings on a shared 2-core machine are noisy); a failure prints the shrunk example.
+settings.register_profile("workbench", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                 HealthCheck.large_base_example])
+settings.load_profile("workbench")
 
 
 @pytest.fixture(scope="session")

@@ -130,7 +130,12 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
     names = entry.class_names
     index = None
     if target is not None:
-        index = resolve_target(target, torch.zeros(len(names)), names) if names else int(target)
+        if names:
+            classes = len(names)
+        else:   # a bare module: its output width, from one forward pass
+            with preserved_model(module), torch.no_grad():
+                classes = int(module(entry.normalise(pixels[0][None].to(dev))).shape[-1])
+        index = resolve_target(target, torch.zeros(classes), names)
     # on a CPU small batches are faster per image (cache): LRP-epsilon on 64 scenes 0.48 s at 8, 0.64 s at 32
     step = batch_size or (BACKPROP_BATCH if dev.type == "cuda" else engine.default_batch_size(pixels[0][None]))
     maps = []

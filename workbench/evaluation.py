@@ -87,11 +87,20 @@ def _model(model):
     return _MODELS[model]
 
 
+def _steps_for(shape: tuple[int, int], steps: int, region: int) -> int:
+    """``steps``, or all the regions of an image that has fewer (a small image in a data set of larger ones)."""
+    if isinstance(region, bool) or not isinstance(region, int) or region < 1:
+        return steps      # perturbation_curve names the bad value
+    return min(steps, math.ceil(shape[0] / region) * math.ceil(shape[1] / region))
+
+
 def run_job(model, item: Item, target: int, method: str, params: dict, metrics: Sequence[str], steps: int,
-            region: int, fill: str, seed: int, keep: Callable[[Any], None] | None = None, cancel=None) -> list[dict]:
+            region: int, fill: str, seed: int, keep: Callable[[Any], None] | None = None, cancel=None,
+            record_errors: bool = True) -> list[dict]:
     """Explain one (image, target) with one method and compute its metrics: a row per metric. ``keep``
     receives the explanation (sweeps use it for the stability of random methods); ``cancel`` (a
-    ``threading.Event``) stops the job with :class:`workbench.Cancelled`, which is raised, not recorded."""
+    ``threading.Event``) stops the job with :class:`workbench.Cancelled`, which is raised, not recorded. A
+    failure is recorded in the rows, or raised as it is with ``record_errors=False``."""
     from .api import explain
     from .engine import Cancelled
     from .metrics import energy_pointing_game, evaluate, pointing_game, top_iou
@@ -111,7 +120,8 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
                                     "seconds": e.cost.seconds}
         errors: dict[str, str] = {}
         if any(m in PERTURBATION_METRICS for m in metrics):
-            result = evaluate(entry, image, e, region=region, steps=steps, fill=fill, seed=seed, cancel=cancel)
+            result = evaluate(entry, image, e, region=region, steps=_steps_for(e.heatmap.shape, steps, region),
+                              fill=fill, seed=seed, cancel=cancel)
             values.update({m: float(result[m]) for m in PERTURBATION_METRICS})
         region_mask = regions.get(target)
         if region_mask is not None and not region_mask.any():
@@ -129,6 +139,8 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
     except Cancelled:
         raise
     except Exception as error:  # recorded in the table; the run goes on
+        if not record_errors:
+            raise
         message = f"{type(error).__name__}: {error}"
         return [{**base, "metric": m, "value": math.nan, "error": message} for m in metrics]
 

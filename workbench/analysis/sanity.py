@@ -21,6 +21,8 @@ from torch import nn
 
 from .sweep import spearman
 
+HOG_CELL = 16   # pixels per HOG cell (smaller on images under 32 px)
+
 
 @dataclass(frozen=True)
 class SanityResult:
@@ -42,13 +44,14 @@ def _unit(heat: np.ndarray) -> np.ndarray:
 
 def similarities(original: np.ndarray, other: np.ndarray) -> dict[str, float]:
     """Spearman rank correlation of |maps|, SSIM of |maps| scaled to [0, 1], Pearson correlation of their
-    HOG descriptors."""
+    HOG descriptors (16 px cells, 2 x 2 cells a block; cells of half the shorter side on smaller maps)."""
     from skimage.feature import hog
     from skimage.metrics import structural_similarity
 
     a, b = _unit(original), _unit(other)
-    ha = hog(a, orientations=9, pixels_per_cell=(16, 16), cells_per_block=(2, 2))
-    hb = hog(b, orientations=9, pixels_per_cell=(16, 16), cells_per_block=(2, 2))
+    cell = max(1, min(HOG_CELL, min(a.shape) // 2))     # a block of 2 x 2 cells must fit in a small image
+    ha = hog(a, orientations=9, pixels_per_cell=(cell, cell), cells_per_block=(2, 2))
+    hb = hog(b, orientations=9, pixels_per_cell=(cell, cell), cells_per_block=(2, 2))
     hog_r = float(np.corrcoef(ha, hb)[0, 1]) if ha.std() > 0 and hb.std() > 0 else 0.0
     return {"spearman": spearman(a, b), "ssim": float(structural_similarity(a, b, data_range=1.0)), "hog": hog_r}
 

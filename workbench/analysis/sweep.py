@@ -124,10 +124,10 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
                 for repeat in range(repeats):
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("sweep cancelled")
+                    # the first failure stops the sweep, raised as it is (a ValueError names the argument)
                     found = run_job(model, item, target, method, {**(params or {}), param: setting}, metrics, steps,
-                                    region, fill, seed + repeat, keep=lambda e: maps.append(e.heatmap), cancel=cancel)
-                    if found and found[0]["error"]:    # stop at the first failure, not after every run
-                        raise RuntimeError(f"sweep: a run failed: {found[0]['error']}")
+                                    region, fill, seed + repeat, keep=lambda e: maps.append(e.heatmap), cancel=cancel,
+                                    record_errors=False)
                     if keep_heatmaps and len(maps) == repeat + 1:
                         heatmaps[(setting, item.image_id, target, repeat)] = maps[-1]
                     rows += [{**row, "setting": setting, "repeat": repeat} for row in found]
