@@ -296,3 +296,11 @@ def test_workbench_photo_picker_uses_the_real_model():
     assert top.rsplit(" (", 1)[0] in {"Egyptian cat", "tiger cat", "tabby"}, top
     bench.image_source.value = "scene"                                      # scenes go back to the shapes model
     assert bench.wait(60) and bench.session.model.name == "shapes"
+
+
+def test_load_model_names_bad_arguments(tmp_path):
+    with pytest.raises(TypeError, match="name: expected a model name"):
+        wb.load_model(torchvision.models.resnet18())
+    with pytest.raises(FileNotFoundError, match="weights: no file at"):
+        wb.load_model("efficientnet_lite0", weights=tmp_path / "missing.pth")
+    assert "efficientnet_lite0" in wb.available_models()
