@@ -43,7 +43,7 @@ Work = Callable[[threading.Event, Callable[[int, int], None], Callable[[Any], No
 
 LOG_SIZE = 1000            # events kept in Jobs.log
 CACHE_SIZE = 64            # results kept per lane
-CACHE_BYTES = 512 * 2**20  # bytes of arrays kept per lane (a 700 px FMO explanation holds about 25 MB)
+CACHE_BYTES = 256 * 2**20  # bytes of arrays kept per lane (a 700 px FMO explanation holds about 25 MB)
 EXIT_TIMEOUT = 60.0        # seconds the interpreter waits at exit for cancelled jobs to stop
 
 _OPEN: "weakref.WeakSet[Jobs]" = weakref.WeakSet()
