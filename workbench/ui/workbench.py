@@ -21,6 +21,7 @@ from ..models.zoo import available_models, load_model
 from ..targets import top_classes
 from .controls import ScheduleEditor, control_for, row_layout
 from .session import Handlers, Session
+from ..render import RANGE_MODES
 from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
                     SprayView, SweepView)
 
@@ -78,6 +79,7 @@ class Workbench(widgets.HBox):
         self._build_left()
         self._build_right()
         super().__init__([self.left, self.right], layout=widgets.Layout(align_items="flex-start"))
+        self.add_class("workbench")      # the browser tests find the widget by this class
         self.overlay.show_image(self.session.image)
         self._refresh_targets()
         self._build_method_panel()
@@ -157,9 +159,26 @@ class Workbench(widgets.HBox):
         self.opacity = widgets.FloatSlider(value=self.overlay.opacity, min=0, max=1, step=0.05, description="opacity",
                                            continuous_update=True, layout=widgets.Layout(width="260px"))
         self.opacity.observe(lambda change: self.overlay.set_opacity(change["new"]), names="value")
-        self.colour_scale = widgets.Dropdown(options=list(COLOUR_SCALES), value=self.overlay.colour_scale,
-                                             description="colours", layout=widgets.Layout(width="200px"))
-        self.colour_scale.observe(lambda change: self.overlay.set_colour_scale(change["new"]), names="value")
+        self.colour_scale = widgets.Dropdown(options=list(COLOUR_SCALES), value=self.overlay.drawn_scale,
+                                             description="colours", layout=widgets.Layout(width="200px"),
+                                             tooltip="the colour scale of the map on screen (signed and unsigned "
+                                                     "maps keep one each)")
+        self.colour_scale.observe(lambda change: self._muted or self.overlay.set_colour_scale(change["new"]),
+                                  names="value")
+        self.colour_range = widgets.Dropdown(options=list(RANGE_MODES), value="auto", description="range",
+                                             layout=widgets.Layout(width="160px"), style={"description_width": "40px"},
+                                             tooltip="auto: min-max (signed maps: +-max|v|); symmetric: +-max|v|; "
+                                                     "fixed: the low and high values typed here")
+        self.range_low = widgets.FloatText(description="low", layout=widgets.Layout(width="120px"),
+                                           style={"description_width": "30px"})
+        self.range_high = widgets.FloatText(description="high", layout=widgets.Layout(width="120px"),
+                                            style={"description_width": "30px"})
+        self.range_reset = widgets.Button(description="reset", icon="undo", tooltip="back to the automatic range",
+                                          layout=widgets.Layout(width="80px"))
+        self.colour_range.observe(lambda _: self._range_changed(), names="value")
+        self.range_low.observe(lambda _: self._range_changed(), names="value")
+        self.range_high.observe(lambda _: self._range_changed(), names="value")
+        self.range_reset.on_click(lambda _: setattr(self.colour_range, "value", "auto"))
         self.layer = widgets.Dropdown(options=["final"], value="final", description="map",
                                       layout=widgets.Layout(width="200px"),
                                       tooltip="FMO: the final map or one level's map")
@@ -208,7 +227,10 @@ class Workbench(widgets.HBox):
                                    "SpRAy"]):
             self.tabs.set_title(i, title)
         view_controls = widgets.HBox([self.opacity, self.colour_scale])
-        self.right = widgets.VBox([view_controls, widgets.HBox([self.layer, self.outlines]), self.overlay.figure,
+        range_controls = widgets.HBox([self.colour_range, self.range_low, self.range_high, self.range_reset])
+        self._show_range_controls()
+        self.right = widgets.VBox([view_controls, range_controls, widgets.HBox([self.layer, self.outlines]),
+                                   self.overlay.figure,
                                    self.tabs])
 
     def _show_image_controls(self) -> None:
@@ -216,6 +238,34 @@ class Workbench(widgets.HBox):
         self.scene_seed.layout.display = None if source == "scene" else "none"
         self.photo.layout.display = None if source == "photo" else "none"
         self.upload.layout.display = None if source == "upload" else "none"
+
+    def _show_range_controls(self) -> None:
+        fixed = self.colour_range.value == "fixed"
+        for control in (self.range_low, self.range_high):
+            control.layout.display = None if fixed else "none"
+
+    def _range_changed(self) -> None:
+        """Apply the colour-range control; choosing "fixed" starts from the range on screen."""
+        if self._muted:
+            return
+        mode = self.colour_range.value
+        if mode == "fixed" and self.overlay.range_mode != "fixed":
+            drawn = self.overlay.drawn_range
+            with self._quiet():
+                self.range_low.value, self.range_high.value = drawn if drawn else (0.0, 1.0)
+        self._show_range_controls()
+        try:
+            self.overlay.set_range(mode, (self.range_low.value, self.range_high.value) if mode == "fixed" else None)
+        except ValueError as error:
+            self._show_error(f"colour range: {error}")
+            return
+        self.error.value = ""
+
+    def _sync_colour_controls(self) -> None:
+        """The colour drop-down shows the scale of the map on screen."""
+        with self._quiet():
+            self.colour_scale.value = self.overlay.drawn_scale
+            self.colour_scale.description = "colours (±)" if self.overlay.signed else "colours"
 
     def _build_method_panel(self) -> None:
         """The chosen method's controls, generated from its spec."""
@@ -360,6 +410,7 @@ class Workbench(widgets.HBox):
         self.partials += 1
         self.overlay.show_heatmap(partial.heatmap, _signed(self.session.method, partial.heatmap),
                                   f"{self.session.method}: {partial.label} ...")
+        self._sync_colour_controls()
 
     def _done(self, explanation, cached: bool) -> None:
         self.explanation = explanation
@@ -390,6 +441,7 @@ class Workbench(widgets.HBox):
             heat = e.extras["level_maps"][level]
             title = f"{title}: level {level + 1} {tuple(e.extras['schedule'][level])}"
         self.overlay.show_heatmap(heat, _signed(e.method, heat), title)
+        self._sync_colour_controls()
         self._draw_outline()
 
     def _level(self) -> int | None:
@@ -502,6 +554,7 @@ class Workbench(widgets.HBox):
         if chosen:
             self.overlay.show_heatmap(chosen[0], _signed(result.method, chosen[0]),
                                       f"{result.method} with {result.param}={setting}")
+            self._sync_colour_controls()
 
     def request_sanity(self) -> None:
         self.status.value = f"randomising the model for {html.escape(self.session.method)}..."
