@@ -307,3 +307,80 @@ def test_colour_range_modes():
     for bad in (dict(mode="fixed"), dict(mode="fixed", fixed=(1, 0)), dict(mode="log")):
         with pytest.raises(ValueError, match="mode|fixed"):
             colour_range(heat, signed=False, **bad)
+
+
+def test_results_of_another_image_model_target_or_method_are_marked_stale(bench):
+    w = bench
+    w.steps.value = 5
+    w.request_evaluation()
+    assert w.wait(120) and w.error.value == "", w.error.value
+    curves = w.curves_panel.freshness
+    assert not curves.stale and len(w.curves.figure.data[0].x) > 0
+    w.image_source.value = "scene"                           # another image
+    assert w.wait(120)
+    assert curves.stale and "another image" in curves.banner.value
+    w.image_source.value = "given"                           # back to the image it was computed for
+    assert w.wait(120)
+    assert not curves.stale
+    w.method_picker.value = "gradient"
+    assert w.wait(60)
+    assert "another method" in curves.banner.value
+    w.request_sanity()
+    assert w.wait(120) and not w.sanity_panel.freshness.stale
+    w.target_picker.value = w.target_picker.options[2][1]
+    assert w.wait(60)
+    assert "another target" in w.sanity_panel.freshness.banner.value
+
+
+def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
+    from workbench.analysis.sweep import DEFAULT_METRICS
+    from workbench.explainers.registry import get_method
+    from workbench.metrics import evaluate
+
+    w = bench
+    for fill in w.fill.options:                              # evaluation fill
+        evaluate(w.session.model, w.session.image, w.explanation, steps=2, fill=fill)
+    for method in w.compare_methods.options:                 # comparison list and explainer drop-down
+        get_method(method)
+    assert {value for _, value in w.method_picker.options} == set(w.compare_methods.options)
+    assert set(w.sweep_metric.options) <= set(DEFAULT_METRICS)
+    for scale in w.colour_scale.options:
+        w.overlay.set_colour_scale(scale)
+    for mode in w.colour_range.options:
+        w.colour_range.value = mode
+        assert w.error.value == "", w.error.value
+    w.colour_range.value = "auto"
+    for _, target in w.target_picker.options:
+        w.session.target = None if target == -1 else target
+        w.session.resolved_target()
+    for name in w.photo.options:
+        from workbench.data.photos import photo
+        assert photo(name).ndim == 3
+    w.method_picker.value = "fmo"
+    assert w.wait(120)
+    editor = w.schedule_editor
+    for preset in editor.presets.options:                     # FMO presets give schedules FMO accepts
+        get_method("fmo").spec.from_dict({"schedule": editor.preset(preset)}).check_image(224, 224)
+    for method in w.compare_methods.options:                  # every spec drop-down's choices are valid
+        spec = get_method(method).spec
+        for p in spec.params():
+            for choice in p.choices or ():
+                spec.from_dict({p.name: choice})
+
+
+def test_errors_number_fmo_levels_as_the_editor_and_sweep_values_name_their_field(bench):
+    w = bench
+    w.method_picker.value = "fmo"
+    assert w.wait(120)
+    first_patch = w.schedule_editor.levels[0][0]
+    w.schedule_editor.stride_box(0).value = first_patch + 8           # the row labelled "level 1"
+    assert w.wait(30)
+    assert "level 1 stride" in w.error.value, w.error.value
+    assert w.schedule_editor.rows.children[0].children[0].description == "level 1 patch"
+    w.schedule_editor.stride_box(0).value = first_patch // 2
+    assert w.wait(120)
+    for text in ("abc", "1,x", "0.1:0.5", ""):
+        w.sweep_values.value = text
+        w.request_sweep()
+        assert "sweep: values: expected numbers separated by commas" in w.error.value, w.error.value
+        assert "ast." not in w.error.value

@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 import ipywidgets as widgets
 
+from ..analysis.sweep import DEFAULT_METRICS
 from ..explainers.registry import get_method, methods
+from ..metrics.perturbation import FILLS
 from ..render import RANGE_MODES
 from .controls import ScheduleEditor, control_for, row_layout
 from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
@@ -28,6 +30,34 @@ STYLE = {"description_width": "110px"}
 def _photos() -> list[str]:
     from ..data.photos import PHOTOS
     return list(PHOTOS)
+
+
+class Freshness:
+    """What a shown result was computed for (image, model, target, method); a banner marks it stale once the
+    Workbench shows something else, naming what changed."""
+
+    def __init__(self, keys: tuple[str, ...] = ("image", "model", "target", "method")):
+        self.keys = keys
+        self.context: dict[str, Any] | None = None
+        self.banner = widgets.HTML()
+        self.banner.add_class("workbench-stale")
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.banner.value)
+
+    def shown(self, context: dict[str, Any], current: dict[str, Any]) -> None:
+        """A result computed for ``context`` is drawn while the Workbench is at ``current``."""
+        self.context = {k: context[k] for k in self.keys}
+        self.check(current)
+
+    def check(self, current: dict[str, Any]) -> None:
+        if self.context is None:
+            return
+        changed = [k for k in self.keys if current[k] != self.context[k]]
+        self.banner.value = "" if not changed else (
+            f"<div style='background:#fff3cd;color:#7a4d00;padding:2px 6px;border-radius:3px'>&#9888; stale: "
+            f"computed for another {' and '.join(changed)}; run it again</div>")
 
 
 class ImagePanel:
@@ -245,13 +275,14 @@ class CurvesPanel:
                                         layout=row_layout(), continuous_update=False)
         self.steps = widgets.IntSlider(value=50, min=5, max=500, description="steps", style=STYLE,
                                        layout=row_layout(), continuous_update=False)
-        self.fill = widgets.Dropdown(options=["uniform", "baseline", "blur", "mean"], value="uniform",
+        self.fill = widgets.Dropdown(options=list(FILLS), value="uniform",
                                      description="fill", style=STYLE, layout=row_layout())
         self.button = widgets.Button(description="evaluate", icon="line-chart")
         self.button.on_click(lambda _: on_evaluate())
         self.settings = widgets.VBox([widgets.HTML("<b>Evaluation</b> (region perturbation, Samek et al. 2017)"),
                                       self.region, self.steps, self.fill, self.button])
-        self.widget = widgets.HBox([self.view.figure])
+        self.freshness = Freshness()
+        self.widget = widgets.VBox([self.freshness.banner, self.view.figure])
 
     def values(self) -> dict[str, Any]:
         return {"region": self.region.value, "steps": self.steps.value, "fill": self.fill.value}
@@ -264,7 +295,8 @@ class CorrelationPanel:
         self.view = CorrelationView()
         self.view.on_pair = on_pair
         self.groups = widgets.HTML()
-        self.widget = widgets.HBox([self.view.figure, self.groups])
+        self.freshness = Freshness(("image", "model", "target"))
+        self.widget = widgets.VBox([self.freshness.banner, widgets.HBox([self.view.figure, self.groups])])
 
     def show(self, matrix, groups) -> None:
         self.view.show(matrix)
@@ -291,10 +323,11 @@ class ComparisonPanel:
         self.button = widgets.Button(description="compare", icon="th")
         self.button.on_click(lambda _: on_compare())
         self.settings = widgets.VBox([widgets.HTML("<b>Comparison</b>"), self.methods, self.button])
-        self.widget = widgets.VBox([self.view.figure])
+        self.freshness = Freshness(("image", "model", "target"))
+        self.widget = widgets.VBox([self.freshness.banner, self.view.figure])
 
     def show(self, explanations) -> None:
-        self.widget.children = [self.view.show(explanations)]
+        self.widget.children = [self.freshness.banner, self.view.show(explanations)]
 
 
 class LossPanel:
@@ -316,20 +349,28 @@ class SweepPanel:
         self.param = widgets.Dropdown(description="parameter", layout=widgets.Layout(width="250px"))
         self.values = widgets.Text(description="values", placeholder="4,8,16 or 0.1:0.7:0.1",
                                    layout=widgets.Layout(width="250px"))
-        self.metric = widgets.Dropdown(options=["aopc_morf", "pointing", "passes", "seconds"], value="aopc_morf",
+        self.metric = widgets.Dropdown(options=list(DEFAULT_METRICS), value="aopc_morf",
                                        description="metric", layout=widgets.Layout(width="250px"))
         self.metric.observe(lambda _: self.draw(), names="value")
         self.button = widgets.Button(description="sweep", icon="sliders")
         self.button.on_click(lambda _: on_sweep())
+        self.freshness = Freshness()
         self.widget = widgets.VBox([widgets.HBox([self.param, self.values]),
-                                    widgets.HBox([self.metric, self.button]), self.view.figure])
+                                    widgets.HBox([self.metric, self.button]), self.freshness.banner,
+                                    self.view.figure])
 
     def set_params(self, names: list[str]) -> None:
         self.param.options = names
         self.param.value = names[0] if names else None
 
     def show(self, result) -> None:
+        """Draw a sweep; the metric drop-down offers the metrics it has (pointing only on generated scenes)."""
         self.result = result
+        present = [m for m in DEFAULT_METRICS if m in set(result.summary["metric"])]
+        if list(self.metric.options) != present:
+            chosen = self.metric.value if self.metric.value in present else present[0]
+            self.metric.options = present
+            self.metric.value = chosen
         self.draw()
 
     def draw(self) -> None:
@@ -356,12 +397,13 @@ class SanityPanel:
     def __init__(self, on_run: Callable[[], None]):
         self.view = SanityView()
         self.result = None
+        self.freshness = Freshness()
         self.button = widgets.Button(description="randomise the model", icon="random")
         self.button.on_click(lambda _: on_run())
         self.maps = widgets.VBox()
         self.widget = widgets.VBox([widgets.HTML("Cascading randomisation from the output layer back (Adebayo et "
                                                  "al. 2018): a useful explanation changes."),
-                                    self.button, self.view.figure, self.maps])
+                                    self.button, self.freshness.banner, self.view.figure, self.maps])
 
     def show(self, result) -> None:
         self.result = result
@@ -384,13 +426,15 @@ class SprayPanel:
         self.images = widgets.BoundedIntText(value=40, min=3, max=2000, description="scenes",
                                              layout=widgets.Layout(width="160px"))
         self.watermark = widgets.Checkbox(value=True, description="watermark on half", indent=False)
+        self.freshness = Freshness(("model", "target", "method"))
         self.button = widgets.Button(description="SpRAy", icon="object-group")
         self.button.on_click(lambda _: on_run())
         self.maps = widgets.VBox()
         self.widget = widgets.VBox([
             widgets.HTML("Spectral Relevance Analysis (Lapuschkin et al. 2019) of the current method's heatmaps "
                          "for the target class over generated scenes: clusters are prediction strategies."),
-            widgets.HBox([self.images, self.watermark, self.button]), self.view.figure, self.maps])
+            widgets.HBox([self.images, self.watermark, self.button]), self.freshness.banner, self.view.figure,
+            self.maps])
 
     def show(self, result) -> None:
         self.result = result

@@ -146,6 +146,22 @@ class Workbench(widgets.HBox):
     def spray_result(self):
         return self.spray_panel.result
 
+    def context(self) -> dict[str, Any]:
+        """What a result computed now belongs to: the image, the model, the target and the method."""
+        session = self.session
+        return {"image": session.image_key, "model": (session.model.name, id(session.model)),
+                "target": session.target, "method": session.method}
+
+    def _freshness(self):
+        return [panel.freshness for panel in (self.curves_panel, self.correlation_panel, self.comparison_panel,
+                                              self.sweep_panel, self.sanity_panel, self.spray_panel)]
+
+    def _mark_stale(self) -> None:
+        """Mark every result that belongs to another image, model, target or method."""
+        current = self.context()
+        for freshness in self._freshness():
+            freshness.check(current)
+
     def _build_method_panel(self) -> None:
         """The chosen method's controls, generated from its spec."""
         method = self.session.method
@@ -180,12 +196,14 @@ class Workbench(widgets.HBox):
     def _method_changed(self, method: str) -> None:
         self.session.method = method
         self._build_method_panel()
+        self._mark_stale()
         self.request()
 
     def _target_changed(self, value: int) -> None:
         if self._muted:
             return
         self.session.target = None if value == -1 else value
+        self._mark_stale()
         self.request()
 
     def _model_changed(self) -> None:
@@ -196,6 +214,7 @@ class Workbench(widgets.HBox):
             self.session.set_model(load_model(name, device="cpu" if self.session.device == "auto"
                                               else self.session.device))
         self._refresh_targets()
+        self._mark_stale()
         self.request()
 
     def _image_changed(self) -> None:
@@ -231,6 +250,7 @@ class Workbench(widgets.HBox):
         self.overlay.show_image(self.session.image)
         self._refresh_targets()
         self._build_method_panel()   # image-size dependent defaults (FMO schedule)
+        self._mark_stale()
         self.request()
 
     def _refresh_targets(self) -> None:
@@ -278,6 +298,7 @@ class Workbench(widgets.HBox):
         matrix = explanation.extras.get("matrix")
         if matrix is not None:
             self.correlation_panel.show(matrix, explanation.extras.get("groups", []))
+            self.correlation_panel.freshness.shown(self.context(), self.context())
 
     def _draw_heatmap(self) -> None:
         e = self.explanation
@@ -307,7 +328,9 @@ class Workbench(widgets.HBox):
             self.overlay.show_outline(None)
 
     def _highlight_pair(self, i: int, j: int) -> None:
-        if self.explanation is not None and "segments" in self.explanation.extras:
+        """Outline objects ``i`` and ``j`` of the Ablation-CA map on screen (only that map has these objects)."""
+        if (self.explanation is not None and self.explanation.method == "ablation_ca"
+                and not self.correlation_panel.freshness.stale and "segments" in self.explanation.extras):
             self.overlay.show_segments(self.explanation.extras["segments"], highlight=(i, j))
 
     def _show_error(self, message: str) -> None:
@@ -319,7 +342,17 @@ class Workbench(widgets.HBox):
             self._show_error("evaluation: no explanation yet")
             return
         self.session.request_evaluation(self.explanation, self.curves_panel.values(), Handlers(
-            on_done=lambda result, cached: self.curves.show(result), on_error=self._show_error))
+            on_done=self._shown_by(self.curves_panel, self.curves.show), on_error=self._show_error))
+
+    def _shown_by(self, panel, show):
+        """``on_done`` that draws a result with ``show`` and records the context it was requested in (a result
+        that lands after a change is marked stale at once)."""
+        context = self.context()
+
+        def done(result, cached) -> None:
+            show(result)
+            panel.freshness.shown(context, self.context())
+        return done
 
     def request_comparison(self) -> None:
         """Run every selected method with its current settings; the grid shows each with its cost."""
@@ -327,7 +360,7 @@ class Workbench(widgets.HBox):
         show = self.comparison_panel.show
         try:
             self.session.request_comparison(chosen, Handlers(on_partial=show,
-                                                             on_done=lambda result, cached: show(result),
+                                                             on_done=self._shown_by(self.comparison_panel, show),
                                                              on_error=self._show_error))
         except ValueError as error:
             self._show_error(f"ValueError: {error}")
@@ -342,7 +375,7 @@ class Workbench(widgets.HBox):
         try:
             if not param:
                 raise ValueError(f"parameter: {self.session.method!r} has no numeric parameter to sweep")
-            values = parse_values(self.sweep_values.value)
+            values = parse_values(self.sweep_values.value, field="values")
             check_sweep(self.session.method, param, values, self.session.params_for())   # before any compute
         except (ValueError, SyntaxError, TypeError) as error:
             self._show_error(f"sweep: {error}")
@@ -351,7 +384,7 @@ class Workbench(widgets.HBox):
         metrics = ("aopc_morf", "passes", "seconds") + (("pointing",) if mask is not None else ())
         self.status.value = f"sweeping {html.escape(param)} over {len(values)} values..."
         self.session.request_sweep(param, values, metrics, Handlers(
-            on_done=lambda result, cached: self._sweep_done(result), on_error=self._show_error), mask=mask,
+            on_done=self._shown_by(self.sweep_panel, self._sweep_done), on_error=self._show_error), mask=mask,
             steps=self.steps.value)
 
     def _scene_mask(self):
@@ -376,7 +409,7 @@ class Workbench(widgets.HBox):
 
     def request_sanity(self) -> None:
         self.status.value = f"randomising the model for {html.escape(self.session.method)}..."
-        self.session.request_sanity(Handlers(on_done=lambda result, cached: self._sanity_done(result),
+        self.session.request_sanity(Handlers(on_done=self._shown_by(self.sanity_panel, self._sanity_done),
                                              on_error=self._show_error))
 
     def _sanity_done(self, result) -> None:
@@ -387,7 +420,7 @@ class Workbench(widgets.HBox):
         """SpRAy over generated scenes of the current target class with the current method."""
         self.status.value = f"SpRAy over {self.spray_images.value} scenes..."
         self.session.request_spray(self.spray_images.value, self.spray_watermark.value, Handlers(
-            on_done=lambda result, cached: self._spray_done(result), on_error=self._show_error))
+            on_done=self._shown_by(self.spray_panel, self._spray_done), on_error=self._show_error))
 
     def _spray_done(self, result) -> None:
         self.spray_panel.show(result)
