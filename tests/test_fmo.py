@@ -115,12 +115,12 @@ def test_deterministic_and_leaves_inputs_unchanged(shapes, scene):
 
 @pytest.mark.parametrize("schedule,match", [
     ([], "schedule: expected at least one"),
-    ([(28, 14), (56, 56)], r"schedule: level 1 \(56, 56\) is not finer than level 0 \(28, 14\)"),
-    ([(28, 14), (28, 14)], "schedule: level 1 .* is not finer"),
-    ([(56, 0)], "schedule: level 0 stride must be a positive integer"),
-    ([(56, -4)], "schedule: level 0 stride must be a positive integer"),
-    ([(28, 40)], "schedule: level 0 stride 40 is larger than its patch 28"),
-    ([(300, 100)], r"schedule: level 0 patch 300 px is larger than the image \(224x224\)"),
+    ([(28, 14), (56, 56)], r"schedule: level 2 \(56, 56\) is not finer than level 1 \(28, 14\)"),
+    ([(28, 14), (28, 14)], "schedule: level 2 .* is not finer"),
+    ([(56, 0)], "schedule: level 1 stride must be a positive integer"),
+    ([(56, -4)], "schedule: level 1 stride must be a positive integer"),
+    ([(28, 40)], "schedule: level 1 stride 40 is larger than its patch 28"),
+    ([(300, 100)], r"schedule: level 1 patch 300 px is larger than the image \(224x224\)"),
     ("56,56", "schedule: expected a list of"),
 ])
 def test_bad_schedules(shapes, scene, schedule, match):

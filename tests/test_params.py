@@ -34,8 +34,8 @@ def test_round_trip_and_defaults():
     ({"mode": "median"}, ValueError, r"mode: expected one of \['mean', 'blur'\], got 'median'"),
     ({"flag": 1}, TypeError, "flag: expected True or False"),
     ({"levels": []}, ValueError, "levels: expected at least one"),
-    ({"levels": [(8, 0)]}, ValueError, "levels: level 0 stride must be a positive integer"),
-    ({"levels": [(8,)]}, ValueError, "levels: level 0 must be a"),
+    ({"levels": [(8, 0)]}, ValueError, "levels: level 1 stride must be a positive integer"),
+    ({"levels": [(8,)]}, ValueError, "levels: level 1 must be a"),
     ({"areas": "0.1"}, TypeError, "areas: expected a list of numbers"),
     ({"nope": 1}, TypeError, "nope: not a parameter"),
 ])

@@ -244,3 +244,143 @@ def test_spray_view_shows_clusters_and_a_clicked_heatmap(bench):
     w.spray_view.on_point(3)
     titles = [a.text for a in w.spray_maps.children[0].layout.annotations]
     assert titles[0] == "image 3" and titles[1].startswith(f"cluster {result.labels[3]}")
+
+
+def drawn(w) -> tuple[float, float, float, float]:
+    """(zmin, zmax) the figure tells the browser, and the min/max of the map it draws."""
+    trace = w.overlay.figure.data[1]
+    z = np.array(trace.z, dtype=float)
+    assert trace.zauto is False, "zauto must be off so the browser uses this map's zmin/zmax"
+    return trace.zmin, trace.zmax, z.min(), z.max()
+
+
+def test_colour_range_follows_every_switch_and_the_range_control(shapes, scene):
+    w = wb.Workbench(shapes, scene.image, method="gradient", debounce=DEBOUNCE)
+    for method, name, value in (("lime", "num_samples", 100), ("rise", "num_masks", 300),
+                                ("ablation_ca", "contexts", 16)):
+        w.session.set_param(name, value, method)
+    assert w.wait(60)
+    for method in ("lime", "rise", "gradient", "fmo", "ablation_ca", "fmo", "gradient", "fmo", "rise"):
+        w.method_picker.value = method
+        assert w.wait(120) and w.error.value == "", w.error.value
+        low, high, z_low, z_high = drawn(w)
+        if wb.explainers.registry.get_method(method).signed and z_low < 0:
+            peak = max(abs(z_low), abs(z_high))
+            assert (low, high) == pytest.approx((-peak, peak)), method
+        else:
+            assert (low, high) == pytest.approx((z_low, z_high)), method
+        assert w.colour_scale.value == w.overlay.drawn_scale      # the drop-down names what is drawn
+
+    # unsigned (RISE) on screen: a scale change applies to it and leaves the range alone
+    w.colour_scale.value = "Viridis"
+    assert drawn(w)[:2] == pytest.approx(drawn(w)[2:])
+    w.method_picker.value = "gradient"                      # signed maps keep their own scale
+    assert w.wait(60)
+    assert w.colour_scale.value == "RdBu_r" and w.colour_scale.description == "colours (±)"
+    w.method_picker.value = "rise"
+    assert w.wait(60)
+    assert w.colour_scale.value == "Viridis"
+
+    w.colour_range.value = "symmetric"
+    low, high, z_low, z_high = drawn(w)
+    assert (low, high) == pytest.approx((-max(abs(z_low), abs(z_high)), max(abs(z_low), abs(z_high))))
+    w.colour_range.value = "fixed"                          # starts from the range on screen
+    assert (w.range_low.value, w.range_high.value) == pytest.approx((low, high))
+    w.range_low.value, w.range_high.value = 0.1, 0.2
+    assert drawn(w)[:2] == pytest.approx((0.1, 0.2))
+    w.range_low.value = 0.3                                 # low above high: a clear error, range kept
+    assert "colour range" in w.error.value and "low &lt; high" in w.error.value
+    assert drawn(w)[:2] == pytest.approx((0.1, 0.2))
+    w.range_reset.click()
+    assert w.colour_range.value == "auto" and drawn(w)[:2] == pytest.approx(drawn(w)[2:])
+
+
+def test_colour_range_modes():
+    from workbench.render import colour_range
+
+    heat = np.array([[-1.0, 0.5], [2.0, 0.0]])
+    assert colour_range(heat, signed=True) == (-2.0, 2.0)
+    assert colour_range(heat, signed=False) == (-1.0, 2.0)
+    assert colour_range(heat + 5, signed=False, mode="symmetric") == (-7.0, 7.0)
+    assert colour_range(heat, signed=False, mode="fixed", fixed=(0, 1)) == (0.0, 1.0)
+    assert colour_range(np.full((2, 2), 3.0), signed=False) == (2.5, 3.5)      # constant maps still drawn
+    for bad in (dict(mode="fixed"), dict(mode="fixed", fixed=(1, 0)), dict(mode="log")):
+        with pytest.raises(ValueError, match="mode|fixed"):
+            colour_range(heat, signed=False, **bad)
+
+
+def test_results_of_another_image_model_target_or_method_are_marked_stale(bench):
+    w = bench
+    w.steps.value = 5
+    w.request_evaluation()
+    assert w.wait(120) and w.error.value == "", w.error.value
+    curves = w.curves_panel.freshness
+    assert not curves.stale and len(w.curves.figure.data[0].x) > 0
+    w.image_source.value = "scene"                           # another image
+    assert w.wait(120)
+    assert curves.stale and "another image" in curves.banner.value
+    w.image_source.value = "given"                           # back to the image it was computed for
+    assert w.wait(120)
+    assert not curves.stale
+    w.method_picker.value = "gradient"
+    assert w.wait(60)
+    assert "another method" in curves.banner.value
+    w.request_sanity()
+    assert w.wait(120) and not w.sanity_panel.freshness.stale
+    w.target_picker.value = w.target_picker.options[2][1]
+    assert w.wait(60)
+    assert "another target" in w.sanity_panel.freshness.banner.value
+
+
+def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
+    from workbench.analysis.sweep import DEFAULT_METRICS
+    from workbench.explainers.registry import get_method
+    from workbench.metrics import evaluate
+
+    w = bench
+    for fill in w.fill.options:                              # evaluation fill
+        evaluate(w.session.model, w.session.image, w.explanation, steps=2, fill=fill)
+    for method in w.compare_methods.options:                 # comparison list and explainer drop-down
+        get_method(method)
+    assert {value for _, value in w.method_picker.options} == set(w.compare_methods.options)
+    assert set(w.sweep_metric.options) <= set(DEFAULT_METRICS)
+    for scale in w.colour_scale.options:
+        w.overlay.set_colour_scale(scale)
+    for mode in w.colour_range.options:
+        w.colour_range.value = mode
+        assert w.error.value == "", w.error.value
+    w.colour_range.value = "auto"
+    for _, target in w.target_picker.options:
+        w.session.target = None if target == -1 else target
+        w.session.resolved_target()
+    for name in w.photo.options:
+        from workbench.data.photos import photo
+        assert photo(name).ndim == 3
+    w.method_picker.value = "fmo"
+    assert w.wait(120)
+    editor = w.schedule_editor
+    for preset in editor.presets.options:                     # FMO presets give schedules FMO accepts
+        get_method("fmo").spec.from_dict({"schedule": editor.preset(preset)}).check_image(224, 224)
+    for method in w.compare_methods.options:                  # every spec drop-down's choices are valid
+        spec = get_method(method).spec
+        for p in spec.params():
+            for choice in p.choices or ():
+                spec.from_dict({p.name: choice})
+
+
+def test_errors_number_fmo_levels_as_the_editor_and_sweep_values_name_their_field(bench):
+    w = bench
+    w.method_picker.value = "fmo"
+    assert w.wait(120)
+    first_patch = w.schedule_editor.levels[0][0]
+    w.schedule_editor.stride_box(0).value = first_patch + 8           # the row labelled "level 1"
+    assert w.wait(30)
+    assert "level 1 stride" in w.error.value, w.error.value
+    assert w.schedule_editor.rows.children[0].children[0].description == "level 1 patch"
+    w.schedule_editor.stride_box(0).value = first_patch // 2
+    assert w.wait(120)
+    for text in ("abc", "1,x", "0.1:0.5", ""):
+        w.sweep_values.value = text
+        w.request_sweep()
+        assert "sweep: values: expected numbers separated by commas" in w.error.value, w.error.value
+        assert "ast." not in w.error.value

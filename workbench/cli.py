@@ -166,19 +166,36 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_values(text: str) -> list:
-    """``START:STOP:STEP`` (inclusive of STOP when it lands on the grid) or a comma-separated list."""
+VALUES_FORMAT = "numbers separated by commas (4,8,16) or START:STOP:STEP (0.1:0.7:0.1)"
+
+
+def _number(text: str, field: str, whole: str) -> int | float:
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        value = None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{field}: expected {VALUES_FORMAT}, got {whole!r} ({text.strip()!r} is not a number)")
+    return value
+
+
+def parse_values(text: str, field: str = "--values") -> list:
+    """``START:STOP:STEP`` (inclusive of STOP when it lands on the grid) or a comma-separated list of numbers;
+    a ``ValueError`` names ``field`` and the expected format."""
     if ":" in text:
         parts = text.split(":")
         if len(parts) != 3:
-            raise ValueError(f"--values: expected START:STOP:STEP or a comma-separated list, got {text!r}")
-        start, stop, step = (ast.literal_eval(p) for p in parts)
+            raise ValueError(f"{field}: expected {VALUES_FORMAT}, got {text!r}")
+        start, stop, step = (_number(p, field, text) for p in parts)
         if step <= 0:
-            raise ValueError(f"--values: STEP must be > 0, got {step!r}")
+            raise ValueError(f"{field}: STEP must be > 0, got {step!r}")
         count = int(round((stop - start) / step)) + 1
         values = [start + i * step for i in range(count) if start + i * step <= stop + 1e-9 * abs(step)]
         return [round(v, 10) if isinstance(v, float) else v for v in values]
-    return [ast.literal_eval(v) for v in text.split(",") if v.strip()]
+    values = [_number(v, field, text) for v in text.split(",") if v.strip()]
+    if not values:
+        raise ValueError(f"{field}: expected {VALUES_FORMAT}, got {text!r}")
+    return values
 
 
 def _sweep(args: argparse.Namespace) -> int:

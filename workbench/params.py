@@ -112,10 +112,10 @@ def _validate_schedule(name: str, value: Any) -> tuple[tuple[int, int], ...]:
         try:
             patch, stride = level
         except (TypeError, ValueError):
-            raise ValueError(f"{name}: level {i} must be a (patch, stride) pair, got {level!r}") from None
+            raise ValueError(f"{name}: level {i + 1} must be a (patch, stride) pair, got {level!r}") from None
         for label, number in (("patch", patch), ("stride", stride)):
             if isinstance(number, bool) or not float(number).is_integer() or int(number) <= 0:
-                raise ValueError(f"{name}: level {i} {label} must be a positive integer, got {number!r}")
+                raise ValueError(f"{name}: level {i + 1} {label} must be a positive integer, got {number!r}")
         levels.append((int(patch), int(stride)))
     if not levels:
         raise ValueError(f"{name}: expected at least one (patch, stride) level, got an empty list")

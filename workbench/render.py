@@ -99,3 +99,27 @@ def round_for_display(values: np.ndarray, digits: int = 3) -> np.ndarray:
         return values
     decimals = digits - 1 - int(np.floor(np.log10(peak)))
     return np.round(values, decimals)
+
+
+RANGE_MODES = ("auto", "symmetric", "fixed")
+
+
+def colour_range(heatmap: np.ndarray, signed: bool, mode: str = "auto",
+                 fixed: tuple[float, float] | None = None) -> tuple[float, float]:
+    """The ``(low, high)`` values the ends of the colour scale stand for: ``"auto"`` gives ``[min, max]`` for an
+    unsigned map and ``+-max|v|`` for a signed one, ``"symmetric"`` always ``+-max|v|``, ``"fixed"`` the given
+    ``fixed`` pair. A constant map gets a unit-wide range around its value, so it is still drawn."""
+    if mode not in RANGE_MODES:
+        raise ValueError(f"mode: expected one of {RANGE_MODES}, got {mode!r}")
+    if mode == "fixed":
+        if fixed is None or len(fixed) != 2 or not all(np.isfinite(v) for v in fixed) or not fixed[0] < fixed[1]:
+            raise ValueError(f"fixed: expected two finite numbers (low, high) with low < high, got {fixed!r}")
+        return float(fixed[0]), float(fixed[1])
+    heat = np.asarray(heatmap, dtype=np.float64)
+    if signed or mode == "symmetric":
+        peak = float(np.abs(heat).max(initial=0.0))
+        return (-peak, peak) if peak > 0 else (-1.0, 1.0)
+    low, high = float(heat.min(initial=np.inf)), float(heat.max(initial=-np.inf))
+    if not low < high:
+        low, high = (low - 0.5, low + 0.5) if np.isfinite(low) else (0.0, 1.0)
+    return low, high

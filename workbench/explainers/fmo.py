@@ -96,10 +96,11 @@ class FMOSpec(Spec):
         doc="Keep a window for refinement when its drop is at least this share of the level's largest drop.")
     keep_fraction: float = param(
         0.1, low=0.0, high=1.0, open_low=True, step=0.05, label="keep at most",
-        doc="Cap: keep at most this share of the windows scored at a level (at least one; not at level 0).")
+        doc="Cap: keep at most this share of the windows scored at a level (at least one; not at level 1, the "
+            "coarsest).")
     budget: float = param(
         0.05, low=0.0, high=1.0, open_low=True, step=0.01, label="pass budget",
-        doc="At most this share of the passes of the Occlusion Test at the finest level (level 0 and one kept "
+        doc="At most this share of the passes of the Occlusion Test at the finest level (level 1 and one kept "
             "window per level are always scored); 1 leaves the cost to the threshold and the cap.")
     level_weights: tuple | None = param(
         None, kind="floats", label="level weights",
@@ -114,13 +115,13 @@ class FMOSpec(Spec):
         if self.schedule is not None:
             for i, (patch, stride) in enumerate(self.schedule):
                 if stride > patch:
-                    raise ValueError(f"schedule: level {i} stride {stride} is larger than its patch {patch}, "
+                    raise ValueError(f"schedule: level {i + 1} stride {stride} is larger than its patch {patch}, "
                                      f"which leaves pixels no window covers")
                 if i:
                     prev_patch, prev_stride = self.schedule[i - 1]
                     if patch > prev_patch or stride > prev_stride or (patch, stride) == (prev_patch, prev_stride):
                         raise ValueError(
-                            f"schedule: level {i} {(patch, stride)} is not finer than level {i - 1} "
+                            f"schedule: level {i + 1} {(patch, stride)} is not finer than level {i} "
                             f"{(prev_patch, prev_stride)}; levels go coarse to fine (patch and stride not larger, "
                             f"not both equal)")
         if self.level_weights is not None:
@@ -138,7 +139,7 @@ class FMOSpec(Spec):
         levels = self.levels_for(height, width)
         for i, (patch, _) in enumerate(levels):
             if patch > min(height, width):
-                raise ValueError(f"schedule: level {i} patch {patch} px is larger than the image ({height}x{width}); "
+                raise ValueError(f"schedule: level {i + 1} patch {patch} px is larger than the image ({height}x{width}); "
                                  f"use patches of at most {min(height, width)} px, or schedule=None for the "
                                  f"default scaled to the image")
         if self.level_weights is not None and len(self.level_weights) != len(levels):

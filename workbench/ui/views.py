@@ -9,12 +9,13 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..render import downsample, outline_rgba, png_data_uri, round_for_display
+from ..render import colour_range, downsample, outline_rgba, png_data_uri, round_for_display
 from ..superpixels import boundaries
 
 MAX_SIDE = 112
-COLOUR_SCALES = ("Inferno", "Viridis", "Hot", "Greys", "RdBu_r")
+COLOUR_SCALES = ("Inferno", "Viridis", "Hot", "Greys", "RdBu_r", "PiYG", "PuOr_r")
 SIGNED_SCALE = "RdBu_r"
+HIT_COLOUR, MISS_COLOUR = "#00c853", "#ff1744"
 _CURVE_COLOURS = {"morf": "#d62728", "lerf": "#1f77b4", "random": "#7f7f7f"}
 _CURVE_NAMES = {"morf": "MoRF", "lerf": "LeRF", "random": "random"}
 _MARGIN = dict(l=10, r=10, t=40, b=10)
@@ -27,20 +28,39 @@ def _image_axes(figure: go.FigureWidget, height: int, width: int) -> None:
 
 class OverlayView:
     """The heatmap superimposed on the image: a PNG image layer, a block-averaged heatmap layer with
-    opacity and colour scale (symmetric around 0 for signed maps) and an outline layer (superpixels,
-    FMO's visited regions, highlighted segments)."""
+    opacity, colour scale and an explicit colour range, and an outline layer (superpixels, FMO's visited
+    regions, highlighted segments, the ground-truth outline) plus a marker for the pointing game.
+
+    Every draw sets ``zauto=False`` with explicit ``zmin``/``zmax`` (:func:`~workbench.render.colour_range`):
+    a trace left with ``zauto=False`` and null limits keeps the previous map's range in the browser. Signed and
+    unsigned maps each keep their own colour scale (``scales``); ``drawn_scale`` is the one on screen."""
 
     def __init__(self, size: int = 430):
         self.figure = go.FigureWidget(
             data=[go.Image(name="image", hoverinfo="skip"),
                   go.Heatmap(name="heatmap", showscale=True, opacity=0.6, colorscale="Inferno", hoverinfo="z",
-                             colorbar=dict(thickness=12, len=0.8)),
-                  go.Image(name="outline", hoverinfo="skip")],
-            layout=go.Layout(width=size, height=size, margin=_MARGIN, title=dict(text="", font=dict(size=13))))
+                             colorbar=dict(thickness=12, len=0.8, exponentformat="e")),
+                  go.Image(name="outline", hoverinfo="skip"),
+                  go.Scatter(name="pointing", mode="markers", x=[], y=[], hoverinfo="text", showlegend=False,
+                             marker=dict(symbol="x-thin", size=16, line=dict(width=4)))],
+            layout=go.Layout(width=size, height=size, margin=dict(l=10, r=10, t=52, b=10),
+                             title=dict(text="", font=dict(size=13), y=0.985, yanchor="top")))
         self.opacity = 0.6
-        self.colour_scale = "Inferno"
-        self.signed = False     # the drawn map's scale: a colour-scale change leaves signed maps on theirs
+        self.scales = {False: "Inferno", True: SIGNED_SCALE}   # by signedness of the drawn map
+        self.signed = False     # the drawn map's signedness
+        self.range_mode = "auto"
+        self.fixed_range: tuple[float, float] | None = None
+        self.shown: np.ndarray | None = None   # the drawn (block-averaged) map
         self.draws = 0          # heatmap redraws (partial and final), for tests and the latency benchmark
+
+    @property
+    def drawn_scale(self) -> str:
+        return self.scales[self.signed]
+
+    @property
+    def drawn_range(self) -> tuple[float, float] | None:
+        trace = self.figure.data[1]
+        return None if trace.z is None else (trace.zmin, trace.zmax)
 
     def show_image(self, image: np.ndarray) -> None:
         height, width = image.shape[:2]
@@ -48,23 +68,40 @@ class OverlayView:
             self.figure.data[0].source = png_data_uri(image)
             self.figure.data[1].z = None
             self.figure.data[2].source = None
+            self.figure.data[3].x, self.figure.data[3].y = [], []
             _image_axes(self.figure, height, width)
+        self.shown = None
 
     def show_heatmap(self, heatmap: np.ndarray, signed: bool, title: str) -> None:
         small, factor = downsample(heatmap, MAX_SIDE)
         small = round_for_display(small)
         offset = (factor - 1) / 2
-        scale = SIGNED_SCALE if signed else self.colour_scale
-        peak = float(np.abs(small).max()) or 1.0
+        self.signed, self.shown = signed, small
         with self.figure.batch_update():
             trace = self.figure.data[1]
             trace.z, trace.x0, trace.dx, trace.y0, trace.dy = small, offset, factor, offset, factor
-            trace.colorscale, trace.opacity = scale, self.opacity
-            trace.zmid = 0.0 if signed else None
-            trace.zmin, trace.zmax = (-peak, peak) if signed else (None, None)
+            trace.opacity = self.opacity
+            self._apply_scale()
             self.figure.layout.title.text = title
-        self.signed = signed
         self.draws += 1
+
+    def _apply_scale(self) -> None:
+        """Colour scale and explicit range of the shown map (inside a batch update)."""
+        trace = self.figure.data[1]
+        trace.colorscale = self.drawn_scale
+        if self.shown is None:
+            return
+        low, high = colour_range(self.shown, self.signed, self.range_mode, self.fixed_range)
+        trace.zauto, trace.zmid = False, None
+        trace.zmin, trace.zmax = low, high
+
+    def set_range(self, mode: str, fixed: tuple[float, float] | None = None) -> None:
+        """``"auto"`` (min-max, or symmetric for signed maps), ``"symmetric"`` (+-max|v|) or ``"fixed"``
+        (``fixed=(low, high)``); redraws the shown map's colours."""
+        colour_range(np.zeros(1), False, mode, fixed)   # validates before anything changes
+        self.range_mode, self.fixed_range = mode, (None if fixed is None else (float(fixed[0]), float(fixed[1])))
+        with self.figure.batch_update():
+            self._apply_scale()
 
     def show_outline(self, edges: np.ndarray | None, colour: tuple[int, int, int] = (255, 255, 255)) -> None:
         """Draw a boolean edge map (``None`` clears it)."""
@@ -78,16 +115,28 @@ class OverlayView:
             return self.show_outline(boundaries(np.isin(labels, highlight).astype(np.int32)), (0, 255, 120))
         return self.show_outline(boundaries(labels))
 
+    def show_pointing(self, point: tuple[int, int] | None, hit: bool = False) -> None:
+        """A cross at ``(row, col)``: green for a pointing-game hit, red for a miss (``None`` clears it)."""
+        marker = self.figure.data[3]
+        with self.figure.batch_update():
+            if point is None:
+                marker.x, marker.y = [], []
+                return
+            marker.x, marker.y = [point[1]], [point[0]]
+            marker.marker.line.color = HIT_COLOUR if hit else MISS_COLOUR
+            marker.marker.color = HIT_COLOUR if hit else MISS_COLOUR
+            marker.hovertext = ["pointing game: hit" if hit else "pointing game: miss"]
+
     def set_opacity(self, opacity: float) -> None:
         self.opacity = float(opacity)
         self.figure.data[1].opacity = self.opacity
 
     def set_colour_scale(self, name: str) -> None:
+        """The colour scale of maps like the one shown (signed and unsigned maps keep one each)."""
         if name not in COLOUR_SCALES:
             raise ValueError(f"colour scale: expected one of {COLOUR_SCALES}, got {name!r}")
-        self.colour_scale = name
-        if not self.signed:
-            self.figure.data[1].colorscale = name
+        self.scales[self.signed] = name
+        self.figure.data[1].colorscale = name
 
 
 class CurvesView:

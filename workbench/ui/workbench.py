@@ -1,11 +1,11 @@
 """``Workbench``: one widget that drives every registered method live (DESIGN.md, "The UI").
 
-Left: image, model, target and explainer pickers, the chosen method's controls generated from its spec
-(with the FMO schedule editor, the shared superpixel-count slider and the mask-learning hyper-parameters as
-dedicated panels), the evaluation and comparison panels, progress, cost and errors. Right: Plotly views
-(the heatmap superimposed on the image, perturbation curves, Ablation-CA correlations, a method comparison
-grid and the loss history of mask learning). All computing goes through :class:`~workbench.ui.session.Session`
-on worker threads; this module only arranges widgets and forwards values.
+Left: image, model/target and explainer panels (the chosen method's controls generated from its spec), the
+evaluation and comparison settings, progress, cost and errors. Right: the heatmap over the image with its
+view controls, and tabs (perturbation curves, Ablation-CA correlations, a method comparison grid, the loss
+history of mask learning, sweeps, sanity checks, SpRAy). Each panel is a class in :mod:`.panels`; all
+computing goes through :class:`~workbench.ui.session.Session` on worker threads; this module only wires the
+panels to the session.
 """
 from __future__ import annotations
 
@@ -16,28 +16,20 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from ..explainers.registry import get_method, methods
+from ..explainers.registry import get_method
 from ..models.zoo import available_models, load_model
 from ..targets import top_classes
-from .controls import ScheduleEditor, control_for, row_layout
+from .panels import (SUPERPIXEL_METHODS, ComparisonPanel, CorrelationPanel, CurvesPanel, ExplainerPanel,
+                     ImagePanel, LossPanel, ModelPanel, OverlayPanel, SanityPanel, SprayPanel, StatusPanel,
+                     SweepPanel)
 from .session import Handlers, Session
-from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
-                    SprayView, SweepView)
 
-SUPERPIXEL_METHODS = ("lime", "ablation_ca")
-MASK_LEARNING_FAMILY = "mask learning"
-
-_STYLE = {"description_width": "110px"}
+TAB_TITLES = ("curves", "correlations", "comparison", "loss history", "sweep", "sanity", "SpRAy")
 
 
 def _signed(method: str, heatmap: np.ndarray) -> bool:
     """Draw on a symmetric scale: the method gives signed maps and this one has negative values."""
     return get_method(method).signed and bool((heatmap < 0).any())
-
-
-def _photos() -> list[str]:
-    from ..data.photos import PHOTOS
-    return list(PHOTOS)
 
 
 class Workbench(widgets.HBox):
@@ -67,17 +59,35 @@ class Workbench(widgets.HBox):
         self._given_model = None if model is None or isinstance(model, str) else entry
         self._given_image = image
 
-        self.overlay, self.curves, self.loss = OverlayView(), CurvesView(), LossView()
-        self.correlation, self.comparison = CorrelationView(), ComparisonView()
-        self.correlation.on_pair = self._highlight_pair
-        self.sweep_view, self.sanity_view = SweepView(), SanityView()
-        self.sweep_view.on_point = self._show_sweep_point
-        self.spray_view = SprayView()
-        self.spray_view.on_point = self._show_spray_point
-        self.sweep_result = self.sanity_result = self.spray_result = None
-        self._build_left()
-        self._build_right()
+        self.image_panel = ImagePanel(image is not None, self._image_changed)
+        models = list(available_models())
+        if self._given_model is not None:
+            models = ["(given)"] + models
+        self.model_panel = ModelPanel(models, models[0] if self._given_model is not None else self.session.model.name,
+                                      self._model_changed, self._target_changed)
+        self.explainer_panel = ExplainerPanel(self.session.method, self._method_changed, self._superpixels_changed)
+        self.status_panel = StatusPanel()
+        self.overlay_panel = OverlayPanel(self._draw_heatmap, self._draw_outline, self._show_error)
+        self.curves_panel = CurvesPanel(self.request_evaluation)
+        self.correlation_panel = CorrelationPanel(self._highlight_pair)
+        self.comparison_panel = ComparisonPanel(self.request_comparison)
+        self.loss_panel = LossPanel()
+        self.sweep_panel = SweepPanel(self.request_sweep, self._show_sweep_point)
+        self.sanity_panel = SanityPanel(self.request_sanity)
+        self.spray_panel = SprayPanel(self.request_spray)
+        self._alias_controls()
+
+        self.left = widgets.VBox([self.image_panel.widget, self.model_panel.widget, self.explainer_panel.widget,
+                                  self.status_panel.widget, self.curves_panel.settings,
+                                  self.comparison_panel.settings], layout=widgets.Layout(width="330px"))
+        self.tabs = widgets.Tab(children=[self.curves_panel.widget, self.correlation_panel.widget,
+                                          self.comparison_panel.widget, self.loss_panel.widget,
+                                          self.sweep_panel.widget, self.sanity_panel.widget, self.spray_panel.widget])
+        for i, title in enumerate(TAB_TITLES):
+            self.tabs.set_title(i, title)
+        self.right = widgets.VBox([self.overlay_panel.widget, self.tabs])
         super().__init__([self.left, self.right], layout=widgets.Layout(align_items="flex-start"))
+        self.add_class("workbench")      # the browser tests find the widget by this class
         self.overlay.show_image(self.session.image)
         self._refresh_targets()
         self._build_method_panel()
@@ -91,167 +101,80 @@ class Workbench(widgets.HBox):
         self.session.close()
         super().close()
 
-    # -- layout ---------------------------------------------------------------------------------------------
-    def _build_left(self) -> None:
-        self.image_source = widgets.ToggleButtons(options=["scene", "photo", "upload"], value="scene",
-                                                  style={"button_width": "70px"})
-        self.scene_seed = widgets.BoundedIntText(value=0, min=0, max=10**6, description="scene seed",
-                                                 style=_STYLE, layout=row_layout())
-        self.photo = widgets.Dropdown(options=_photos(), description="photo", style=_STYLE, layout=row_layout())
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
-        if self._given_image is not None:
-            self.image_source.options = ["given", "scene", "photo", "upload"]
-            self.image_source.value = "given"
-        self.image_source.observe(lambda _: self._image_changed(), names="value")
-        self.scene_seed.observe(lambda _: self._image_changed(), names="value")
-        self.photo.observe(lambda _: self._image_changed(), names="value")
-        self.upload.observe(lambda _: self._image_changed(), names="value")
+    def _alias_controls(self) -> None:
+        """The panels' controls and views under short names (``wb.method_picker``, ``wb.overlay``, ...)."""
+        i, m, x, s, o = (self.image_panel, self.model_panel, self.explainer_panel, self.status_panel,
+                         self.overlay_panel)
+        self.image_source, self.scene_seed, self.photo, self.upload = i.source, i.scene_seed, i.photo, i.upload
+        self.model_picker, self.target_picker = m.picker, m.target
+        self.method_picker, self.superpixels, self.method_panel = x.picker, x.superpixels, x.controls_box
+        self.progress, self.status, self.error = s.progress, s.status, s.error
+        self.overlay, self.opacity, self.colour_scale, self.layer, self.outlines = (o.view, o.opacity, o.colour_scale,
+                                                                                   o.layer, o.outlines)
+        self.colour_range, self.range_low, self.range_high, self.range_reset = (o.colour_range, o.range_low,
+                                                                                o.range_high, o.range_reset)
+        c = self.curves_panel
+        self.curves, self.region, self.steps, self.fill, self.evaluate_button = (c.view, c.region, c.steps, c.fill,
+                                                                                 c.button)
+        self.correlation, self.groups = self.correlation_panel.view, self.correlation_panel.groups
+        self.comparison, self.compare_methods = self.comparison_panel.view, self.comparison_panel.methods
+        self.compare_button, self.comparison_box = self.comparison_panel.button, self.comparison_panel.widget
+        self.loss = self.loss_panel.view
+        w = self.sweep_panel
+        self.sweep_view, self.sweep_param, self.sweep_values, self.sweep_metric, self.sweep_button = (
+            w.view, w.param, w.values, w.metric, w.button)
+        self.sanity_view, self.sanity_button, self.sanity_maps = (self.sanity_panel.view, self.sanity_panel.button,
+                                                                  self.sanity_panel.maps)
+        r = self.spray_panel
+        self.spray_view, self.spray_images, self.spray_watermark, self.spray_button, self.spray_maps = (
+            r.view, r.images, r.watermark, r.button, r.maps)
 
-        models = list(available_models())
-        if self._given_model is not None:
-            models = ["(given)"] + models
-        self.model_picker = widgets.Dropdown(options=models, value=models[0] if self._given_model is not None
-                                             else self.session.model.name, description="model", style=_STYLE,
-                                             layout=row_layout())
-        self.model_picker.observe(lambda _: self._model_changed(), names="value")
-        self.target_picker = widgets.Dropdown(description="target", style=_STYLE, layout=row_layout())
-        self.target_picker.observe(lambda change: self._target_changed(change["new"]), names="value")
+    @property
+    def controls(self) -> dict[str, widgets.Widget]:
+        """The current method's controls by parameter name."""
+        return self.explainer_panel.controls
 
-        registered = methods()
-        self.method_picker = widgets.Dropdown(
-            options=[(f"{m.label}  [{m.family}]", name) for name, m in sorted(registered.items())],
-            value=self.session.method, description="explainer", style=_STYLE, layout=row_layout())
-        self.method_picker.observe(lambda change: self._method_changed(change["new"]), names="value")
-        self.method_panel = widgets.VBox()
-        self.superpixels = widgets.IntSlider(value=50, min=5, max=500, step=1, continuous_update=False,
-                                             description="superpixels", style=_STYLE, layout=row_layout(),
-                                             tooltip="n_segments, shared by LIME and Ablation-CA")
-        self.superpixels.observe(lambda change: self._superpixels_changed(change["new"]), names="value")
+    @property
+    def schedule_editor(self):
+        """FMO's schedule editor when the current method has one, else None."""
+        return self.explainer_panel.schedule_editor
 
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="300px"))
-        self.status = widgets.HTML()
-        self.error = widgets.HTML()
+    @property
+    def sweep_result(self):
+        return self.sweep_panel.result
 
-        self.region = widgets.IntSlider(value=9, min=1, max=56, description="region px", style=_STYLE,
-                                        layout=row_layout(), continuous_update=False)
-        self.steps = widgets.IntSlider(value=50, min=5, max=500, description="steps", style=_STYLE, layout=row_layout(),
-                                       continuous_update=False)
-        self.fill = widgets.Dropdown(options=["uniform", "baseline", "blur", "mean"], value="uniform",
-                                     description="fill", style=_STYLE, layout=row_layout())
-        self.evaluate_button = widgets.Button(description="evaluate", icon="line-chart")
-        self.evaluate_button.on_click(lambda _: self.request_evaluation())
-        evaluation = widgets.VBox([widgets.HTML("<b>Evaluation</b> (region perturbation, Samek et al. 2017)"),
-                                   self.region, self.steps, self.fill, self.evaluate_button])
+    @property
+    def sanity_result(self):
+        return self.sanity_panel.result
 
-        self.compare_methods = widgets.SelectMultiple(
-            options=sorted(registered), value=[m for m in ("fmo", "occlusion", "gradient") if m in registered],
-            rows=6, description="methods", style=_STYLE, layout=row_layout())
-        self.compare_button = widgets.Button(description="compare", icon="th")
-        self.compare_button.on_click(lambda _: self.request_comparison())
-        comparison = widgets.VBox([widgets.HTML("<b>Comparison</b>"), self.compare_methods, self.compare_button])
+    @property
+    def spray_result(self):
+        return self.spray_panel.result
 
-        self.left = widgets.VBox([
-            widgets.HTML("<b>Image</b>"), self.image_source, self.scene_seed, self.photo, self.upload,
-            widgets.HTML("<b>Model</b>"), self.model_picker, self.target_picker,
-            widgets.HTML("<b>Explainer</b>"), self.method_picker, self.method_panel,
-            self.progress, self.status, self.error, evaluation, comparison,
-        ], layout=widgets.Layout(width="330px"))
-        self._show_image_controls()
+    def context(self) -> dict[str, Any]:
+        """What a result computed now belongs to: the image, the model, the target and the method."""
+        session = self.session
+        return {"image": session.image_key, "model": (session.model.name, id(session.model)),
+                "target": session.target, "method": session.method}
 
-    def _build_right(self) -> None:
-        self.opacity = widgets.FloatSlider(value=self.overlay.opacity, min=0, max=1, step=0.05, description="opacity",
-                                           continuous_update=True, layout=widgets.Layout(width="260px"))
-        self.opacity.observe(lambda change: self.overlay.set_opacity(change["new"]), names="value")
-        self.colour_scale = widgets.Dropdown(options=list(COLOUR_SCALES), value=self.overlay.colour_scale,
-                                             description="colours", layout=widgets.Layout(width="200px"))
-        self.colour_scale.observe(lambda change: self.overlay.set_colour_scale(change["new"]), names="value")
-        self.layer = widgets.Dropdown(options=["final"], value="final", description="map",
-                                      layout=widgets.Layout(width="200px"),
-                                      tooltip="FMO: the final map or one level's map")
-        self.layer.observe(lambda _: self._muted or self._draw_heatmap(), names="value")
-        self.outlines = widgets.Checkbox(value=True, description="outlines (segments / visited)", indent=False)
-        self.outlines.observe(lambda _: self._draw_outline(), names="value")
-        self.groups = widgets.HTML()
-        self.comparison_box = widgets.VBox([self.comparison.figure])
-        self.sweep_param = widgets.Dropdown(description="parameter", layout=widgets.Layout(width="250px"))
-        self.sweep_values = widgets.Text(description="values", placeholder="4,8,16 or 0.1:0.7:0.1",
-                                         layout=widgets.Layout(width="250px"))
-        self.sweep_metric = widgets.Dropdown(options=["aopc_morf", "pointing", "passes", "seconds"],
-                                             value="aopc_morf", description="metric", layout=widgets.Layout(width="250px"))
-        self.sweep_metric.observe(lambda _: self._draw_sweep(), names="value")
-        self.sweep_button = widgets.Button(description="sweep", icon="sliders")
-        self.sweep_button.on_click(lambda _: self.request_sweep())
-        self.sanity_button = widgets.Button(description="randomise the model", icon="random")
-        self.sanity_button.on_click(lambda _: self.request_sanity())
-        self.sanity_maps = widgets.VBox()
-        sweep_tab = widgets.VBox([widgets.HBox([self.sweep_param, self.sweep_values]),
-                                  widgets.HBox([self.sweep_metric, self.sweep_button]), self.sweep_view.figure])
-        sanity_tab = widgets.VBox([widgets.HTML("Cascading randomisation from the output layer back (Adebayo et "
-                                                "al. 2018): a useful explanation changes."),
-                                   self.sanity_button, self.sanity_view.figure, self.sanity_maps])
-        self.spray_images = widgets.BoundedIntText(value=40, min=3, max=2000, description="scenes",
-                                                   layout=widgets.Layout(width="160px"))
-        self.spray_watermark = widgets.Checkbox(value=True, description="watermark on half", indent=False)
-        self.spray_button = widgets.Button(description="SpRAy", icon="object-group")
-        self.spray_button.on_click(lambda _: self.request_spray())
-        self.spray_maps = widgets.VBox()
-        spray_tab = widgets.VBox([
-            widgets.HTML("Spectral Relevance Analysis (Lapuschkin et al. 2019) of the current method's heatmaps "
-                         "for the target class over generated scenes: clusters are prediction strategies."),
-            widgets.HBox([self.spray_images, self.spray_watermark, self.spray_button]),
-            self.spray_view.figure, self.spray_maps])
-        self.tabs = widgets.Tab(children=[
-            widgets.HBox([self.curves.figure]),
-            widgets.HBox([self.correlation.figure, self.groups]),
-            self.comparison_box,
-            widgets.HBox([self.loss.figure]),
-            sweep_tab,
-            sanity_tab,
-            spray_tab,
-        ])
-        for i, title in enumerate(["curves", "correlations", "comparison", "loss history", "sweep", "sanity",
-                                   "SpRAy"]):
-            self.tabs.set_title(i, title)
-        view_controls = widgets.HBox([self.opacity, self.colour_scale])
-        self.right = widgets.VBox([view_controls, widgets.HBox([self.layer, self.outlines]), self.overlay.figure,
-                                   self.tabs])
+    def _freshness(self):
+        return [panel.freshness for panel in (self.curves_panel, self.correlation_panel, self.comparison_panel,
+                                              self.sweep_panel, self.sanity_panel, self.spray_panel)]
 
-    def _show_image_controls(self) -> None:
-        source = self.image_source.value
-        self.scene_seed.layout.display = None if source == "scene" else "none"
-        self.photo.layout.display = None if source == "photo" else "none"
-        self.upload.layout.display = None if source == "upload" else "none"
+    def _mark_stale(self) -> None:
+        """Mark every result that belongs to another image, model, target or method."""
+        current = self.context()
+        for freshness in self._freshness():
+            freshness.check(current)
 
     def _build_method_panel(self) -> None:
         """The chosen method's controls, generated from its spec."""
         method = self.session.method
+        with self._quiet():
+            self.explainer_panel.build(method, self.session.params_for(method), self.session.image.shape[:2],
+                                       self._param_changed)
         info = get_method(method)
-        values = self.session.params_for(method)
-        size = self.session.image.shape[:2]
-        self.controls: dict[str, widgets.Widget] = {}
-        self.schedule_editor: ScheduleEditor | None = None
-        children = [widgets.HTML(f"<i>{html.escape(info.citation)}</i>")]
-        if info.family == MASK_LEARNING_FAMILY:
-            children.append(widgets.HTML("<b>Mask-learning hyper-parameters</b>"))
-        for p in info.params:
-            if p.name == "n_segments" and method in SUPERPIXEL_METHODS:
-                with self._quiet():
-                    self.superpixels.value = values["n_segments"]
-                self.controls[p.name] = self.superpixels
-                children.append(widgets.VBox([widgets.HTML("<b>Superpixels</b> (LIME, Ablation-CA)"),
-                                              self.superpixels]))
-                continue
-            control = control_for(p, values[p.name], self._param_changed, size)
-            if control is None:
-                continue
-            if p.kind == "schedule":
-                self.schedule_editor = control.editor
-            self.controls[p.name] = control
-            children.append(control)
-        self.method_panel.children = children
-        numeric = [p.name for p in info.params if p.kind in ("int", "float")]
-        self.sweep_param.options = numeric
-        self.sweep_param.value = numeric[0] if numeric else None
+        self.sweep_panel.set_params([p.name for p in info.params if p.kind in ("int", "float")])
 
     # -- changes --------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -278,12 +201,14 @@ class Workbench(widgets.HBox):
     def _method_changed(self, method: str) -> None:
         self.session.method = method
         self._build_method_panel()
+        self._mark_stale()
         self.request()
 
     def _target_changed(self, value: int) -> None:
         if self._muted:
             return
         self.session.target = None if value == -1 else value
+        self._mark_stale()
         self.request()
 
     def _model_changed(self) -> None:
@@ -294,6 +219,7 @@ class Workbench(widgets.HBox):
             self.session.set_model(load_model(name, device="cpu" if self.session.device == "auto"
                                               else self.session.device))
         self._refresh_targets()
+        self._mark_stale()
         self.request()
 
     def _image_changed(self) -> None:
@@ -301,7 +227,7 @@ class Workbench(widgets.HBox):
         from ..data.scenes import make_scene
         from ..images import load_image
 
-        self._show_image_controls()
+        self.image_panel.show_controls()
         source = self.image_source.value
         if self._given_model is None:   # photos use the real ImageNet model, scenes the shapes model
             self.model_picker.value = default_model_for(source, self.model_picker.value)
@@ -330,6 +256,7 @@ class Workbench(widgets.HBox):
         self.overlay.show_image(self.session.image)
         self._refresh_targets()
         self._build_method_panel()   # image-size dependent defaults (FMO schedule)
+        self._mark_stale()
         self.request()
 
     def _refresh_targets(self) -> None:
@@ -338,10 +265,8 @@ class Workbench(widgets.HBox):
         except Exception as error:
             self._show_error(f"model: {type(error).__name__}: {error}")
             return
-        options = [("top-1 (auto)", -1)] + [(f"{name} ({p:.2f})", i) for i, name, p in best]
         with self._quiet():
-            self.target_picker.options = options
-            self.target_picker.value = -1
+            self.model_panel.set_targets(best)
         self.session.target = None
 
     # -- compute and draw -----------------------------------------------------------------------------------
@@ -356,104 +281,95 @@ class Workbench(widgets.HBox):
         return self.session.wait(timeout)
 
     def _started(self) -> None:
-        self.progress.value, self.progress.bar_style = 0, "info"
-        self.status.value = f"computing {html.escape(self.session.method)}..."
+        self.status_panel.started(self.session.method)
 
     def _progressed(self, done: int, total: int) -> None:
-        self.progress.max, self.progress.value = max(total, 1), min(done, max(total, 1))
+        self.status_panel.progressed(done, total)
 
     def _partial(self, partial) -> None:
         self.partials += 1
-        self.overlay.show_heatmap(partial.heatmap, _signed(self.session.method, partial.heatmap),
-                                  f"{self.session.method}: {partial.label} ...")
+        self.overlay_panel.show_heatmap(partial.heatmap, _signed(self.session.method, partial.heatmap),
+                                        f"{self.session.method}: {partial.label} ...")
 
     def _done(self, explanation, cached: bool) -> None:
         self.explanation = explanation
         cost = explanation.cost
-        self.progress.value, self.progress.bar_style = self.progress.max, "success"
-        self.status.value = (f"<b>{html.escape(explanation.method)}</b> for <b>{html.escape(explanation.target_name)}"
-                             f"</b>: {cost.forward_passes} forward + {cost.backward_passes} backward passes, "
-                             f"{cost.seconds:.2f} s{' (cached)' if cached else ''}")
-        self.error.value = ""
-        levels = explanation.extras.get("level_maps")
-        with self._quiet():
-            self.layer.options = ["final"] + [f"level {i + 1}" for i in range(len(levels or []))]
-            self.layer.value = "final"
+        self.status_panel.finished(
+            f"<b>{html.escape(explanation.method)}</b> for <b>{html.escape(explanation.target_name)}</b>: "
+            f"{cost.forward_passes} forward + {cost.backward_passes} backward passes, "
+            f"{cost.seconds:.2f} s{' (cached)' if cached else ''}")
+        self.overlay_panel.set_levels(len(explanation.extras.get("level_maps") or []))
         self._draw_heatmap()
         self.loss.show(explanation.extras.get("loss_history"))
         matrix = explanation.extras.get("matrix")
         if matrix is not None:
-            self.correlation.show(matrix)
-            self.groups.value = self._groups_html(explanation.extras.get("groups", []))
+            self.correlation_panel.show(matrix, explanation.extras.get("groups", []))
+            self.correlation_panel.freshness.shown(self.context(), self.context())
 
     def _draw_heatmap(self) -> None:
         e = self.explanation
         if e is None:
             return
         heat, title = e.heatmap, f"{e.method} for {e.target_name}"
-        level = self._level()
+        level = self.overlay_panel.level()
         if level is not None:
             heat = e.extras["level_maps"][level]
             title = f"{title}: level {level + 1} {tuple(e.extras['schedule'][level])}"
-        self.overlay.show_heatmap(heat, _signed(e.method, heat), title)
+        self.overlay_panel.show_heatmap(heat, _signed(e.method, heat), title)
         self._draw_outline()
-
-    def _level(self) -> int | None:
-        """The FMO level chosen in the map drop-down (0-based), or None for the final map."""
-        return None if self.layer.value == "final" else int(self.layer.value.split()[-1]) - 1
 
     def _draw_outline(self) -> None:
         e = self.explanation
         if e is None or not self.outlines.value:
             self.overlay.show_outline(None)
             return
+        level = self.overlay_panel.level()
         if "segments" in e.extras:
             self.overlay.show_segments(e.extras["segments"])
-        elif "visited" in e.extras and self._level() is not None:
+        elif "visited" in e.extras and level is not None:
             from ..superpixels import boundaries
-            visited = e.extras["visited"][self._level()]
+            visited = e.extras["visited"][level]
             self.overlay.show_outline(boundaries(visited.astype(np.int32)), (0, 255, 120))
         else:
             self.overlay.show_outline(None)
 
     def _highlight_pair(self, i: int, j: int) -> None:
-        if self.explanation is not None and "segments" in self.explanation.extras:
+        """Outline objects ``i`` and ``j`` of the Ablation-CA map on screen (only that map has these objects)."""
+        if (self.explanation is not None and self.explanation.method == "ablation_ca"
+                and not self.correlation_panel.freshness.stale and "segments" in self.explanation.extras):
             self.overlay.show_segments(self.explanation.extras["segments"], highlight=(i, j))
 
-    @staticmethod
-    def _groups_html(groups) -> str:
-        if not groups:
-            return "<i>no correlated groups</i>"
-        rows = "".join(f"<li>objects {', '.join(map(str, g.members))}: score {g.score:.3f}, mean |r| {g.mean_abs_r:.2f}</li>"
-                       for g in groups[:10])
-        return f"<b>Ranked groups</b><ol>{rows}</ol>"
-
     def _show_error(self, message: str) -> None:
-        self.progress.bar_style = "danger"
-        self.status.value = ""
-        self.error.value = f"<pre style='color:#b00020;white-space:pre-wrap'>{html.escape(message)}</pre>"
+        self.status_panel.show_error(message)
 
     def request_evaluation(self) -> None:
         """MoRF/LeRF/random curves of the shown explanation with the evaluation panel's settings."""
         if self.explanation is None:
             self._show_error("evaluation: no explanation yet")
             return
-        settings = {"region": self.region.value, "steps": self.steps.value, "fill": self.fill.value}
-        self.session.request_evaluation(self.explanation, settings, Handlers(
-            on_done=lambda result, cached: self.curves.show(result), on_error=self._show_error))
+        self.session.request_evaluation(self.explanation, self.curves_panel.values(), Handlers(
+            on_done=self._shown_by(self.curves_panel, self.curves.show), on_error=self._show_error))
+
+    def _shown_by(self, panel, show):
+        """``on_done`` that draws a result with ``show`` and records the context it was requested in (a result
+        that lands after a change is marked stale at once)."""
+        context = self.context()
+
+        def done(result, cached) -> None:
+            show(result)
+            panel.freshness.shown(context, self.context())
+        return done
 
     def request_comparison(self) -> None:
         """Run every selected method with its current settings; the grid shows each with its cost."""
         chosen = list(self.compare_methods.value)
+        show = self.comparison_panel.show
         try:
-            self.session.request_comparison(chosen, Handlers(on_partial=self._draw_comparison,
-                                                             on_done=lambda result, cached: self._draw_comparison(result),
+            self.session.request_comparison(chosen, Handlers(on_partial=show,
+                                                             on_done=self._shown_by(self.comparison_panel, show),
                                                              on_error=self._show_error))
         except ValueError as error:
             self._show_error(f"ValueError: {error}")
-
-    def _draw_comparison(self, explanations) -> None:
-        self.comparison_box.children = [self.comparison.show(explanations)]
 
     # -- sweeps and sanity checks ---------------------------------------------------------------------------
     def request_sweep(self) -> None:
@@ -465,7 +381,7 @@ class Workbench(widgets.HBox):
         try:
             if not param:
                 raise ValueError(f"parameter: {self.session.method!r} has no numeric parameter to sweep")
-            values = parse_values(self.sweep_values.value)
+            values = parse_values(self.sweep_values.value, field="values")
             check_sweep(self.session.method, param, values, self.session.params_for())   # before any compute
         except (ValueError, SyntaxError, TypeError) as error:
             self._show_error(f"sweep: {error}")
@@ -474,7 +390,7 @@ class Workbench(widgets.HBox):
         metrics = ("aopc_morf", "passes", "seconds") + (("pointing",) if mask is not None else ())
         self.status.value = f"sweeping {html.escape(param)} over {len(values)} values..."
         self.session.request_sweep(param, values, metrics, Handlers(
-            on_done=lambda result, cached: self._sweep_done(result), on_error=self._show_error), mask=mask,
+            on_done=self._shown_by(self.sweep_panel, self._sweep_done), on_error=self._show_error), mask=mask,
             steps=self.steps.value)
 
     def _scene_mask(self):
@@ -487,59 +403,31 @@ class Workbench(widgets.HBox):
         return make_scene(key[1]).class_mask(self.session.resolved_target())
 
     def _sweep_done(self, result) -> None:
-        self.sweep_result = result
+        self.sweep_panel.show(result)
         self.status.value = f"sweep of <b>{html.escape(result.param)}</b> done"
-        self._draw_sweep()
-
-    def _draw_sweep(self) -> None:
-        result = self.sweep_result
-        if result is None:
-            return
-        metric = self.sweep_metric.value
-        if metric not in set(result.summary["metric"]):
-            metric = "passes"
-        settings, means, errors = result.series(metric)
-        _, passes, _ = result.series("passes")
-        self.sweep_view.show(settings, means, errors, passes, result.param, metric)
 
     def _show_sweep_point(self, setting) -> None:
-        result = self.sweep_result
-        chosen = [heat for (value, *_), heat in result.heatmaps.items() if value == setting] if result else []
-        if chosen:
-            self.overlay.show_heatmap(chosen[0], _signed(result.method, chosen[0]),
-                                      f"{result.method} with {result.param}={setting}")
+        heat = self.sweep_panel.heatmap_at(setting)
+        if heat is not None:
+            result = self.sweep_panel.result
+            self.overlay_panel.show_heatmap(heat, _signed(result.method, heat),
+                                            f"{result.method} with {result.param}={setting}")
 
     def request_sanity(self) -> None:
         self.status.value = f"randomising the model for {html.escape(self.session.method)}..."
-        self.session.request_sanity(Handlers(on_done=lambda result, cached: self._sanity_done(result),
+        self.session.request_sanity(Handlers(on_done=self._shown_by(self.sanity_panel, self._sanity_done),
                                              on_error=self._show_error))
 
     def _sanity_done(self, result) -> None:
-        self.sanity_result = result
-        final = result.table["spearman"].iloc[-1]
-        self.sanity_view.show(result.layers, result.table, f"{result.method}: Spearman after all layers {final:.2f}")
-        grid = ComparisonView(columns=4, tile=150)
-        steps = list(zip(result.layers, result.heatmaps))[::max(1, len(result.layers) // 7)][:7]
-        titles = ["original"] + [f"after {name}" for name, _ in steps]
-        self.sanity_maps.children = [grid.show_maps(titles, [result.original] + [heat for _, heat in steps])]
+        self.sanity_panel.show(result)
         self.status.value = f"sanity check of <b>{html.escape(result.method)}</b> done"
 
     def request_spray(self) -> None:
         """SpRAy over generated scenes of the current target class with the current method."""
         self.status.value = f"SpRAy over {self.spray_images.value} scenes..."
         self.session.request_spray(self.spray_images.value, self.spray_watermark.value, Handlers(
-            on_done=lambda result, cached: self._spray_done(result), on_error=self._show_error))
+            on_done=self._shown_by(self.spray_panel, self._spray_done), on_error=self._show_error))
 
     def _spray_done(self, result) -> None:
-        self.spray_result = result
-        gaps = ", ".join(f"{v:.3f}" for v in result.eigenvalues[:5])
-        self.spray_view.show(result.layout, result.labels, f"{result.n_clusters} clusters (eigenvalues {gaps} ...)")
-        titles = [f"cluster {c} mean ({int((result.labels == c).sum())})" for c in range(result.n_clusters)]
-        self.spray_maps.children = [ComparisonView(columns=4, tile=150).show_maps(titles, list(result.cluster_means))]
+        self.spray_panel.show(result)
         self.status.value = f"SpRAy: {result.n_clusters} clusters"
-
-    def _show_spray_point(self, index: int) -> None:
-        result = self.spray_result
-        cluster = int(result.labels[index])
-        self.spray_maps.children = [ComparisonView(columns=4, tile=150).show_maps(
-            [f"image {index}", f"cluster {cluster} mean"], [result.heatmaps[index], result.cluster_means[cluster]])]

@@ -1,0 +1,199 @@
+"""What a person sees in JupyterLab after many changes: the colour range the page draws after each explainer
+switch (signed and unsigned maps alternating), the layout at 1280 and 1024 px with every tab open (no sideways
+scrolling, no cut labels, titles clear of the toolbar) with one screenshot per tab under
+tests/browser/artifacts/ (git-ignored), and a bare random-weight resnet18 on a 300x451 photo."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from labpage import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, LAYOUT_FAULTS, assert_no_errors, choose, click_tab,
+                     read_overlay, run_notebook, selected_text, wait_for_title, write_notebook)
+
+from workbench.explainers.registry import get_method
+
+TABS = ("curves", "correlations", "comparison", "loss history", "sweep", "sanity", "SpRAy")
+
+# cheap settings so the 2-core CI machine draws each map in seconds
+SHAPES_CELL = """
+import workbench as wb
+w = wb.Workbench(method="gradient", debounce=0.05)
+for method, name, value in [("lime", "num_samples", 150), ("rise", "num_masks", 400), ("ablation_ca", "contexts", 24),
+                            ("neuromask", "iterations", 40), ("occlusion", "stride", 16)]:
+    w.session.set_param(name, value, method)
+w.steps.value, w.spray_images.value = 8, 12
+w
+"""
+
+# (explainer, then a colour-scale or range change to make before reading); >= 12 switches alternating signed and
+# unsigned maps, with Ablation-CA -> FMO, LIME -> RISE and gradient -> cached FMO
+SWITCHES = ["lime", "rise", "gradient", "fmo", "ablation_ca", "fmo", "occlusion", "rise", "gradient", "fmo",
+            "lrp_epsilon", "neuromask", "lime", "rise"]
+
+
+def expected_range(method: str, seen: dict) -> tuple[float, float]:
+    """The shown map's own range: symmetric +-max|v| for a signed map, [min, max] for an unsigned one."""
+    if get_method(method).signed and seen["low"] < 0:
+        peak = max(abs(seen["low"]), abs(seen["high"]))
+        return -peak, peak
+    return seen["low"], seen["high"]
+
+
+def assert_range(method: str, seen: dict, expected: tuple[float, float] | None = None) -> None:
+    low, high = expected or expected_range(method, seen)
+    width = high - low
+    assert seen["zauto"] is False, (method, seen)
+    assert abs(seen["zmin"] - low) <= 0.01 * width and abs(seen["zmax"] - high) <= 0.01 * width, \
+        f"{method}: the page draws [{seen['zmin']}, {seen['zmax']}], the map's range is [{low}, {high}]"
+    assert not any("µ" in tick for tick in seen["ticks"]), seen["ticks"]
+
+
+def rgb(colour: str) -> tuple[int, ...]:
+    if colour.startswith("#"):
+        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(float(v)) for v in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3])
+
+
+def assert_scale(name: str, drawn) -> None:
+    """The colour scale the drop-down names is the one the page draws (Plotly sends names as colour lists)."""
+    from plotly.colors import get_colorscale
+
+    colours = [rgb(c) for _, c in drawn] if isinstance(drawn, list) else [rgb(c) for _, c in get_colorscale(drawn)]
+    expected = [rgb(c) for _, c in get_colorscale(name)]
+    assert colours == expected, f"the drop-down says {name}, the page draws {drawn}"
+
+
+def browser(p):
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium"
+    return p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+
+
+def run_button(page, text: str) -> None:
+    page.locator("button.jupyter-button", has_text=text).last.click()
+
+
+@pytest.fixture(scope="module")
+def shapes_page(lab, lab_root):
+    """One Chromium page (1280 px wide) with the Workbench on the shapes model, shared by the tests below."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = write_notebook(lab_root, "truth.ipynb", [SHAPES_CELL])
+    with sync_playwright() as p:
+        chromium = browser(p)
+        try:
+            page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+            run_notebook(page, lab, name)
+            yield page
+        finally:
+            chromium.close()
+
+
+def test_the_page_draws_each_maps_own_colour_range(shapes_page):
+    page = shapes_page
+    assert_range("gradient", read_overlay(page, "gradient for"))
+    for switch, method in enumerate(SWITCHES):
+        choose(page, "explainer", get_method(method).label)
+        seen = read_overlay(page, f"{method} for")
+        assert_range(method, seen)
+        assert_scale(selected_text(page, "colours"), seen["scale"])
+        if switch == 7:                                    # a colour-scale change on RISE's map
+            choose(page, "colours", "Viridis")
+            page.wait_for_timeout(1000)
+            after = read_overlay(page, f"{method} for")
+            assert_scale("Viridis", after["scale"])
+            assert_range(method, after)
+    # the range control on an unsigned map (RISE): symmetric, then reset to auto
+    choose(page, "range", "symmetric")
+    page.wait_for_timeout(800)
+    seen = read_overlay(page, "rise for")
+    peak = max(abs(seen["low"]), abs(seen["high"]))
+    assert_range("rise", seen, (-peak, peak))
+    page.locator("button.jupyter-button", has_text="reset").last.click()
+    page.wait_for_timeout(800)
+    assert_range("rise", read_overlay(page, "rise for"))
+    assert_no_errors(page)
+
+
+def test_every_tab_fits_at_1280_and_1024_px(shapes_page):
+    page = shapes_page
+    fill_every_tab(page)
+    for width in (1280, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(800)
+        for tab in TABS:
+            click_tab(page, tab)
+            faults = page.evaluate(LAYOUT_FAULTS)
+            assert not faults, f"{width} px, tab {tab}: {faults}"
+            if width == 1280:
+                page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / f"tab_{tab.replace(' ', '_')}.png"))
+    assert_no_errors(page)
+
+
+def fill_every_tab(page) -> None:
+    """Give each tab something to show: curves, correlations, a comparison, a loss history, a sweep, a sanity
+    check and SpRAy."""
+    choose(page, "explainer", get_method("ablation_ca").label)
+    read_overlay(page, "ablation_ca for")
+    run_button(page, "evaluate")
+    wait_for_title(page, "Region perturbation:")
+    click_tab(page, "comparison")
+    run_button(page, "compare")
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle, .js-plotly-plot "
+                           ".annotation-text')].filter(t => t.textContent.includes('passes')).length >= 3",
+                           timeout=300_000)
+    choose(page, "explainer", get_method("neuromask").label)
+    read_overlay(page, "neuromask for")
+    choose(page, "explainer", get_method("occlusion").label)
+    read_overlay(page, "occlusion for")
+    click_tab(page, "sweep")
+    values = page.locator(".widget-text:has(label:text-is('values')) input").last
+    values.fill("16,32")
+    values.press("Enter")
+    run_button(page, "sweep")
+    wait_for_title(page, "against")
+    choose(page, "explainer", get_method("gradient").label)
+    read_overlay(page, "gradient for")
+    click_tab(page, "sanity")
+    run_button(page, "randomise the model")
+    wait_for_title(page, "Spearman after all layers")
+    click_tab(page, "SpRAy")
+    run_button(page, "SpRAy")
+    wait_for_title(page, "clusters")
+    assert_no_errors(page)
+
+
+RESNET_CELL = """
+import numpy as np, torchvision
+from PIL import Image
+import workbench as wb
+from workbench.data.photos import PHOTOS, photo
+module = torchvision.models.resnet18()          # random weights: nothing downloaded
+picture = np.asarray(Image.fromarray(photo(PHOTOS[0])).convert("RGB").resize((451, 300)))
+assert picture.shape == (300, 451, 3)
+w = wb.Workbench(module, picture, method="gradient", debounce=0.05)
+for method, name, value in [("lime", "num_samples", 60), ("rise", "num_masks", 100), ("occlusion", "patch", 96),
+                            ("occlusion", "stride", 64)]:
+    w.session.set_param(name, value, method)
+w
+"""
+
+
+@pytest.mark.parametrize("methods", [("fmo", "occlusion", "lime", "rise", "gradient")])
+def test_bare_resnet18_on_a_non_square_photo(lab, lab_root, methods):
+    from playwright.sync_api import sync_playwright
+
+    name = write_notebook(lab_root, "resnet18.ipynb", [RESNET_CELL])
+    with sync_playwright() as p:
+        chromium = browser(p)
+        try:
+            page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+            run_notebook(page, lab, name)
+            for method in methods:
+                choose(page, "explainer", get_method(method).label)
+                assert_range(method, read_overlay(page, f"{method} for", timeout=400_000))
+            page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / "resnet18_300x451.png"))
+            assert_no_errors(page)
+        finally:
+            chromium.close()

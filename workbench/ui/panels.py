@@ -1,0 +1,450 @@
+"""The Workbench's panels: one class per panel, each owning its widgets (and its view, see ``views.py``) and
+drawing plain results; the :class:`~workbench.ui.workbench.Workbench` wires them to the
+:class:`~workbench.ui.session.Session`. No tensor math and no compute calls here.
+
+Left column: :class:`ImagePanel`, :class:`ModelPanel`, :class:`ExplainerPanel`, :class:`StatusPanel`.
+Right column: :class:`OverlayPanel` (the heatmap over the image and its view controls) above the tabs
+:class:`CurvesPanel`, :class:`CorrelationPanel`, :class:`ComparisonPanel`, :class:`LossPanel`,
+:class:`SweepPanel`, :class:`SanityPanel` and :class:`SprayPanel`.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any, Callable
+
+import ipywidgets as widgets
+
+from ..analysis.sweep import DEFAULT_METRICS
+from ..explainers.registry import get_method, methods
+from ..metrics.perturbation import FILLS
+from ..render import RANGE_MODES
+from .controls import ScheduleEditor, control_for, row_layout
+from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
+                    SprayView, SweepView)
+
+SUPERPIXEL_METHODS = ("lime", "ablation_ca")
+MASK_LEARNING_FAMILY = "mask learning"
+STYLE = {"description_width": "110px"}
+
+
+def _photos() -> list[str]:
+    from ..data.photos import PHOTOS
+    return list(PHOTOS)
+
+
+class Freshness:
+    """What a shown result was computed for (image, model, target, method); a banner marks it stale once the
+    Workbench shows something else, naming what changed."""
+
+    def __init__(self, keys: tuple[str, ...] = ("image", "model", "target", "method")):
+        self.keys = keys
+        self.context: dict[str, Any] | None = None
+        self.banner = widgets.HTML()
+        self.banner.add_class("workbench-stale")
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.banner.value)
+
+    def shown(self, context: dict[str, Any], current: dict[str, Any]) -> None:
+        """A result computed for ``context`` is drawn while the Workbench is at ``current``."""
+        self.context = {k: context[k] for k in self.keys}
+        self.check(current)
+
+    def check(self, current: dict[str, Any]) -> None:
+        if self.context is None:
+            return
+        changed = [k for k in self.keys if current[k] != self.context[k]]
+        self.banner.value = "" if not changed else (
+            f"<div style='background:#fff3cd;color:#7a4d00;padding:2px 6px;border-radius:3px'>&#9888; stale: "
+            f"computed for another {' and '.join(changed)}; run it again</div>")
+
+
+class ImagePanel:
+    """Where the image comes from: the given image, a generated scene (seed), a bundled photo or an upload."""
+
+    def __init__(self, given: bool, on_change: Callable[[], None]):
+        self.source = widgets.ToggleButtons(options=(["given"] if given else []) + ["scene", "photo", "upload"],
+                                            value="given" if given else "scene", style={"button_width": "70px"})
+        self.scene_seed = widgets.BoundedIntText(value=0, min=0, max=10**6, description="scene seed", style=STYLE,
+                                                 layout=row_layout())
+        self.photo = widgets.Dropdown(options=_photos(), description="photo", style=STYLE, layout=row_layout())
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        for control in (self.source, self.scene_seed, self.photo, self.upload):
+            control.observe(lambda _: on_change(), names="value")
+        self.widget = widgets.VBox([widgets.HTML("<b>Image</b>"), self.source, self.scene_seed, self.photo,
+                                    self.upload])
+        self.show_controls()
+
+    def show_controls(self) -> None:
+        """Only the control of the chosen source is visible."""
+        source = self.source.value
+        self.scene_seed.layout.display = None if source == "scene" else "none"
+        self.photo.layout.display = None if source == "photo" else "none"
+        self.upload.layout.display = None if source == "upload" else "none"
+
+
+class ModelPanel:
+    """The model and the target class (top-5 classes with their scores, or the top-1 class)."""
+
+    def __init__(self, models: list[str], value: str, on_model: Callable[[], None],
+                 on_target: Callable[[int], None]):
+        self.picker = widgets.Dropdown(options=models, value=value, description="model", style=STYLE,
+                                       layout=row_layout())
+        self.picker.observe(lambda _: on_model(), names="value")
+        self.target = widgets.Dropdown(description="target", style=STYLE, layout=row_layout())
+        self.target.observe(lambda change: on_target(change["new"]), names="value")
+        self.widget = widgets.VBox([widgets.HTML("<b>Model</b>"), self.picker, self.target])
+
+    def set_targets(self, best: list[tuple[int, str, float]]) -> None:
+        """Offer ``top-1 (auto)`` and the given ``(index, name, score)`` classes; ``auto`` is chosen."""
+        self.target.options = [("top-1 (auto)", -1)] + [(f"{name} ({p:.2f})", i) for i, name, p in best]
+        self.target.value = -1
+
+
+class ExplainerPanel:
+    """The explainer drop-down and the chosen method's controls generated from its spec (with the FMO schedule
+    editor, the superpixel-count slider shared by LIME and Ablation-CA, and a mask-learning heading)."""
+
+    def __init__(self, method: str, on_method: Callable[[str], None], on_superpixels: Callable[[int], None]):
+        registered = methods()
+        self.picker = widgets.Dropdown(
+            options=[(f"{m.label}  [{m.family}]", name) for name, m in sorted(registered.items())],
+            value=method, description="explainer", style=STYLE, layout=row_layout())
+        self.picker.observe(lambda change: on_method(change["new"]), names="value")
+        self.controls_box = widgets.VBox()
+        self.superpixels = widgets.IntSlider(value=50, min=5, max=500, step=1, continuous_update=False,
+                                             description="superpixels", style=STYLE, layout=row_layout(),
+                                             tooltip="n_segments, shared by LIME and Ablation-CA")
+        self.superpixels.observe(lambda change: on_superpixels(change["new"]), names="value")
+        self.controls: dict[str, widgets.Widget] = {}
+        self.schedule_editor: ScheduleEditor | None = None
+        self.widget = widgets.VBox([widgets.HTML("<b>Explainer</b>"), self.picker, self.controls_box])
+
+    def build(self, method: str, values: dict[str, Any], size: tuple[int, int],
+              on_param: Callable[[str, Any], None]) -> None:
+        """The controls of ``method`` showing ``values`` (``size``: the image's, for FMO's schedule). The caller
+        keeps the superpixel slider's own observer quiet while its value is set."""
+        info = get_method(method)
+        self.controls = {}
+        self.schedule_editor = None
+        children = [widgets.HTML(f"<i>{html.escape(info.citation)}</i>")]
+        if info.family == MASK_LEARNING_FAMILY:
+            children.append(widgets.HTML("<b>Mask-learning hyper-parameters</b>"))
+        for p in info.params:
+            if p.name == "n_segments" and method in SUPERPIXEL_METHODS:
+                self.superpixels.value = values["n_segments"]
+                self.controls[p.name] = self.superpixels
+                children.append(widgets.VBox([widgets.HTML("<b>Superpixels</b> (LIME, Ablation-CA)"),
+                                              self.superpixels]))
+                continue
+            control = control_for(p, values[p.name], on_param, size)
+            if control is None:
+                continue
+            if p.kind == "schedule":
+                self.schedule_editor = control.editor
+            self.controls[p.name] = control
+            children.append(control)
+        self.controls_box.children = children
+
+
+class StatusPanel:
+    """Progress bar, status line and the error box."""
+
+    def __init__(self):
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="300px"))
+        self.status = widgets.HTML()
+        self.error = widgets.HTML()
+        self.widget = widgets.VBox([self.progress, self.status, self.error])
+
+    def started(self, what: str) -> None:
+        self.progress.value, self.progress.bar_style = 0, "info"
+        self.status.value = f"computing {html.escape(what)}..."
+
+    def progressed(self, done: int, total: int) -> None:
+        self.progress.max, self.progress.value = max(total, 1), min(done, max(total, 1))
+
+    def finished(self, status_html: str) -> None:
+        self.progress.value, self.progress.bar_style = self.progress.max, "success"
+        self.status.value = status_html
+        self.error.value = ""
+
+    def show_error(self, message: str) -> None:
+        self.progress.bar_style = "danger"
+        self.status.value = ""
+        self.error.value = f"<pre style='color:#b00020;white-space:pre-wrap'>{html.escape(message)}</pre>"
+
+
+class OverlayPanel:
+    """The heatmap over the image (:class:`OverlayView`) with its view controls: opacity, colour scale, colour
+    range (auto / symmetric / fixed low-high, with reset), the map shown (FMO: final or one level) and
+    outlines."""
+
+    def __init__(self, on_layer: Callable[[], None], on_outlines: Callable[[], None],
+                 on_error: Callable[[str], None]):
+        self.view = OverlayView()
+        self.on_error = on_error
+        self._muted = 0
+        self.opacity = widgets.FloatSlider(value=self.view.opacity, min=0, max=1, step=0.05, description="opacity",
+                                           continuous_update=True, layout=widgets.Layout(width="260px"))
+        self.opacity.observe(lambda change: self.view.set_opacity(change["new"]), names="value")
+        self.colour_scale = widgets.Dropdown(options=list(COLOUR_SCALES), value=self.view.drawn_scale,
+                                             description="colours", layout=widgets.Layout(width="200px"),
+                                             tooltip="the colour scale of the map on screen (signed and unsigned "
+                                                     "maps keep one each)")
+        self.colour_scale.observe(lambda change: self._muted or self.view.set_colour_scale(change["new"]),
+                                  names="value")
+        self.colour_range = widgets.Dropdown(options=list(RANGE_MODES), value="auto", description="range",
+                                             layout=widgets.Layout(width="160px"), style={"description_width": "40px"},
+                                             tooltip="auto: min-max (signed maps: +-max|v|); symmetric: +-max|v|; "
+                                                     "fixed: the low and high values typed here")
+        self.range_low = widgets.FloatText(description="low", layout=widgets.Layout(width="120px"),
+                                           style={"description_width": "30px"})
+        self.range_high = widgets.FloatText(description="high", layout=widgets.Layout(width="120px"),
+                                            style={"description_width": "30px"})
+        self.range_reset = widgets.Button(description="reset", icon="undo", tooltip="back to the automatic range",
+                                          layout=widgets.Layout(width="80px"))
+        for control in (self.colour_range, self.range_low, self.range_high):
+            control.observe(lambda _: self._range_changed(), names="value")
+        self.range_reset.on_click(lambda _: setattr(self.colour_range, "value", "auto"))
+        self.layer = widgets.Dropdown(options=["final"], value="final", description="map",
+                                      layout=widgets.Layout(width="200px"),
+                                      tooltip="FMO: the final map or one level's map")
+        self.layer.observe(lambda _: self._muted or on_layer(), names="value")
+        self.outlines = widgets.Checkbox(value=True, description="outlines (segments / visited)", indent=False)
+        self.outlines.observe(lambda _: on_outlines(), names="value")
+        self._show_range_controls()
+        self.widget = widgets.VBox([
+            widgets.HBox([self.opacity, self.colour_scale]),
+            widgets.HBox([self.colour_range, self.range_low, self.range_high, self.range_reset]),
+            widgets.HBox([self.layer, self.outlines]), self.view.figure])
+
+    def _show_range_controls(self) -> None:
+        fixed = self.colour_range.value == "fixed"
+        for control in (self.range_low, self.range_high):
+            control.layout.display = None if fixed else "none"
+
+    def _range_changed(self) -> None:
+        """Apply the colour-range control; choosing "fixed" starts from the range on screen."""
+        if self._muted:
+            return
+        mode = self.colour_range.value
+        if mode == "fixed" and self.view.range_mode != "fixed":
+            drawn = self.view.drawn_range
+            self._muted += 1
+            try:
+                self.range_low.value, self.range_high.value = drawn if drawn else (0.0, 1.0)
+            finally:
+                self._muted -= 1
+        self._show_range_controls()
+        try:
+            self.view.set_range(mode, (self.range_low.value, self.range_high.value) if mode == "fixed" else None)
+        except ValueError as error:
+            self.on_error(f"colour range: {error}")
+
+    def show_heatmap(self, heatmap, signed: bool, title: str) -> None:
+        """Draw a map; the colour drop-down then names the scale it is drawn with."""
+        self.view.show_heatmap(heatmap, signed, title)
+        self._muted += 1
+        try:
+            self.colour_scale.value = self.view.drawn_scale
+            self.colour_scale.description = "colours (±)" if self.view.signed else "colours"
+        finally:
+            self._muted -= 1
+
+    def set_levels(self, count: int) -> None:
+        """Offer the final map and ``count`` level maps; the final map is chosen."""
+        self._muted += 1
+        try:
+            self.layer.options = ["final"] + [f"level {i + 1}" for i in range(count)]
+            self.layer.value = "final"
+        finally:
+            self._muted -= 1
+
+    def level(self) -> int | None:
+        """The FMO level chosen in the map drop-down (0-based), or None for the final map."""
+        return None if self.layer.value == "final" else int(self.layer.value.split()[-1]) - 1
+
+
+class CurvesPanel:
+    """Region perturbation (Samek et al. 2017): settings, the evaluate button and the MoRF/LeRF/random curves."""
+
+    def __init__(self, on_evaluate: Callable[[], None]):
+        self.view = CurvesView()
+        self.region = widgets.IntSlider(value=9, min=1, max=56, description="region px", style=STYLE,
+                                        layout=row_layout(), continuous_update=False)
+        self.steps = widgets.IntSlider(value=50, min=5, max=500, description="steps", style=STYLE,
+                                       layout=row_layout(), continuous_update=False)
+        self.fill = widgets.Dropdown(options=list(FILLS), value="uniform",
+                                     description="fill", style=STYLE, layout=row_layout())
+        self.button = widgets.Button(description="evaluate", icon="line-chart")
+        self.button.on_click(lambda _: on_evaluate())
+        self.settings = widgets.VBox([widgets.HTML("<b>Evaluation</b> (region perturbation, Samek et al. 2017)"),
+                                      self.region, self.steps, self.fill, self.button])
+        self.freshness = Freshness()
+        self.widget = widgets.VBox([self.freshness.banner, self.view.figure])
+
+    def values(self) -> dict[str, Any]:
+        return {"region": self.region.value, "steps": self.steps.value, "fill": self.fill.value}
+
+
+class CorrelationPanel:
+    """Ablation-CA's object correlation matrix and its ranked groups."""
+
+    def __init__(self, on_pair: Callable[[int, int], None]):
+        self.view = CorrelationView()
+        self.view.on_pair = on_pair
+        self.groups = widgets.HTML()
+        self.freshness = Freshness(("image", "model", "target"))
+        self.widget = widgets.VBox([self.freshness.banner, widgets.HBox([self.view.figure, self.groups])])
+
+    def show(self, matrix, groups) -> None:
+        self.view.show(matrix)
+        self.groups.value = self.groups_html(groups)
+
+    @staticmethod
+    def groups_html(groups) -> str:
+        if not groups:
+            return "<i>no correlated groups</i>"
+        rows = "".join(f"<li>objects {', '.join(map(str, g.members))}: score {g.score:.3f}, mean |r| {g.mean_abs_r:.2f}</li>"
+                       for g in groups[:10])
+        return f"<b>Ranked groups</b><ol>{rows}</ol>"
+
+
+class ComparisonPanel:
+    """The methods to compare, the compare button and the grid of their maps."""
+
+    def __init__(self, on_compare: Callable[[], None]):
+        registered = methods()
+        self.view = ComparisonView()
+        self.methods = widgets.SelectMultiple(
+            options=sorted(registered), value=[m for m in ("fmo", "occlusion", "gradient") if m in registered],
+            rows=6, description="methods", style=STYLE, layout=row_layout())
+        self.button = widgets.Button(description="compare", icon="th")
+        self.button.on_click(lambda _: on_compare())
+        self.settings = widgets.VBox([widgets.HTML("<b>Comparison</b>"), self.methods, self.button])
+        self.freshness = Freshness(("image", "model", "target"))
+        self.widget = widgets.VBox([self.freshness.banner, self.view.figure])
+
+    def show(self, explanations) -> None:
+        self.widget.children = [self.freshness.banner, self.view.show(explanations)]
+
+
+class LossPanel:
+    """The loss history of a mask-learning method."""
+
+    def __init__(self):
+        self.view = LossView()
+        self.widget = widgets.HBox([self.view.figure])
+
+
+class SweepPanel:
+    """A parameter of the current method swept over typed values: a metric and the cost against it; clicking
+    a point shows that setting's map (``on_point``)."""
+
+    def __init__(self, on_sweep: Callable[[], None], on_point: Callable[[Any], None]):
+        self.view = SweepView()
+        self.view.on_point = on_point
+        self.result = None
+        self.param = widgets.Dropdown(description="parameter", layout=widgets.Layout(width="250px"))
+        self.values = widgets.Text(description="values", placeholder="4,8,16 or 0.1:0.7:0.1",
+                                   layout=widgets.Layout(width="250px"))
+        self.metric = widgets.Dropdown(options=list(DEFAULT_METRICS), value="aopc_morf",
+                                       description="metric", layout=widgets.Layout(width="250px"))
+        self.metric.observe(lambda _: self.draw(), names="value")
+        self.button = widgets.Button(description="sweep", icon="sliders")
+        self.button.on_click(lambda _: on_sweep())
+        self.freshness = Freshness()
+        self.widget = widgets.VBox([widgets.HBox([self.param, self.values]),
+                                    widgets.HBox([self.metric, self.button]), self.freshness.banner,
+                                    self.view.figure])
+
+    def set_params(self, names: list[str]) -> None:
+        self.param.options = names
+        self.param.value = names[0] if names else None
+
+    def show(self, result) -> None:
+        """Draw a sweep; the metric drop-down offers the metrics it has (pointing only on generated scenes)."""
+        self.result = result
+        present = [m for m in DEFAULT_METRICS if m in set(result.summary["metric"])]
+        if list(self.metric.options) != present:
+            chosen = self.metric.value if self.metric.value in present else present[0]
+            self.metric.options = present
+            self.metric.value = chosen
+        self.draw()
+
+    def draw(self) -> None:
+        result = self.result
+        if result is None:
+            return
+        metric = self.metric.value
+        if metric not in set(result.summary["metric"]):
+            metric = "passes"
+        settings, means, errors = result.series(metric)
+        _, passes, _ = result.series("passes")
+        self.view.show(settings, means, errors, passes, result.param, metric)
+
+    def heatmap_at(self, setting):
+        """The map the last sweep made at ``setting`` (None when there is none)."""
+        result = self.result
+        chosen = [heat for (value, *_), heat in result.heatmaps.items() if value == setting] if result else []
+        return chosen[0] if chosen else None
+
+
+class SanityPanel:
+    """Cascading model randomisation (Adebayo et al. 2018): similarity curves and the maps after each step."""
+
+    def __init__(self, on_run: Callable[[], None]):
+        self.view = SanityView()
+        self.result = None
+        self.freshness = Freshness()
+        self.button = widgets.Button(description="randomise the model", icon="random")
+        self.button.on_click(lambda _: on_run())
+        self.maps = widgets.VBox()
+        self.widget = widgets.VBox([widgets.HTML("Cascading randomisation from the output layer back (Adebayo et "
+                                                 "al. 2018): a useful explanation changes."),
+                                    self.button, self.freshness.banner, self.view.figure, self.maps])
+
+    def show(self, result) -> None:
+        self.result = result
+        final = result.table["spearman"].iloc[-1]
+        self.view.show(result.layers, result.table, f"{result.method}: Spearman after all layers {final:.2f}")
+        grid = ComparisonView(columns=4, tile=150)
+        steps = list(zip(result.layers, result.heatmaps))[::max(1, len(result.layers) // 7)][:7]
+        titles = ["original"] + [f"after {name}" for name, _ in steps]
+        self.maps.children = [grid.show_maps(titles, [result.original] + [heat for _, heat in steps])]
+
+
+class SprayPanel:
+    """SpRAy (Lapuschkin et al. 2019) over generated scenes: the embedding by cluster and the cluster means;
+    clicking a point shows that image's map next to its cluster's mean."""
+
+    def __init__(self, on_run: Callable[[], None]):
+        self.view = SprayView()
+        self.view.on_point = self.show_point
+        self.result = None
+        self.images = widgets.BoundedIntText(value=40, min=3, max=2000, description="scenes",
+                                             layout=widgets.Layout(width="160px"))
+        self.watermark = widgets.Checkbox(value=True, description="watermark on half", indent=False)
+        self.freshness = Freshness(("model", "target", "method"))
+        self.button = widgets.Button(description="SpRAy", icon="object-group")
+        self.button.on_click(lambda _: on_run())
+        self.maps = widgets.VBox()
+        self.widget = widgets.VBox([
+            widgets.HTML("Spectral Relevance Analysis (Lapuschkin et al. 2019) of the current method's heatmaps "
+                         "for the target class over generated scenes: clusters are prediction strategies."),
+            widgets.HBox([self.images, self.watermark, self.button]), self.freshness.banner, self.view.figure,
+            self.maps])
+
+    def show(self, result) -> None:
+        self.result = result
+        gaps = ", ".join(f"{v:.3f}" for v in result.eigenvalues[:5])
+        self.view.show(result.layout, result.labels, f"{result.n_clusters} clusters (eigenvalues {gaps} ...)")
+        titles = [f"cluster {c} mean ({int((result.labels == c).sum())})" for c in range(result.n_clusters)]
+        self.maps.children = [ComparisonView(columns=4, tile=150).show_maps(titles, list(result.cluster_means))]
+
+    def show_point(self, index: int) -> None:
+        result = self.result
+        cluster = int(result.labels[index])
+        self.maps.children = [ComparisonView(columns=4, tile=150).show_maps(
+            [f"image {index}", f"cluster {cluster} mean"], [result.heatmaps[index], result.cluster_means[cluster]])]
