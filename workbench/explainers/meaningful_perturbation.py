@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ..params import param
+from ..scores import OUTPUTS, game_loss
 from ._mask_optim import MaskLearningSpec, optimise
 from .registry import Context, MethodOutput, register
 
@@ -45,6 +46,7 @@ def gaussian_blur(x: torch.Tensor, sigma: float, padding: str = "zeros") -> torc
 @dataclass(frozen=True)
 class MeaningfulPerturbationSpec(MaskLearningSpec):
     citation = "Fong & Vedaldi, ICCV 2017"
+    presets = {"paper": {"output": "probability"}}
     l1: float = param(1e-4, low=0.0, high=10.0, log=True, label="area weight (l1)",
                       doc="Weight of sum|1 - m|: deleting less is better.")
     l2: float = param(1e-2, low=0.0, high=10.0, log=True, label="smoothness weight (l2)",
@@ -57,6 +59,9 @@ class MeaningfulPerturbationSpec(MaskLearningSpec):
     lr: float = param(0.1, low=0.0, high=10.0, open_low=True, step=0.01, label="learning rate", doc="Adam step.")
     iterations: int = param(300, low=1, high=100000, step=50, doc="Optimisation steps (the paper: 300).")
     jitter: int = param(4, low=0, high=64, step=1, doc="Random shift of the image per iteration, px.")
+    output: str = param("auto", choices=OUTPUTS, doc="Score of the target driven down: auto (the paper's "
+                        "probability; on multi-label models the binary cross-entropy of 'absent', see "
+                        "workbench.scores), the logit, the probability or the log-probability.")
 
     def grid(self, height: int, width: int) -> int:
         return self.mask_size or max(2, round(28 * min(height, width) / 224))
@@ -79,7 +84,6 @@ def meaningful_perturbation(ctx: Context, spec: MeaningfulPerturbationSpec) -> M
     mask = torch.ones(1, 1, side, side, device=ctx.device, requires_grad=True)
     optimiser = torch.optim.Adam([mask], lr=spec.lr)
     generator = ctx.generator()
-    transform = ctx.model.probabilities
 
     def upsample(m: torch.Tensor) -> torch.Tensor:
         up = F.interpolate(m, size=(height, width), mode="bilinear", align_corners=False)
@@ -90,7 +94,8 @@ def meaningful_perturbation(ctx: Context, spec: MeaningfulPerturbationSpec) -> M
         shift = torch.randint(0, spec.jitter + 1, (2,), generator=generator, device=ctx.device).tolist()
         x = torch.roll(ctx.x, shift, dims=(2, 3))
         base = torch.roll(blurred, shift, dims=(2, 3))
-        probability = transform(ctx.module(x * big + base * (1 - big)))[:, ctx.target]
+        probability = game_loss(ctx.model, ctx.module(x * big + base * (1 - big)), ctx.target, spec.output,
+                                "delete", paper="probability")
         terms = {"area": spec.l1 * (1 - mask).abs().sum(dim=(1, 2, 3)),
                  "smoothness": spec.l2 * total_variation(mask, spec.beta), "prediction": probability}
         terms["total"] = terms["area"] + terms["smoothness"] + terms["prediction"]
