@@ -149,8 +149,10 @@ hyper-parameters do, and how to read their loss histories.
 - **Extremal Perturbation** (Fong, Patrick & Vedaldi, ICCV 2019): for a fixed area, the smooth mask that
   *preserves* the most of the target's score."""),
         SETUP,
-        code("""scene = wb.data.make_scene(8)
-steps = {"neuromask": 60 if FAST else 1000, "meaningful_perturbation": 40 if FAST else 300,
+        code("""from workbench.metrics import energy_pointing_game, pointing_game
+
+scene = wb.data.make_scene(8)
+steps = {"neuromask": 150 if FAST else 300, "meaningful_perturbation": 150 if FAST else 300,
          "extremal_perturbation": 40 if FAST else 800}
 results = {
     "neuromask": wb.explain(model, scene.image, "neuromask", iterations=steps["neuromask"]),
@@ -160,9 +162,36 @@ results = {
                                         iterations=steps["extremal_perturbation"]),
 }
 for name, e in results.items():
+    mask = scene.class_mask(e.target)
     print(f"{name:24s} target={e.target_name:9s} iterations={e.extras['iterations_run']:4d} "
-          f"passes={e.cost.forward_passes}+{e.cost.backward_passes}")
+          f"passes={e.cost.forward_passes}+{e.cost.backward_passes}  pointing={pointing_game(e.heatmap, mask):.2f} "
+          f"heat on the object={energy_pointing_game(e.heatmap, mask):.2f} (object: {mask.mean():.2f} of the image)")
 show_maps(scene.image, [e.heatmap for e in results.values()], list(results))"""),
+        md("""**What went wrong with the papers' settings on this model.** Both papers' settings are one preset
+away (`wb.methods()[name].spec.presets["paper"]`). On the shapes model they point at the background:
+
+- The model is *confident*: its logits for present classes are 15-25, where the sigmoid probability is
+  1.0 in float32. Meaningful Perturbation minimises that probability, whose gradient is then about
+  `e^-20`: the mask never moves and the map is empty. Minimising the binary cross-entropy of "absent",
+  `softplus(logit)`, has a gradient of about 1 while the model still sees the object and none once it no
+  longer does (`workbench.scores` decides this once for every method).
+- NeuroMask starts from `W ~ U(-10, 10)` with temperature 0.3: `sigmoid(W / 0.3)` is saturated at 0 or 1
+  almost everywhere, so the prediction's gradient reaches few pixels, while the sparsity term (whose
+  gradient skips the sigmoid) drags every pixel to "hidden". The hidden pixels turn *black* on a textured
+  scene: black blobs are shapes the model reacts to. Starting from `W = 0` on a 28 x 28 grid and hiding
+  with a blur finds the object.
+
+A lesson for any optimised explanation: check what the objective's gradient is at the starting point."""),
+        code("""paper = {}
+for name in ("neuromask", "meaningful_perturbation"):
+    settings = {**wb.methods()[name].spec.presets["paper"], "iterations": steps[name]}
+    paper[name] = wb.explain(model, scene.image, name, **settings)
+    mask = scene.class_mask(paper[name].target)
+    print(f"{name:24s} paper setting, {steps[name]} iterations: pointing="
+          f"{pointing_game(paper[name].heatmap, mask):.2f} heat on the object="
+          f"{energy_pointing_game(paper[name].heatmap, mask):.2f}")
+show_maps(scene.image, [paper[n].heatmap for n in paper] + [results[n].heatmap for n in paper],
+          [f"{n} (paper)" for n in paper] + [f"{n} (default)" for n in paper])"""),
         code("""from workbench.plots import plot_losses
 
 plot_losses({name: e.extras["loss_history"] for name, e in results.items()})"""),

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..params import Spec, param
+from ..scores import OUTPUTS
 from ..superpixels import FILLS, SEGMENTERS, check_segments, fill_image, labels_for, segment_masks
 from .registry import Context, MethodOutput, register
 
@@ -24,6 +25,7 @@ from .registry import Context, MethodOutput, register
 @dataclass(frozen=True)
 class LimeSpec(Spec):
     citation = "Ribeiro, Singh & Guestrin, KDD 2016"
+    presets = {"paper": {"output": "probability"}}
     n_segments: int = param(50, low=2, high=500, step=1, label="superpixels",
                             doc="Target number of SLIC superpixels (the interpretable features).")
     num_samples: int = param(1000, low=10, high=100000, step=50, label="samples",
@@ -38,8 +40,9 @@ class LimeSpec(Spec):
     compactness: float = param(10.0, low=0.01, high=1000.0, log=True, doc="SLIC compactness.")
     alpha: float = param(1.0, low=0.0, high=1000.0, step=0.1, label="ridge alpha",
                          doc="Ridge regularisation (LIME's default 1; 0 = plain weighted least squares).")
-    output: str = param("probability", choices=("probability", "logit"),
-                        doc="Regress the target's probability (LIME) or its logit.")
+    output: str = param("auto", choices=OUTPUTS,
+                        doc="Score regressed: auto (LIME's probability; the logit on multi-label models, see "
+                            "workbench.scores), the logit, the probability or the log-probability.")
     segments: object = param(None, kind="array", doc="A fixed H x W label map instead of segmenting.")
 
     def check_image(self, height: int, width: int) -> None:

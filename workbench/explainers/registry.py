@@ -84,9 +84,12 @@ class Context:
         self.engine.forward_passes += forward
         self.backward_passes += backward
 
-    def score_transform(self, output: str):
-        """``None`` for raw logits, else the model's probability (sigmoid if multi-label, else softmax)."""
-        return None if output == "logit" else self.model.probabilities
+    def score_transform(self, output: str, paper: str = "probability"):
+        """``None`` for raw logits, else a function of the logits (see :func:`workbench.scores.score_transform`;
+        ``paper``: what ``"auto"`` means on a softmax model)."""
+        from ..scores import score_transform
+
+        return score_transform(self.model, output, paper)
 
     def generator(self, offset: int = 0) -> torch.Generator:
         """A fresh ``torch.Generator`` on the device seeded from ``seed`` (never the global RNG)."""
