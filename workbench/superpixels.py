@@ -60,8 +60,12 @@ def labels_for(image: torch.Tensor, segments, n_segments: int, compactness: floa
 
 
 def blur_image(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Gaussian blur of ``(N,C,H,W)`` (kernel of 3 sigma each side, reflect padding): the "blur" fill."""
+    """Gaussian blur of ``(N,C,H,W)`` (kernel of 3 sigma each side, reflect padding): the "blur" fill; a sigma
+    under 0.1 px returns ``x`` (nothing to blur; a vanishing sigma would overflow the kernel)."""
     from torchvision.transforms.functional import gaussian_blur
+
+    if sigma < 0.1:
+        return x
 
     radius = int(np.ceil(3 * sigma))
     return gaussian_blur(x, [2 * radius + 1] * 2, [sigma] * 2)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from labpage import NOTEBOOK, ROOT, free_port
+from .labpage import NOTEBOOK, ROOT, free_port
 
 
 @pytest.fixture(scope="module")

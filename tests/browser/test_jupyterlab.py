@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labpage import ARTIFACTS, BROWSER_ARGS, CHROMIUM, NOTEBOOK, assert_no_errors, overlay_rasters, run_notebook, \
+from .labpage import ARTIFACTS, BROWSER_ARGS, CHROMIUM, NOTEBOOK, assert_no_errors, overlay_rasters, run_notebook, \
     wait_for_title
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labpage import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, LAYOUT_FAULTS, assert_no_errors, choose, click_tab,
+from .labpage import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, assert_no_errors, choose, click_tab,
                      read_overlay, run_notebook, selected_text, wait_for_title, write_notebook)
 
 from workbench.explainers.registry import get_method
@@ -116,21 +116,6 @@ def test_the_page_draws_each_maps_own_colour_range(shapes_page):
     assert_no_errors(page)
 
 
-def test_every_tab_fits_at_1280_and_1024_px(shapes_page):
-    page = shapes_page
-    fill_every_tab(page)
-    for width in (1280, 1024):
-        page.set_viewport_size({"width": width, "height": 1000})
-        page.wait_for_timeout(800)
-        for tab in TABS:
-            click_tab(page, tab)
-            faults = page.evaluate(LAYOUT_FAULTS)
-            assert not faults, f"{width} px, tab {tab}: {faults}"
-            if width == 1280:
-                page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / f"tab_{tab.replace(' ', '_')}.png"))
-    assert_no_errors(page)
-
-
 def fill_every_tab(page) -> None:
     """Give each tab something to show: curves, correlations, a comparison, a loss history, a sweep, a sanity
     check and SpRAy."""
@@ -163,37 +148,3 @@ def fill_every_tab(page) -> None:
     wait_for_title(page, "clusters")
     assert_no_errors(page)
 
-
-RESNET_CELL = """
-import numpy as np, torchvision
-from PIL import Image
-import workbench as wb
-from workbench.data.photos import PHOTOS, photo
-module = torchvision.models.resnet18()          # random weights: nothing downloaded
-picture = np.asarray(Image.fromarray(photo(PHOTOS[0])).convert("RGB").resize((451, 300)))
-assert picture.shape == (300, 451, 3)
-w = wb.Workbench(module, picture, method="gradient", debounce=0.05)
-for method, name, value in [("lime", "num_samples", 60), ("rise", "num_masks", 100), ("occlusion", "patch", 96),
-                            ("occlusion", "stride", 64)]:
-    w.session.set_param(name, value, method)
-w
-"""
-
-
-@pytest.mark.parametrize("methods", [("fmo", "occlusion", "lime", "rise", "gradient")])
-def test_bare_resnet18_on_a_non_square_photo(lab, lab_root, methods):
-    from playwright.sync_api import sync_playwright
-
-    name = write_notebook(lab_root, "resnet18.ipynb", [RESNET_CELL])
-    with sync_playwright() as p:
-        chromium = browser(p)
-        try:
-            page = chromium.new_page(viewport={"width": 1280, "height": 1000})
-            run_notebook(page, lab, name)
-            for method in methods:
-                choose(page, "explainer", get_method(method).label)
-                assert_range(method, read_overlay(page, f"{method} for", timeout=400_000))
-            page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / "resnet18_300x451.png"))
-            assert_no_errors(page)
-        finally:
-            chromium.close()

@@ -30,7 +30,7 @@ class LimeSpec(Spec):
                             doc="Target number of SLIC superpixels (the interpretable features).")
     num_samples: int = param(1000, low=10, high=100000, step=50, label="samples",
                              doc="Perturbed images scored (row 0 is the unperturbed image).")
-    kernel_width: float = param(0.25, low=0.0, high=10.0, open_low=True, step=0.05, label="kernel width",
+    kernel_width: float = param(0.25, low=0.01, high=10.0, step=0.05, label="kernel width",
                                 doc="Width of LIME's exponential kernel on the cosine distance.")
     fill: str = param("mean", choices=FILLS, doc="What hidden superpixels become: their mean colour, a "
                                                  "constant (fill_value) or a blur of the image.")

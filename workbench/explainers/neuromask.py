@@ -50,7 +50,7 @@ class NeuroMaskSpec(MaskLearningSpec):
                             doc="Weight of mean|W + 10|: pushes the mask towards hiding everything.")
     l_smooth: float = param(0.03, low=0.0, high=100.0, step=0.01, label="smoothness weight",
                             doc="Weight of mean((Laplacian * W)^2).")
-    temperature: float = param(0.3, low=0.0, high=100.0, open_low=True, step=0.05,
+    temperature: float = param(0.3, low=0.01, high=100.0, step=0.05,
                                doc="T in M = sigmoid(W / T).")
     lr: float = param(0.03, low=0.0, high=10.0, open_low=True, step=0.005, label="learning rate", doc="RMSprop step.")
     iterations: int = param(300, low=1, high=100000, step=50, doc="Optimisation steps (the paper: 1000).")
