@@ -25,8 +25,9 @@ from .registry import Context, MethodOutput, register
 
 def gaussian_blur(x: torch.Tensor, sigma: float, padding: str = "zeros") -> torch.Tensor:
     """Separable Gaussian blur of ``(N,C,H,W)`` with a kernel of ``ceil(4 sigma)`` px each side; ``padding``
-    ``"zeros"`` (TorchRay's ``imsmooth`` convention) or ``"replicate"``; ``sigma <= 0`` returns ``x``."""
-    if sigma <= 0:
+    ``"zeros"`` (TorchRay's ``imsmooth`` convention) or ``"replicate"``; ``sigma < 0.05`` returns ``x`` (the
+    neighbour taps, ``exp(-200)`` or less, vanish in float32; a denormal sigma would turn the centre tap to NaN)."""
+    if sigma < 0.05:
         return x
     width = math.ceil(4 * sigma)
     taps = torch.arange(-width, width + 1, dtype=x.dtype, device=x.device)
