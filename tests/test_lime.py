@@ -80,7 +80,7 @@ def test_seed_and_batch_size(shapes, scene):
 @pytest.mark.parametrize("params,match", [
     ({"n_segments": 1}, "n_segments: expected an integer >= 2"),
     ({"num_samples": 9}, "num_samples: expected an integer >= 10"),
-    ({"kernel_width": 0}, "kernel_width: expected a number > 0"),
+    ({"kernel_width": 0}, "kernel_width: expected a number >= 0.01"),
     ({"fill": "noise"}, "fill: expected one of"),
     ({"segments": np.zeros((5, 5), dtype=int)}, r"segments: expected an integer label map of shape \(224, 224\)"),
 ])

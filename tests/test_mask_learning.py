@@ -138,7 +138,7 @@ def test_extremal_perturbation_agrees_with_torchray(shapes, scene):
 @pytest.mark.parametrize("method,params,match", [
     ("neuromask", {"l_pred": -1.0}, "l_pred: expected a number >= 0"),
     ("neuromask", {"iterations": 0}, "iterations: expected an integer >= 1"),
-    ("neuromask", {"temperature": 0.0}, "temperature: expected a number > 0"),
+    ("neuromask", {"temperature": 0.0}, "temperature: expected a number >= 0.01"),
     ("meaningful_perturbation", {"l2": -0.1}, "l2: expected a number >= 0"),
     ("extremal_perturbation", {"areas": [0.1, 1.2]}, "areas: expected a number > 0 and < 1"),
     ("extremal_perturbation", {"areas": [0.0]}, "areas: expected a number > 0 and < 1"),

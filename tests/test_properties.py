@@ -35,7 +35,7 @@ from torch import nn
 import workbench as wb
 from workbench.models.zoo import IMAGENET_MEAN, IMAGENET_STD, ModelEntry
 
-EXAMPLES = 100                 # per method (issue 26: at least 100)
+EXAMPLES = int(__import__("os").environ.get("PROP_EX", 100))                 # per method (issue 26: at least 100)
 CLASSES = ("cat", "dog", "car", "tree", "sky")
 MIN_SIDE, MAX_SIDE = 16, 700
 
@@ -43,7 +43,7 @@ MIN_SIDE, MAX_SIDE = 16, 700
 CHEAP = {"num_masks": 24, "num_samples": 24, "iterations": 3, "contexts": 12, "mask_size": 48,
          "mask_resolution": 48, "patience": 5, "budget": 0.03}
 # pixel-count caps for methods whose cost grows with the area beyond the model's
-AREA = {"lime": 40_000, "ablation_ca": 40_000, "extremal_perturbation": 10_000}
+AREA = {"lime": 40_000, "ablation_ca": 40_000, "extremal_perturbation": 10_000, "meaningful_perturbation": 40_000}
 QUICKSHIFT_AREA = 6_000
 ARGUMENTS = {"image", "target", "model", "seed", "method", "images", "explanation", "region", "steps", "values",
              "param", "metrics", "size", "k", "n_clusters", "repeats", "mode", "order", "fill"}

@@ -49,16 +49,17 @@ class SmoothMaskGenerator:
         self.shape_up = [step * z for z in self.shape_mid]
         self.shape_out = [z - step + 1 for z in self.shape_up]
         taps = 2 * self.radius + 1
-        uy, ux = torch.meshgrid(torch.arange(self.shape_out[0], dtype=torch.float32),
-                                torch.arange(self.shape_out[1], dtype=torch.float32), indexing="ij")
-        ratio = [zm / zu for zm, zu in zip(self.shape_mid, self.shape_up)]
-        weight = torch.zeros(1, taps * taps, *self.shape_out)
-        for ky in range(taps):
-            for kx in range(taps):
-                iy = torch.floor(ratio[0] * uy) + ky - self.padding
-                ix = torch.floor(ratio[1] * ux) + kx - self.padding
-                distance = torch.sqrt((uy - (self.margin + step * iy)) ** 2 + (ux - (self.margin + step * ix)) ** 2)
-                weight[0, ky * taps + kx] = torch.exp(-2 * ((distance / sigma - 0.5).clamp(min=0) ** 2))
+        # the grid point a pixel sees depends on its row (column) alone, so the squared distances are built
+        # per row and per column and summed by broadcasting: (T, T, H, W) at once, same values as per pixel
+        offsets = torch.arange(taps, dtype=torch.float32)[:, None]
+        squares = []
+        for axis in (0, 1):
+            u = torch.arange(self.shape_out[axis], dtype=torch.float32)
+            i = torch.floor(self.shape_mid[axis] / self.shape_up[axis] * u) + offsets - self.padding
+            squares.append((u - (self.margin + step * i)) ** 2)            # (T, H) and (T, W)
+        distance = torch.sqrt(squares[0][:, None, :, None] + squares[1][None, :, None, :])
+        weight = torch.exp(-2 * ((distance / sigma - 0.5).clamp(min=0) ** 2)).reshape(1, taps * taps,
+                                                                                    *self.shape_out)
         # laid out as (1, T, Hmid, step, Wmid, step) blocks over the upsampled grid (zeros where the output is
         # cropped), for SmoothMax
         padded = F.pad(weight, (0, self.step - 1, 0, self.step - 1))

@@ -36,8 +36,9 @@ NO_BLUR_SIGMA = 0.1
 
 def gaussian_blur(x: torch.Tensor, sigma: float, padding: str = "zeros") -> torch.Tensor:
     """Separable Gaussian blur of ``(N,C,H,W)`` with a kernel of ``ceil(4 sigma)`` px each side; ``padding``
-    ``"zeros"`` (TorchRay's ``imsmooth`` convention) or ``"replicate"``; ``sigma`` under :data:`NO_BLUR_SIGMA` returns ``x`` (the kernel's side taps would be
-    below 1e-21: nothing to blur, and dividing by a vanishing sigma would overflow)."""
+    ``"zeros"`` (TorchRay's ``imsmooth`` convention) or ``"replicate"``; ``sigma`` under :data:`NO_BLUR_SIGMA`
+    returns ``x`` (the side taps would be below 1e-21: nothing to blur, and a denormal sigma would turn the
+    centre tap to NaN)."""
     if sigma < NO_BLUR_SIGMA:
         return x
     width = math.ceil(4 * sigma)

@@ -69,6 +69,12 @@ def laplacian_for(size: int) -> torch.Tensor:
     return LAPLACIAN_3 if size <= 64 else LAPLACIAN_5
 
 
+def soft_mask(weights: torch.Tensor, temperature: float) -> torch.Tensor:
+    """``sigmoid(W / T)``; a temperature below the dtype's smallest normal number (it would round to 0 and
+    make ``0 / 0`` NaN) is raised to it, which gives the same hard mask."""
+    return torch.sigmoid(weights / max(temperature, torch.finfo(weights.dtype).tiny))
+
+
 def fill_for(image: torch.Tensor, fill: str) -> torch.Tensor:
     """What hidden pixels of ``image`` ``(1,3,H,W)`` in [0, 1] become."""
     if fill == "black":
@@ -83,7 +89,7 @@ def neuromask_losses(ctx: Context, spec: NeuroMaskSpec, weights: torch.Tensor,
     """The NeuroMask loss terms for mask parameters ``W`` ``(1,1,h,w)``; hidden pixels become ``background``
     (default black, the paper's ``x * M``)."""
     height, width = ctx.size
-    mask = torch.sigmoid(weights / spec.temperature)
+    mask = soft_mask(weights, spec.temperature)
     if mask.shape[-2:] != (height, width):
         mask = F.interpolate(mask, size=(height, width), mode="bilinear", align_corners=False)
     if background is None:
@@ -120,7 +126,7 @@ def neuromask(ctx: Context, spec: NeuroMaskSpec) -> MethodOutput:
 
     history = optimise(ctx, losses, optimiser, spec.iterations, tol=spec.tol, patience=spec.patience)
     with torch.no_grad():
-        final = torch.sigmoid(weights / spec.temperature)
+        final = soft_mask(weights, spec.temperature)
         heat = F.interpolate(final, size=(height, width), mode="bilinear", align_corners=False)[0, 0] \
             if final.shape[-2:] != (height, width) else final[0, 0]
     return MethodOutput(heatmap=heat, extras={"mask": final[0, 0].cpu().numpy(), "loss_history": history.terms,
