@@ -70,9 +70,8 @@ def laplacian_for(size: int) -> torch.Tensor:
 
 
 def soft_mask(weights: torch.Tensor, temperature: float) -> torch.Tensor:
-    """``sigmoid(W / T)``; a temperature below the dtype's smallest normal number (it would round to 0 and
-    make ``0 / 0`` NaN) is raised to it, which gives the same hard mask."""
-    return torch.sigmoid(weights / max(temperature, torch.finfo(weights.dtype).tiny))
+    """``M = sigmoid(W / T)`` (the spec keeps ``T >= 0.01``, so the division never overflows)."""
+    return torch.sigmoid(weights / temperature)
 
 
 def fill_for(image: torch.Tensor, fill: str) -> torch.Tensor:
