@@ -10,7 +10,7 @@ from torch import nn
 
 import workbench as wb
 
-# Property-based tests (tests/test_properties.py) run a fixed set of examples: derandomised, no example database,
+# Property-based tests (tests/test_properties_*.py, strategies in tests/property_strategies.py) run a fixed set of examples: derandomised, no example database,
 # no per-example deadline (timings on a shared 2-core machine are noisy); a failure prints the shrunk example.
 settings.register_profile("workbench", derandomize=True, database=None, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

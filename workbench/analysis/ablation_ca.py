@@ -81,22 +81,22 @@ def rank_groups(matrix: np.ndarray, sensitivity: np.ndarray, threshold: float) -
     """Pairs above ``threshold`` and larger connected groups, best first (see the module docstring)."""
     from scipy.sparse.csgraph import connected_components
 
-    k = len(sensitivity)
     strong = np.abs(matrix) >= threshold
     np.fill_diagonal(strong, False)
-    groups = [(i, j) for i in range(k) for j in range(i + 1, k) if strong[i, j]]
+    pair_i, pair_j = np.nonzero(np.triu(strong, 1))
+    pair_r = np.abs(matrix[pair_i, pair_j])
+    pair_score = pair_r * (sensitivity[pair_i] + sensitivity[pair_j])
+    ranked = [Group(members=(int(i), int(j)), score=float(s), mean_abs_r=float(r))
+              for i, j, s, r in zip(pair_i, pair_j, pair_score, pair_r)]
     _, component = connected_components(strong, directed=False)
     for label in np.unique(component):
-        members = tuple(int(i) for i in np.flatnonzero(component == label))
-        if len(members) >= 3:
-            groups.append(members)
-    ranked = []
-    for members in groups:
-        idx = np.array(members)
-        pair_r = np.abs(matrix[np.ix_(idx, idx)])[np.triu_indices(len(idx), 1)]
-        linked = pair_r[pair_r >= threshold] if len(idx) > 2 else pair_r
-        mean_r = float(linked.mean())
-        ranked.append(Group(members=members, score=mean_r * float(sensitivity[idx].sum()), mean_abs_r=mean_r))
+        idx = np.flatnonzero(component == label)
+        if len(idx) < 3:
+            continue
+        block = np.abs(matrix[np.ix_(idx, idx)])[np.triu_indices(len(idx), 1)]
+        mean_r = float(block[block >= threshold].mean())
+        ranked.append(Group(members=tuple(int(i) for i in idx), score=mean_r * float(sensitivity[idx].sum()),
+                            mean_abs_r=mean_r))
     return sorted(ranked, key=lambda g: (-g.score, g.members))
 
 
