@@ -33,9 +33,10 @@ browser:
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-# -n auto: one worker per core; --dist loadfile keeps each notebook's cells in one worker.
+# -n auto: one worker per core; --dist loadgroup with the groups of conftest.py: one file per group (a notebook's
+# cells in one kernel), the browser tests in one group (one JupyterLab server).
 test: install-dev browser
-	WORKBENCH_FAST=1 $(PY) -m pytest -n auto --dist loadfile
+	WORKBENCH_FAST=1 $(PY) -m pytest -n auto --dist loadgroup
 
 bench: install-dev
 	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -384,3 +384,43 @@ def test_errors_number_fmo_levels_as_the_editor_and_sweep_values_name_their_fiel
         w.request_sweep()
         assert "sweep: values: expected numbers separated by commas" in w.error.value, w.error.value
         assert "ast." not in w.error.value
+
+
+def live_figures(widget, seen=None) -> list:
+    """Every Plotly figure in a widget tree."""
+    from workbench.ui.views import LiveFigure
+
+    seen = set() if seen is None else seen
+    if id(widget) in seen:
+        return []
+    seen.add(id(widget))
+    if isinstance(widget, LiveFigure):
+        return [widget]
+    return [f for child in getattr(widget, "children", ()) for f in live_figures(child, seen)]
+
+
+def same(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    return a == b
+
+
+def test_a_view_opened_after_any_edit_draws_the_current_figure(bench):
+    """Plotly sends edits as one-off messages; the synced state a late browser view draws (``_widget_data``,
+    ``_widget_layout``) must hold every edit too (an empty heatmap under a finished map, seen in JupyterLab)."""
+    w = bench
+    change(w, lambda: setattr(w.method_picker, "value", "gradient"))
+    w.overlay_panel.view.set_opacity(0.3)
+    w.request_evaluation()
+    assert w.wait(120) and w.error.value == "", w.error.value
+    figures = live_figures(w)
+    assert len(figures) >= 5 and w.overlay.figure in figures
+    drawn = w.overlay.figure._widget_data[1]
+    assert np.array_equal(np.asarray(drawn["z"], dtype=float), heat(w)) and drawn["opacity"] == 0.3
+    for figure in figures:
+        assert same(figure._widget_data, figure._data), figure.layout.title.text
+        assert same(figure._widget_layout, figure._layout_obj._props), figure.layout.title.text

@@ -1,8 +1,8 @@
-"""Fixtures of the browser tests: a JupyterLab server per module (see ``labpage.py`` for the helpers)."""
+"""Fixtures of the browser tests: one JupyterLab server for all of them (the root ``conftest.py`` keeps the
+browser tests on one xdist worker; see ``labpage.py`` for the helpers)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -11,19 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from .labpage import NOTEBOOK, ROOT, free_port
+from .labpage import free_port
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lab_root(tmp_path_factory) -> Path:
-    """The folder the module's JupyterLab serves: a copy of the quick-start notebook (the repo is never
-    edited); tests write their own notebooks here (see :func:`write_notebook`)."""
-    root = tmp_path_factory.mktemp("lab")
-    shutil.copy(ROOT / "notebooks" / NOTEBOOK, root / NOTEBOOK)
-    return root
+    """The folder JupyterLab serves (the repo is never edited): tests write their notebooks here (see
+    :func:`write_notebook`)."""
+    return tmp_path_factory.mktemp("lab")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lab(lab_root):
     """A JupyterLab server on 127.0.0.1 serving ``lab_root``; yields its URL."""
     root = lab_root

@@ -3,6 +3,7 @@
 ``go.Heatmap`` grids of at most ``MAX_SIDE`` cells a side, so a 224x224 update is a small message."""
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Callable
 
 import numpy as np
@@ -21,6 +22,45 @@ _CURVE_NAMES = {"morf": "MoRF", "lerf": "LeRF", "random": "random"}
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 
 
+class LiveFigure(go.FigureWidget):
+    """A ``FigureWidget`` whose synced state always holds the figure as drawn.
+
+    Plotly sends each edit to the browser as a one-off message (``_py2js_restyle`` set, then reset to None) and
+    leaves the synced ``_widget_data``/``_widget_layout`` as they were at construction. A browser view that
+    starts after an edit, because the page loads the 5 MB widget bundle more slowly than a fast method
+    computes, or because the notebook is reopened, drew the figure's first state: an empty heatmap under a
+    finished explanation. Here every edit also refreshes the synced state, so a late view draws what is
+    current (live views already applied the edit and do not redraw on a state change)."""
+
+    def _sync_state(self) -> None:
+        self._widget_data = deepcopy(self._data)
+        self._widget_layout = deepcopy(self._layout_obj._props)
+
+    def _send_relayout_msg(self, *args, **kwargs):
+        super()._send_relayout_msg(*args, **kwargs)
+        self._sync_state()
+
+    def _send_restyle_msg(self, *args, **kwargs):
+        super()._send_restyle_msg(*args, **kwargs)
+        self._sync_state()
+
+    def _send_update_msg(self, *args, **kwargs):
+        super()._send_update_msg(*args, **kwargs)
+        self._sync_state()
+
+    def _send_addTraces_msg(self, *args, **kwargs):
+        super()._send_addTraces_msg(*args, **kwargs)
+        self._sync_state()
+
+    def _send_deleteTraces_msg(self, *args, **kwargs):
+        super()._send_deleteTraces_msg(*args, **kwargs)
+        self._sync_state()
+
+    def _send_moveTraces_msg(self, *args, **kwargs):
+        super()._send_moveTraces_msg(*args, **kwargs)
+        self._sync_state()
+
+
 def _image_axes(figure: go.FigureWidget, height: int, width: int) -> None:
     figure.update_xaxes(visible=False, range=[-0.5, width - 0.5], constrain="domain")
     figure.update_yaxes(visible=False, range=[height - 0.5, -0.5], scaleanchor="x", constrain="domain")
@@ -36,7 +76,7 @@ class OverlayView:
     unsigned maps each keep their own colour scale (``scales``); ``drawn_scale`` is the one on screen."""
 
     def __init__(self, size: int = 430):
-        self.figure = go.FigureWidget(
+        self.figure = LiveFigure(
             data=[go.Image(name="image", hoverinfo="skip"),
                   go.Heatmap(name="heatmap", showscale=True, opacity=0.6, colorscale="Inferno", hoverinfo="z",
                              colorbar=dict(thickness=12, len=0.8, exponentformat="e")),
@@ -143,7 +183,7 @@ class CurvesView:
     """Region-perturbation curves (MoRF, LeRF, random) with each AOPC in the legend."""
 
     def __init__(self, width: int = 430, height: int = 300):
-        self.figure = go.FigureWidget(
+        self.figure = LiveFigure(
             data=[go.Scatter(name=order, mode="lines", line=dict(color=colour))
                   for order, colour in _CURVE_COLOURS.items()],
             layout=go.Layout(width=width, height=height, margin=dict(l=50, r=10, t=40, b=40),
@@ -165,7 +205,7 @@ class LossView:
     """Loss history of a mask-learning method, one line per term."""
 
     def __init__(self, width: int = 430, height: int = 260):
-        self.figure = go.FigureWidget(layout=go.Layout(
+        self.figure = LiveFigure(layout=go.Layout(
             width=width, height=height, margin=dict(l=50, r=10, t=40, b=40), xaxis_title="iteration",
             yaxis_title="loss", title=dict(text="Loss history", font=dict(size=13))))
 
@@ -180,7 +220,7 @@ class CorrelationView:
     """Ablation-CA's object correlation matrix; hovering a cell calls ``on_pair(i, j)``."""
 
     def __init__(self, size: int = 430):
-        self.figure = go.FigureWidget(
+        self.figure = LiveFigure(
             data=[go.Heatmap(colorscale=SIGNED_SCALE, zmin=-1, zmax=1, zmid=0,
                              hovertemplate="objects %{y} and %{x}: r = %{z:.2f}<extra></extra>")],
             layout=go.Layout(width=size, height=size, margin=dict(l=40, r=10, t=40, b=40),
@@ -202,7 +242,7 @@ class ComparisonView:
 
     def __init__(self, columns: int = 3, tile: int = 200):
         self.columns, self.tile = columns, tile
-        self.figure = go.FigureWidget(layout=go.Layout(width=columns * tile, height=tile, margin=_MARGIN))
+        self.figure = LiveFigure(layout=go.Layout(width=columns * tile, height=tile, margin=_MARGIN))
 
     def show(self, explanations: list) -> go.FigureWidget:
         """Draw the explanations titled with their cost; returns the figure (rebuilt for each grid)."""
@@ -225,7 +265,7 @@ class ComparisonView:
         grid.update_yaxes(visible=False, autorange="reversed")
         grid.update_annotations(font_size=11)
         grid.update_layout(width=self.columns * self.tile, height=rows * self.tile + 30, margin=_MARGIN)
-        self.figure = go.FigureWidget(grid)
+        self.figure = LiveFigure(grid)
         return self.figure
 
 
@@ -234,7 +274,7 @@ class SweepView:
     axis; clicking a point calls ``on_point(setting)``."""
 
     def __init__(self, width: int = 430, height: int = 300):
-        self.figure = go.FigureWidget(
+        self.figure = LiveFigure(
             data=[go.Scatter(name="metric", mode="lines+markers", error_y=dict(type="data", visible=True)),
                   go.Scatter(name="passes", mode="lines+markers", yaxis="y2", line=dict(dash="dot", color="#7f7f7f"))],
             layout=go.Layout(width=width, height=height, margin=dict(l=50, r=50, t=40, b=40),
@@ -263,7 +303,7 @@ class SanityView:
     """Similarity to the original heatmap after each randomisation step (Spearman, SSIM, HOG)."""
 
     def __init__(self, width: int = 430, height: int = 300):
-        self.figure = go.FigureWidget(
+        self.figure = LiveFigure(
             data=[go.Scatter(name=name, mode="lines+markers") for name in ("spearman", "ssim", "hog")],
             layout=go.Layout(width=width, height=height, margin=dict(l=50, r=10, t=40, b=90),
                              title=dict(text="Model randomisation", font=dict(size=13)),
@@ -283,7 +323,7 @@ class SprayView:
     """SpRAy's 2-D embedding, one colour per cluster; clicking a point calls ``on_point(index)``."""
 
     def __init__(self, width: int = 430, height: int = 360):
-        self.figure = go.FigureWidget(layout=go.Layout(
+        self.figure = LiveFigure(layout=go.Layout(
             width=width, height=height, margin=dict(l=30, r=10, t=40, b=30),
             title=dict(text="SpRAy: heatmaps of one class", font=dict(size=13)),
             xaxis=dict(showticklabels=False), yaxis=dict(showticklabels=False)))
