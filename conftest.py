@@ -29,12 +29,3 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = (f"{os.path.basename(str(item.fspath))} has run for {spent:.0f} s, over the "
                            f"{NOTEBOOK_LIMIT_S:.0f} s limit for a notebook in fast mode (WORKBENCH_FAST=1)")
 
-
-def pytest_collection_modifyitems(config, items):
-    """Work for the xdist workers (``make test`` runs ``--dist loadgroup``): each file is one group, as with
-    ``--dist loadfile`` (a notebook's cells run in order in one kernel), except the browser tests, which form
-    one group so that they share one JupyterLab server and one worker."""
-    browser = os.path.join("tests", "browser") + os.sep
-    for item in items:
-        path = str(item.fspath)
-        item.add_marker(pytest.mark.xdist_group("browser" if browser in path else os.path.relpath(path)))

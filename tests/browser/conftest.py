@@ -1,5 +1,5 @@
-"""Fixtures of the browser tests: one JupyterLab server for all of them (the root ``conftest.py`` keeps the
-browser tests on one xdist worker; see ``labpage.py`` for the helpers)."""
+"""Fixtures of the browser tests: one JupyterLab server per worker (the browser tests are one module, so
+``--dist loadfile`` runs them on one worker and one server; see ``labpage.py`` for the helpers)."""
 from __future__ import annotations
 
 import os

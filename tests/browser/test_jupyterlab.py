@@ -1,15 +1,22 @@
-"""The Workbench in a real browser: JupyterLab headless on a free local port, Debian's Chromium driven by
-Playwright, the quick-start's Workbench cells run with Shift+Enter (nbval runs the whole notebook), the heatmap
-drawn, an FMO stride moved, the heatmap redrawn, a parameter sweep and a sanity check run from their tabs, and
-screenshots saved under tests/browser/artifacts/ (git-ignored)."""
+"""In a real browser: JupyterLab headless on a free local port (one server for the whole module), Debian's
+Chromium driven by Playwright, screenshots under tests/browser/artifacts/ (git-ignored).
+
+- The quick-start's Workbench cells run with Shift+Enter (nbval runs the whole notebook): the heatmap drawn, an
+  FMO stride moved, the heatmap redrawn, a parameter sweep and a sanity check run from their tabs.
+- What a person sees after many changes: the colour range the page draws after each explainer switch (signed
+  and unsigned maps alternating).
+"""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import json
+import pytest
 
-from .labpage import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, ROOT, assert_no_errors, overlay_rasters, run_notebook,
-                      wait_for_title, write_notebook)
+from workbench.explainers.registry import get_method
+
+from .labpage import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, ROOT, assert_no_errors, choose, click_tab, overlay_rasters,
+                      read_overlay, run_notebook, selected_text, wait_for_title, write_notebook)
 
 
 def quick_start_workbench_cells() -> list[str]:
@@ -68,3 +75,140 @@ def test_workbench_renders_and_reacts_in_jupyterlab(lab, lab_root):
             assert_no_errors(page)
         finally:
             browser.close()
+
+
+TABS = ("curves", "correlations", "comparison", "loss history", "sweep", "sanity", "SpRAy")
+
+# cheap settings so the 2-core CI machine draws each map in seconds
+SHAPES_CELL = """
+import workbench as wb
+w = wb.Workbench(method="gradient", debounce=0.05)
+for method, name, value in [("lime", "num_samples", 150), ("rise", "num_masks", 400), ("ablation_ca", "contexts", 24),
+                            ("neuromask", "iterations", 40), ("occlusion", "stride", 16)]:
+    w.session.set_param(name, value, method)
+w.steps.value, w.spray_images.value = 8, 12
+w
+"""
+
+# (explainer, then a colour-scale or range change to make before reading); >= 12 switches alternating signed and
+# unsigned maps, with Ablation-CA -> FMO, LIME -> RISE and gradient -> cached FMO
+SWITCHES = ["lime", "rise", "gradient", "fmo", "ablation_ca", "fmo", "occlusion", "rise", "gradient", "fmo",
+            "lrp_epsilon", "neuromask", "lime", "rise"]
+
+
+def expected_range(method: str, seen: dict) -> tuple[float, float]:
+    """The shown map's own range: symmetric +-max|v| for a signed map, [min, max] for an unsigned one."""
+    if get_method(method).signed and seen["low"] < 0:
+        peak = max(abs(seen["low"]), abs(seen["high"]))
+        return -peak, peak
+    return seen["low"], seen["high"]
+
+
+def assert_range(method: str, seen: dict, expected: tuple[float, float] | None = None) -> None:
+    low, high = expected or expected_range(method, seen)
+    width = high - low
+    assert seen["zauto"] is False, (method, seen)
+    assert abs(seen["zmin"] - low) <= 0.01 * width and abs(seen["zmax"] - high) <= 0.01 * width, \
+        f"{method}: the page draws [{seen['zmin']}, {seen['zmax']}], the map's range is [{low}, {high}]"
+    assert not any("µ" in tick for tick in seen["ticks"]), seen["ticks"]
+
+
+def rgb(colour: str) -> tuple[int, ...]:
+    if colour.startswith("#"):
+        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(float(v)) for v in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3])
+
+
+def assert_scale(name: str, drawn) -> None:
+    """The colour scale the drop-down names is the one the page draws (Plotly sends names as colour lists)."""
+    from plotly.colors import get_colorscale
+
+    colours = [rgb(c) for _, c in drawn] if isinstance(drawn, list) else [rgb(c) for _, c in get_colorscale(drawn)]
+    expected = [rgb(c) for _, c in get_colorscale(name)]
+    assert colours == expected, f"the drop-down says {name}, the page draws {drawn}"
+
+
+def browser(p):
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium"
+    return p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+
+
+def run_button(page, text: str) -> None:
+    page.locator("button.jupyter-button", has_text=text).last.click()
+
+
+@pytest.fixture(scope="module")
+def shapes_page(lab, lab_root):
+    """One Chromium page (1280 px wide) with the Workbench on the shapes model, shared by the tests below."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = write_notebook(lab_root, "truth.ipynb", [SHAPES_CELL])
+    with sync_playwright() as p:
+        chromium = browser(p)
+        try:
+            page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+            run_notebook(page, lab, name)
+            yield page
+        finally:
+            chromium.close()
+
+
+def test_the_page_draws_each_maps_own_colour_range(shapes_page):
+    page = shapes_page
+    assert_range("gradient", read_overlay(page, "gradient for"))
+    for switch, method in enumerate(SWITCHES):
+        choose(page, "explainer", get_method(method).label)
+        seen = read_overlay(page, f"{method} for")
+        assert_range(method, seen)
+        assert_scale(selected_text(page, "colours"), seen["scale"])
+        if switch == 7:                                    # a colour-scale change on RISE's map
+            choose(page, "colours", "Viridis")
+            page.wait_for_timeout(1000)
+            after = read_overlay(page, f"{method} for")
+            assert_scale("Viridis", after["scale"])
+            assert_range(method, after)
+    # the range control on an unsigned map (RISE): symmetric, then reset to auto
+    choose(page, "range", "symmetric")
+    page.wait_for_timeout(800)
+    seen = read_overlay(page, "rise for")
+    peak = max(abs(seen["low"]), abs(seen["high"]))
+    assert_range("rise", seen, (-peak, peak))
+    page.locator("button.jupyter-button", has_text="reset").last.click()
+    page.wait_for_timeout(800)
+    assert_range("rise", read_overlay(page, "rise for"))
+    assert_no_errors(page)
+
+
+def fill_every_tab(page) -> None:
+    """Give each tab something to show: curves, correlations, a comparison, a loss history, a sweep, a sanity
+    check and SpRAy."""
+    choose(page, "explainer", get_method("ablation_ca").label)
+    read_overlay(page, "ablation_ca for")
+    run_button(page, "evaluate")
+    wait_for_title(page, "Region perturbation:")
+    click_tab(page, "comparison")
+    run_button(page, "compare")
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle, .js-plotly-plot "
+                           ".annotation-text')].filter(t => t.textContent.includes('passes')).length >= 3",
+                           timeout=300_000)
+    choose(page, "explainer", get_method("neuromask").label)
+    read_overlay(page, "neuromask for")
+    choose(page, "explainer", get_method("occlusion").label)
+    read_overlay(page, "occlusion for")
+    click_tab(page, "sweep")
+    values = page.locator(".widget-text:has(label:text-is('values')) input").last
+    values.fill("16,32")
+    values.press("Enter")
+    run_button(page, "sweep")
+    wait_for_title(page, "against")
+    choose(page, "explainer", get_method("gradient").label)
+    read_overlay(page, "gradient for")
+    click_tab(page, "sanity")
+    run_button(page, "randomise the model")
+    wait_for_title(page, "Spearman after all layers")
+    click_tab(page, "SpRAy")
+    run_button(page, "SpRAy")
+    wait_for_title(page, "clusters")
+    assert_no_errors(page)
+
