@@ -24,6 +24,10 @@ from .registry import Context, MethodOutput, register
 @dataclass(frozen=True)
 class LimeSpec(Spec):
     citation = "Ribeiro, Singh & Guestrin, KDD 2016"
+    description = (
+        'Switches random sets of superpixels off and fits a weighted linear model to the scores; '
+        'a red superpixel raises the target probability, a blue one lowers it.'
+    )
     n_segments: int = param(50, low=2, high=500, step=1, label="superpixels",
                             doc="Target number of SLIC superpixels (the interpretable features).")
     num_samples: int = param(1000, low=10, high=100000, step=50, label="samples",

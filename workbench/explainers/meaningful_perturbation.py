@@ -45,6 +45,10 @@ def gaussian_blur(x: torch.Tensor, sigma: float, padding: str = "zeros") -> torc
 @dataclass(frozen=True)
 class MeaningfulPerturbationSpec(MaskLearningSpec):
     citation = "Fong & Vedaldi, ICCV 2017"
+    description = (
+        'Learns the smallest smooth blurred region that destroys the target score; '
+        'a bright pixel is one whose blurring the optimiser needed.'
+    )
     l1: float = param(1e-4, low=0.0, high=10.0, log=True, label="area weight (l1)",
                       doc="Weight of sum|1 - m|: deleting less is better.")
     l2: float = param(1e-2, low=0.0, high=10.0, log=True, label="smoothness weight (l2)",

@@ -30,6 +30,10 @@ LAPLACIAN_5 = torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 2.0, 1.0, 0.0]
 @dataclass(frozen=True)
 class NeuroMaskSpec(MaskLearningSpec):
     citation = "Alzantot et al., IEEE SMARTCOMP 2019"
+    description = (
+        'Learns a sparse, smooth mask that keeps the prediction when everything else is removed; '
+        'a bright pixel is one the model needs to keep its prediction.'
+    )
     l_pred: float = param(0.4, low=0.0, high=100.0, step=0.05, label="prediction weight",
                           doc="Weight of the cross-entropy of the target on the masked image.")
     l_sparse: float = param(0.35, low=0.0, high=100.0, step=0.05, label="sparsity weight",

@@ -65,3 +65,10 @@ def top_iou(heatmap: np.ndarray, mask: np.ndarray, q: float | None = None) -> fl
     threshold = np.partition(heatmap.ravel(), heatmap.size - k)[heatmap.size - k]
     top = heatmap >= threshold
     return float((top & mask).sum() / (top | mask).sum())
+
+
+def peak(heatmap: np.ndarray) -> tuple[int, int]:
+    """``(row, col)`` of the heatmap's largest value (the first in row-major order): where the map points."""
+    heatmap = np.asarray(heatmap)
+    row, col = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)
+    return int(row), int(col)
