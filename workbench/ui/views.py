@@ -181,18 +181,33 @@ class CurvesView:
 
 
 class LossView:
-    """Loss history of a mask-learning method, one line per term."""
+    """Loss history of a mask-learning method: the total the optimiser minimises on top, then each raw term on
+    its own y scale (raw terms differ by orders of magnitude: one shared axis hides the total)."""
 
     def __init__(self, width: int = 430, height: int = 260):
+        self.width = width
         self.figure = go.FigureWidget(layout=go.Layout(
-            width=width, height=height, margin=dict(l=50, r=10, t=TOOLBAR + 26, b=40), xaxis_title="iteration",
-            yaxis_title="loss", title=_title("Loss history")))
+            width=width, height=height, margin=dict(l=60, r=10, t=TOOLBAR + 26, b=40),
+            title=_title("Loss history")))
 
     def show(self, history: dict[str, list[float]] | None) -> None:
+        history = dict(history or {})
+        names = (["total"] if "total" in history else []) + [n for n in history if n != "total"]
+        rows = max(1, len(names))
+        grid = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.04)
+        for i, name in enumerate(names):
+            grid.add_scatter(y=history[name], name=name, mode="lines", row=i + 1, col=1, showlegend=False)
+            grid.update_yaxes(title_text=name if name == "total" else f"{name} (raw)", title_font_size=10,
+                              row=i + 1, col=1)
+        grid.update_xaxes(title_text="iteration", row=rows, col=1)
         with self.figure.batch_update():
             self.figure.data = ()
-            for name, values in (history or {}).items():
-                self.figure.add_scatter(y=values, name=name, mode="lines")
+            self.figure.layout = grid.layout
+            self.figure.add_traces(list(grid.data))
+            self.figure.update_layout(width=self.width, height=80 + 110 * rows if names else 260,
+                                      margin=dict(l=60, r=10, t=TOOLBAR + 26, b=40),
+                                      title=_title("Loss: the minimised total, then each term" if names
+                                                   else "Loss history (mask-learning methods)"))
 
 
 class CorrelationView:
