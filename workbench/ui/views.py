@@ -192,6 +192,8 @@ class LossView:
 
     def show(self, history: dict[str, list[float]] | None) -> None:
         history = dict(history or {})
+        if not history and not self.figure.data:
+            return                      # nothing shown, nothing to show: no message (cached switches stay fast)
         names = (["total"] if "total" in history else []) + [n for n in history if n != "total"]
         rows = max(1, len(names))
         grid = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.04)
