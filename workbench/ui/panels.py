@@ -236,8 +236,8 @@ class OverlayPanel:
     outlines."""
 
     def __init__(self, on_layer: Callable[[], None], on_outlines: Callable[[], None],
-                 on_error: Callable[[str], None], image=None):
-        self.view = OverlayView(image=image)
+                 on_error: Callable[[str], None]):
+        self.view = OverlayView()
         self.on_error = on_error
         self._muted = 0
         self.opacity = widgets.FloatSlider(value=self.view.opacity, min=0, max=1, step=0.05, description="opacity",

@@ -43,10 +43,9 @@ class OverlayView:
     a trace left with ``zauto=False`` and null limits keeps the previous map's range in the browser. Signed and
     unsigned maps each keep their own colour scale (``scales``); ``drawn_scale`` is the one on screen."""
 
-    def __init__(self, size: int = 430, image: np.ndarray | None = None):
-        # the image goes into the figure the widget is created with: no update is sent before the page shows it
-        figure = go.Figure(
-            data=[go.Image(name="image", hoverinfo="skip", source=None if image is None else png_data_uri(image)),
+    def __init__(self, size: int = 430):
+        self.figure = go.FigureWidget(
+            data=[go.Image(name="image", hoverinfo="skip"),
                   go.Heatmap(name="heatmap", showscale=True, opacity=0.6, colorscale="Inferno", hoverinfo="z",
                              colorbar=dict(thickness=12, len=0.8, exponentformat="e")),
                   go.Image(name="outline", hoverinfo="skip"),
@@ -55,9 +54,6 @@ class OverlayView:
                   go.Image(name="ground truth", hoverinfo="skip")],
             layout=go.Layout(width=size, height=size + 20, margin=dict(l=10, r=10, t=TOOLBAR + 26, b=10),
                              title=_title("")))
-        if image is not None:
-            _image_axes(figure, *image.shape[:2])
-        self.figure = go.FigureWidget(figure)
         self.opacity = 0.6
         self.scales = {False: "Inferno", True: SIGNED_SCALE}   # by signedness of the drawn map
         self.signed = False     # the drawn map's signedness

@@ -67,8 +67,7 @@ class Workbench(widgets.HBox):
                                       self._model_changed, self._target_changed)
         self.explainer_panel = ExplainerPanel(self.session.method, self._method_changed, self._superpixels_changed)
         self.status_panel = StatusPanel()
-        self.overlay_panel = OverlayPanel(self._draw_heatmap, self._draw_outline, self._show_error,
-                                          image=self.session.image)
+        self.overlay_panel = OverlayPanel(self._draw_heatmap, self._draw_outline, self._show_error)
         self.curves_panel = CurvesPanel(self.request_evaluation)
         self.correlation_panel = CorrelationPanel(self._highlight_pair)
         self.comparison_panel = ComparisonPanel(self.request_comparison)
@@ -90,6 +89,7 @@ class Workbench(widgets.HBox):
         self.right.add_class("workbench-right")
         super().__init__([self.left, self.right], layout=widgets.Layout(align_items="flex-start"))
         self.add_class("workbench")      # the browser tests find the widget by this class
+        self.overlay.show_image(self.session.image)
         self._refresh_targets()
         self._build_method_panel()
         self.request()
