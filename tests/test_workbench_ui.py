@@ -424,3 +424,65 @@ def test_a_view_opened_after_any_edit_draws_the_current_figure(bench):
     for figure in figures:
         assert same(figure._widget_data, figure._data), figure.layout.title.text
         assert same(figure._widget_layout, figure._layout_obj._props), figure.layout.title.text
+
+
+def test_scene_truth_outline_and_pointing_marker(shapes):
+    from workbench.data.scenes import make_scene
+    from workbench.metrics.localisation import peak, pointing_game
+
+    w = wb.Workbench(shapes, method="gradient", debounce=DEBOUNCE)          # scene 0 by default
+    assert w.wait(60) and w.error.value == "", w.error.value
+    mask = make_scene(0).class_mask(w.explanation.target)
+    truth, marker = w.overlay.figure.data[4], w.overlay.figure.data[3]
+    assert truth.source and truth.source.startswith("data:image/png")
+    row, col = peak(w.explanation.heatmap)
+    assert (list(marker.x), list(marker.y)) == ([col], [row])
+    assert w.explanation.heatmap[row, col] == w.explanation.heatmap.max()
+    hit = pointing_game(w.explanation.heatmap, mask) >= 0.5
+    assert marker.marker.color == ("#00c853" if hit else "#ff1744")
+    w.overlay_panel.truth.value = False                                    # the check box hides both
+    assert w.overlay.figure.data[4].source is None and list(w.overlay.figure.data[3].x) == []
+    w.overlay_panel.truth.value = True
+    w.image_source.value = "photo"                                         # a photo has no ground truth
+    assert w.wait(60)
+    assert w.overlay.figure.data[4].source is None and list(w.overlay.figure.data[3].x) == []
+
+
+def test_descriptions_exports_quality_and_time_estimate(shapes):
+    from workbench.explainers.registry import methods
+    from workbench.render import colour_range
+    from workbench.ui.panels import ExplainerPanel, StatusPanel, decode_csv_link
+
+    for name, method in methods().items():                                 # every method explains itself
+        assert len(method.spec.description) > 40, name
+        assert method.spec.description in ExplainerPanel.description_html(name).value.replace("&#x27;", "'")
+    assert StatusPanel.time_left(done=10, total=40, elapsed=2.0) == pytest.approx(6.0)   # 5 passes/s, 30 left
+    assert StatusPanel.time_left(done=0, total=40, elapsed=2.0) is None
+
+    w = wb.Workbench(shapes, method="gradient", debounce=DEBOUNCE)
+    w.session.set_param("stride", 28, "occlusion")
+    w.session.set_param("patch", 56, "occlusion")
+    assert w.wait(60)
+    assert "The gradient of the target logit" in w.method_panel.children[1].value
+    w.steps.value = 5
+    w.request_evaluation()
+    assert w.wait(120) and w.error.value == "", w.error.value
+    curves = decode_csv_link(w.curves_panel.export.value)
+    assert list(curves.columns) == ["regions perturbed", "morf score", "lerf score", "random score"]
+    np.testing.assert_allclose(curves["morf score"], w.curves.figure.data[0].y)
+
+    w.compare_methods.value = ("gradient", "occlusion")
+    w.request_comparison()
+    assert w.wait(240) and w.error.value == "", w.error.value
+    table = decode_csv_link(w.comparison_panel.export.value)
+    assert list(table["method"]) == ["gradient", "occlusion"] and table["aopc_morf"].notna().all()
+    titles = [a.text for a in w.comparison.figure.layout.annotations]
+    for title, (_, row) in zip(titles, table.iterrows()):                  # the figures drawn are those exported
+        assert f"AOPC {row['aopc_morf']:.3f}" in title and ("pointing hit" if row["pointing hit"] else "miss") in title
+    images = [t for t in w.comparison.figure.data if t.type == "image"]
+    maps = [t for t in w.comparison.figure.data if t.type == "heatmap"]
+    assert len(images) == len(maps) == 2 and all(m.showscale is not False and m.colorbar.orientation == "h"
+                                                 for m in maps)
+    for trace, method in zip(maps, ("gradient", "occlusion")):            # each colour bar spans its own map
+        z = np.array(trace.z, dtype=float)
+        assert (trace.zmin, trace.zmax) == pytest.approx(colour_range(z, signed=trace.zmin < 0))

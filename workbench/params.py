@@ -156,6 +156,7 @@ class Spec:
     """
 
     citation: ClassVar[str] = ""
+    description: ClassVar[str] = ""   # what is perturbed or propagated, and what a bright pixel means
 
     def __post_init__(self):
         for info in self.params():

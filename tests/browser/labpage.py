@@ -60,6 +60,10 @@ def run_notebook(page, lab: str, name: str) -> None:
     heatmap is drawn (keys sent before the kernel is up are lost under load, so the run is retried)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    console = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text[:400]}") if m.type in ("error", "warning")
+            else None)
+    page.on("pageerror", lambda e: console.append(f"pageerror: {str(e)[:400]}"))
     page.goto(f"{lab}/lab/tree/{name}?reset", timeout=120_000)     # ?reset: no other notebook restored
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     page.wait_for_function("() => document.body.innerText.includes('| Idle')", timeout=180_000)
@@ -83,6 +87,7 @@ def run_notebook(page, lab: str, name: str) -> None:
     except PlaywrightTimeout:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"failed_{name}.png"), full_page=True)
+        (ARTIFACTS / f"failed_{name}.console.txt").write_text("\n".join(console))
         assert_no_errors(page)
         raise
     page.wait_for_timeout(500)

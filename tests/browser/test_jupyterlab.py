@@ -4,7 +4,9 @@ Chromium driven by Playwright, screenshots under tests/browser/artifacts/ (git-i
 - The quick-start's Workbench cells run with Shift+Enter (nbval runs the whole notebook): the heatmap drawn, an
   FMO stride moved, the heatmap redrawn, a parameter sweep and a sanity check run from their tabs.
 - What a person sees after many changes: the colour range the page draws after each explainer switch (signed
-  and unsigned maps alternating).
+  and unsigned maps alternating); the layout at 1280 and 1024 px with every tab open (no sideways scrolling, no
+  cut labels, titles clear of the toolbar), one screenshot per tab; a bare random-weight resnet18 on a 300x451
+  photo.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ import pytest
 
 from workbench.explainers.registry import get_method
 
-from .labpage import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, ROOT, assert_no_errors, choose, click_tab, overlay_rasters,
-                      read_overlay, run_notebook, selected_text, wait_for_title, write_notebook)
+from .labpage import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, LAYOUT_FAULTS, ROOT, assert_no_errors, choose, click_tab,
+                      overlay_rasters, read_overlay, run_notebook, selected_text, wait_for_title, write_notebook)
 
 
 def quick_start_workbench_cells() -> list[str]:
@@ -86,9 +88,10 @@ w = wb.Workbench(method="gradient", debounce=0.05)
 for method, name, value in [("lime", "num_samples", 150), ("rise", "num_masks", 400), ("ablation_ca", "contexts", 24),
                             ("neuromask", "iterations", 40), ("occlusion", "stride", 16)]:
     w.session.set_param(name, value, method)
-w.steps.value, w.spray_images.value = 8, 12
 w
 """
+# (widget values changed in the cell that displays the Workbench left its overlay figure empty in the page,
+# seen with Plotly 7.1 / ipywidgets 8.1 under load: this notebook changes none)
 
 # (explainer, then a colour-scale or range change to make before reading); >= 12 switches alternating signed and
 # unsigned maps, with Ablation-CA -> FMO, LIME -> RISE and gradient -> cached FMO
@@ -180,6 +183,21 @@ def test_the_page_draws_each_maps_own_colour_range(shapes_page):
     assert_no_errors(page)
 
 
+def test_every_tab_fits_at_1280_and_1024_px(shapes_page):
+    page = shapes_page
+    fill_every_tab(page)
+    for width in (1280, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(800)
+        for tab in TABS:
+            click_tab(page, tab)
+            faults = page.evaluate(LAYOUT_FAULTS)
+            assert not faults, f"{width} px, tab {tab}: {faults}"
+            if width == 1280:
+                page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / f"tab_{tab.replace(' ', '_')}.png"))
+    assert_no_errors(page)
+
+
 def fill_every_tab(page) -> None:
     """Give each tab something to show: curves, correlations, a comparison, a loss history, a sweep, a sanity
     check and SpRAy."""
@@ -212,3 +230,34 @@ def fill_every_tab(page) -> None:
     wait_for_title(page, "clusters")
     assert_no_errors(page)
 
+
+RESNET_CELL = """
+import numpy as np, torchvision
+from PIL import Image
+import workbench as wb
+from workbench.data.photos import PHOTOS, photo
+module = torchvision.models.resnet18()          # random weights: nothing downloaded
+picture = np.asarray(Image.fromarray(photo(PHOTOS[0])).convert("RGB").resize((451, 300)))
+assert picture.shape == (300, 451, 3)
+w = wb.Workbench(module, picture, method="gradient", debounce=0.05)
+for method, name, value in [("lime", "num_samples", 60), ("rise", "num_masks", 100), ("occlusion", "patch", 96),
+                            ("occlusion", "stride", 64)]:
+    w.session.set_param(name, value, method)
+w
+"""
+
+
+@pytest.mark.parametrize("methods", [("fmo", "occlusion", "lime", "rise", "gradient")])
+def test_bare_resnet18_on_a_non_square_photo(lab, lab_root, shapes_page, methods):
+    """In a second tab of the module's Chromium (a second Playwright in one process is refused)."""
+    name = write_notebook(lab_root, "resnet18.ipynb", [RESNET_CELL])
+    page = shapes_page.context.browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        run_notebook(page, lab, name)
+        for method in methods:
+            choose(page, "explainer", get_method(method).label)
+            assert_range(method, read_overlay(page, f"{method} for", timeout=400_000))
+        page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / "resnet18_300x451.png"))
+        assert_no_errors(page)
+    finally:
+        page.close()

@@ -35,6 +35,10 @@ from ..superpixels import FILLS, check_segments, fill_image, labels_for, segment
 @dataclass(frozen=True)
 class AblationCASpec(Spec):
     citation = "Wang et al., J. Xiamen Univ. Nat. Sci. 2024, 63(3):562-569"
+    description = (
+        'Ablates superpixels alone and in random contexts and correlates their effects; '
+        'red/blue: removing the superpixel lowers/raises the score, groups act together.'
+    )
     n_segments: int = param(40, low=2, high=500, step=1, label="superpixels",
                             doc="Target number of SLIC superpixels (objects). The paper finds 30-50 useful.")
     contexts: int = param(256, low=8, high=100000, step=8, doc="Monte-Carlo contexts T of synchronous ablation.")

@@ -102,12 +102,20 @@ def check_rules_cover(module: nn.Module) -> None:
 @dataclass(frozen=True)
 class GradientSpec(Spec):
     citation = "Simonyan, Vedaldi & Zisserman 2014"
+    description = (
+        'The gradient of the target logit with respect to the pixels (one backward pass); '
+        'red/blue: brightening the pixel would raise/lower the score locally.'
+    )
     heat: str = param("sum", choices=HEATS, doc="Heatmap from the 3 input channels: signed sum or sum of |.|.")
 
 
 @dataclass(frozen=True)
 class ModifiedReluSpec(Spec):
     citation = "Zeiler & Fergus 2014; Springenberg et al. 2015"
+    description = (
+        'Backpropagates through ReLUs with modified rules (only positive signals); '
+        "a bright pixel is an input pattern that excites the target's evidence."
+    )
     heat: str = param("sum", choices=HEATS, doc="Heatmap from the 3 input channels: signed sum or sum of |.|.")
     canonize: str = param("auto", choices=CANONIZE, doc="Merge BatchNorm layers first (auto) or not (off).")
 
@@ -115,6 +123,10 @@ class ModifiedReluSpec(Spec):
 @dataclass(frozen=True)
 class EpsilonSpec(ModifiedReluSpec):
     citation = "Bach et al., PLOS ONE 2015"
+    description = (
+        'Layer-wise relevance propagation: the target logit is redistributed layer by layer to the pixels '
+        '(relevance is conserved); red: evidence for the class, blue: against it.'
+    )
     epsilon: float = param(1e-6, low=0.0, high=10.0, log=True, doc="Stabiliser of the epsilon rule.")
 
 

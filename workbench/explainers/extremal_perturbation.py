@@ -122,6 +122,10 @@ def apply_pyramid(pyramid: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 @dataclass(frozen=True)
 class ExtremalPerturbationSpec(MaskLearningSpec):
     citation = "Fong, Patrick & Vedaldi, ICCV 2019"
+    description = (
+        'Learns smooth masks of fixed areas that keep the target score as high as possible; '
+        'a bright pixel is inside the smallest region that alone preserves the prediction.'
+    )
     areas: tuple = param((0.05, 0.1, 0.2), kind="floats", low=0.0, high=1.0, open_low=True, open_high=True,
                          doc="Target areas (shares of the image), optimised together.")
     variant: str = param("preserve", choices=("preserve", "delete"),

@@ -87,6 +87,10 @@ def minmax_over(heat: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
 @dataclass(frozen=True)
 class FMOSpec(Spec):
     citation = "Behzadi-Khormouji & Rostami, Applied Intelligence 2021"
+    description = (
+        'Occludes the image with a grey window, coarse to fine, refining only where the score '
+        'dropped most; a bright pixel is one whose occlusion lowered the target score the most.'
+    )
     schedule: tuple | None = param(
         None, kind="schedule", label="resolution schedule",
         doc="Levels (patch, stride) in pixels, coarse to fine. None: [(56,56),(28,14),(14,7),(8,4)] at 224 px, "

@@ -26,6 +26,10 @@ from .registry import Context, MethodOutput, register
 class LimeSpec(Spec):
     citation = "Ribeiro, Singh & Guestrin, KDD 2016"
     presets = {"paper": {"output": "probability"}}
+    description = (
+        'Switches random sets of superpixels off and fits a weighted linear model to the scores; '
+        'a red superpixel raises the target score, a blue one lowers it.'
+    )
     n_segments: int = param(50, low=2, high=500, step=1, label="superpixels",
                             doc="Target number of SLIC superpixels (the interpretable features).")
     num_samples: int = param(1000, low=10, high=100000, step=50, label="samples",

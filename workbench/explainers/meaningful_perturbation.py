@@ -76,6 +76,10 @@ def blur_axis(x: torch.Tensor, kernel: torch.Tensor, dim: int, padding: str) -> 
 class MeaningfulPerturbationSpec(MaskLearningSpec):
     citation = "Fong & Vedaldi, ICCV 2017"
     presets = {"paper": {"output": "probability", "l1": 1e-4}}
+    description = (
+        'Learns the smallest smooth blurred region that destroys the target score; '
+        'a bright pixel is one whose blurring the optimiser needed.'
+    )
     l1: float = param(1e-3, low=0.0, high=10.0, log=True, label="area weight (l1)",
                       doc="Weight of sum|1 - m|: deleting less is better (the paper: 1e-4).")
     l2: float = param(1e-2, low=0.0, high=10.0, log=True, label="smoothness weight (l2)",

@@ -44,6 +44,10 @@ class NeuroMaskSpec(MaskLearningSpec):
     citation = "Alzantot et al., IEEE SMARTCOMP 2019"
     presets = {"paper": {"iterations": 1000, "mask_resolution": 0, "fill": "black", "init": "uniform",
                          "output": "log-probability"}}
+    description = (
+        'Learns a sparse, smooth mask that keeps the prediction when everything else is removed; '
+        'a bright pixel is one the model needs to keep its prediction.'
+    )
     l_pred: float = param(0.4, low=0.0, high=100.0, step=0.05, label="prediction weight",
                           doc="Weight of the cross-entropy of the target on the masked image.")
     l_sparse: float = param(0.35, low=0.0, high=100.0, step=0.05, label="sparsity weight",

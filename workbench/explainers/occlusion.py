@@ -22,6 +22,10 @@ from .windows import EDGES, WindowGrid
 @dataclass(frozen=True)
 class OcclusionSpec(Spec):
     citation = "Zeiler & Fergus, ECCV 2014"
+    description = (
+        "Slides a grey window over the image and records the target score's drop; "
+        'red: covering the pixel lowers the score, blue: covering it raises the score.'
+    )
     patch: int = param(16, low=1, high=4096, step=1, label="window",
                        doc="Side of the square occluder in pixels.")
     stride: int = param(8, low=1, high=4096, step=1, doc="Step between window positions in pixels.")

@@ -27,6 +27,10 @@ BLOCK = 64
 @dataclass(frozen=True)
 class RiseSpec(Spec):
     citation = "Petsiuk, Das & Saenko, BMVC 2018"
+    description = (
+        'Averages thousands of random coarse masks weighted by the target probability each one '
+        'leaves; a bright pixel is kept by the masks that score high.'
+    )
     num_masks: int = param(4000, low=1, high=1000000, step=100, label="masks",
                            doc="Number of random masks N (one forward pass each).")
     grid: int = param(7, low=2, high=128, step=1, label="grid cells",

@@ -90,3 +90,10 @@ def box_mask(boxes, shape: tuple[int, int]) -> np.ndarray:
     inside_rows = (rows[None, :] >= b[:, 1:2]) & (rows[None, :] < b[:, 3:4])   # (K, H)
     inside_cols = (cols[None, :] >= b[:, 0:1]) & (cols[None, :] < b[:, 2:3])   # (K, W)
     return (inside_rows[:, :, None] & inside_cols[:, None, :]).any(axis=0)
+
+
+def peak(heatmap: np.ndarray) -> tuple[int, int]:
+    """``(row, col)`` of the heatmap's largest value (the first in row-major order): where the map points."""
+    heatmap = np.asarray(heatmap)
+    row, col = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)
+    return int(row), int(col)

@@ -77,7 +77,8 @@ def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tu
     if info.kind in ("int", "float"):
         control = _number_control(info, value)
     elif info.kind == "bool":
-        control = widgets.Checkbox(value=bool(value), description=_label(info), tooltip=info.doc, indent=False)
+        control = widgets.Checkbox(value=bool(value), description=_label(info), tooltip=info.doc, indent=False,
+                                   layout=widgets.Layout(width="auto"))
     elif info.kind == "choice":
         control = widgets.Dropdown(options=list(info.choices), value=value, description=_label(info),
                                    tooltip=info.doc, style=_STYLE, layout=row_layout())

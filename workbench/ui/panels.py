@@ -9,7 +9,9 @@ Right column: :class:`OverlayPanel` (the heatmap over the image and its view con
 """
 from __future__ import annotations
 
+import base64
 import html
+import time
 from typing import Any, Callable
 
 import ipywidgets as widgets
@@ -25,11 +27,41 @@ from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, 
 SUPERPIXEL_METHODS = ("lime", "ablation_ca")
 MASK_LEARNING_FAMILY = "mask learning"
 STYLE = {"description_width": "110px"}
+AUTO = {"width": "auto"}     # buttons and check boxes as wide as their text (never cut short)
+
+# Inside the Workbench: long control labels wrap onto a second line instead of being cut with an ellipsis,
+# tabs keep their full names (wrapping to a second row when the column is narrow), and boxes never scroll
+# sideways.
+CSS = """<style>
+.workbench .widget-label { white-space: normal; overflow-wrap: anywhere; line-height: 13px; font-size: 12px; }
+.workbench .widget-tab > .lm-TabBar .lm-TabBar-content { flex-wrap: wrap; }
+.workbench .widget-tab > .lm-TabBar .lm-TabBar-tab { flex: 0 0 auto; min-width: fit-content; max-width: none; }
+.workbench .lm-TabBar-tabLabel { overflow: visible; text-overflow: clip; }
+.workbench .widget-tab > .lm-TabBar { min-height: fit-content; }
+.workbench .workbench-right { min-width: 0; }
+</style>"""
 
 
 def _photos() -> list[str]:
     from ..data.photos import PHOTOS
     return list(PHOTOS)
+
+
+def csv_link(name: str, table) -> str:
+    """An HTML link that downloads ``table`` (a pandas DataFrame) as ``name.csv`` from the browser."""
+    data = base64.b64encode(table.to_csv(index=False).encode("utf-8")).decode("ascii")
+    return (f"<a download='{html.escape(name)}.csv' href='data:text/csv;base64,{data}' "
+            f"title='download this table as CSV'>&#11015; {html.escape(name)}.csv</a>")
+
+
+def decode_csv_link(link: str):
+    """The DataFrame a :func:`csv_link` carries (tests, and anyone reading an exported link back)."""
+    import io
+
+    import pandas as pd
+
+    data = link.split("base64,", 1)[1].split("'", 1)[0]
+    return pd.read_csv(io.StringIO(base64.b64decode(data).decode("utf-8")))
 
 
 class Freshness:
@@ -69,7 +101,8 @@ class ImagePanel:
         self.scene_seed = widgets.BoundedIntText(value=0, min=0, max=10**6, description="scene seed", style=STYLE,
                                                  layout=row_layout())
         self.photo = widgets.Dropdown(options=_photos(), description="photo", style=STYLE, layout=row_layout())
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload",
+                                         layout=widgets.Layout(width="auto"))
         for control in (self.source, self.scene_seed, self.photo, self.upload):
             control.observe(lambda _: on_change(), names="value")
         self.widget = widgets.VBox([widgets.HTML("<b>Image</b>"), self.source, self.scene_seed, self.photo,
@@ -128,7 +161,7 @@ class ExplainerPanel:
         info = get_method(method)
         self.controls = {}
         self.schedule_editor = None
-        children = [widgets.HTML(f"<i>{html.escape(info.citation)}</i>")]
+        children = [widgets.HTML(f"<i>{html.escape(info.citation)}</i>"), self.description_html(method)]
         if info.family == MASK_LEARNING_FAMILY:
             children.append(widgets.HTML("<b>Mask-learning hyper-parameters</b>"))
         for p in info.params:
@@ -147,6 +180,16 @@ class ExplainerPanel:
             children.append(control)
         self.controls_box.children = children
 
+    @staticmethod
+    def description_html(method: str) -> widgets.HTML:
+        """The method's plain-language description from its spec (what is perturbed or propagated, what a
+        bright pixel means)."""
+        text = get_method(method).spec.description
+        box = widgets.HTML(f"<div style='font-size:12px;line-height:1.3;color:#444'>{html.escape(text)}</div>",
+                           layout=widgets.Layout(width="300px"))
+        box.add_class("workbench-description")
+        return box
+
 
 class StatusPanel:
     """Progress bar, status line and the error box."""
@@ -159,10 +202,22 @@ class StatusPanel:
 
     def started(self, what: str) -> None:
         self.progress.value, self.progress.bar_style = 0, "info"
+        self.what, self.since = what, time.perf_counter()
         self.status.value = f"computing {html.escape(what)}..."
 
     def progressed(self, done: int, total: int) -> None:
         self.progress.max, self.progress.value = max(total, 1), min(done, max(total, 1))
+        left = self.time_left(done, total, time.perf_counter() - getattr(self, "since", time.perf_counter()))
+        if left is not None:
+            self.status.value = (f"computing {html.escape(getattr(self, 'what', ''))}: {done}/{total} passes, "
+                                 f"about {left:.0f} s left")
+
+    @staticmethod
+    def time_left(done: int, total: int, elapsed: float) -> float | None:
+        """Seconds left at the rate so far (passes done per second); None until there is a rate to go by."""
+        if done <= 0 or elapsed <= 0 or total <= done:
+            return None
+        return (total - done) / (done / elapsed)
 
     def finished(self, status_html: str) -> None:
         self.progress.value, self.progress.bar_style = self.progress.max, "success"
@@ -211,13 +266,18 @@ class OverlayPanel:
                                       layout=widgets.Layout(width="200px"),
                                       tooltip="FMO: the final map or one level's map")
         self.layer.observe(lambda _: self._muted or on_layer(), names="value")
-        self.outlines = widgets.Checkbox(value=True, description="outlines (segments / visited)", indent=False)
+        self.outlines = widgets.Checkbox(value=True, description="outlines", indent=False, layout=AUTO,
+                                         tooltip="superpixel outlines (LIME, Ablation-CA), FMO's visited regions")
         self.outlines.observe(lambda _: on_outlines(), names="value")
+        self.truth = widgets.Checkbox(value=True, description="truth + pointing", indent=False, layout=AUTO,
+                                      tooltip="generated scenes: the target's true outline (cyan) and a cross where "
+                                              "the map peaks (green: inside, red: outside)")
+        self.truth.observe(lambda _: on_layer(), names="value")
         self._show_range_controls()
         self.widget = widgets.VBox([
             widgets.HBox([self.opacity, self.colour_scale]),
             widgets.HBox([self.colour_range, self.range_low, self.range_high, self.range_reset]),
-            widgets.HBox([self.layer, self.outlines]), self.view.figure])
+            widgets.HBox([self.layer, self.outlines, self.truth]), self.view.figure])
 
     def _show_range_controls(self) -> None:
         fixed = self.colour_range.value == "fixed"
@@ -277,15 +337,27 @@ class CurvesPanel:
                                        layout=row_layout(), continuous_update=False)
         self.fill = widgets.Dropdown(options=list(FILLS), value="uniform",
                                      description="fill", style=STYLE, layout=row_layout())
-        self.button = widgets.Button(description="evaluate", icon="line-chart")
+        self.button = widgets.Button(description="evaluate", icon="line-chart", layout=AUTO)
         self.button.on_click(lambda _: on_evaluate())
-        self.settings = widgets.VBox([widgets.HTML("<b>Evaluation</b> (region perturbation, Samek et al. 2017)"),
+        self.settings = widgets.VBox([widgets.HTML("Region perturbation (Samek et al. 2017) of the map on screen: "
+                                                   "the target logit as the most (MoRF) or least (LeRF) relevant "
+                                                   "regions are removed first."),
                                       self.region, self.steps, self.fill, self.button])
         self.freshness = Freshness()
-        self.widget = widgets.VBox([self.freshness.banner, self.view.figure])
+        self.export = widgets.HTML()
+        self.widget = widgets.VBox([self.settings, self.freshness.banner, self.view.figure, self.export])
 
     def values(self) -> dict[str, Any]:
         return {"region": self.region.value, "steps": self.steps.value, "fill": self.fill.value}
+
+    def show(self, result: dict) -> None:
+        import pandas as pd
+
+        self.view.show(result)
+        curves = result["curves"]
+        table = pd.DataFrame({"regions perturbed": curves["morf"].steps,
+                              **{f"{order} score": curves[order].scores for order in curves}})
+        self.export.value = csv_link("perturbation_curves", table)
 
 
 class CorrelationPanel:
@@ -296,17 +368,21 @@ class CorrelationPanel:
         self.view.on_pair = on_pair
         self.groups = widgets.HTML()
         self.freshness = Freshness(("image", "model", "target"))
-        self.widget = widgets.VBox([self.freshness.banner, widgets.HBox([self.view.figure, self.groups])])
+        self.widget = widgets.VBox([self.freshness.banner, self.view.figure, self.groups])
 
     def show(self, matrix, groups) -> None:
+        import pandas as pd
+
         self.view.show(matrix)
-        self.groups.value = self.groups_html(groups)
+        table = pd.DataFrame([{"superpixels": " ".join(map(str, g.members)), "score": g.score,
+                               "mean |r|": g.mean_abs_r} for g in groups], columns=["superpixels", "score", "mean |r|"])
+        self.groups.value = self.groups_html(groups) + "<br>" + csv_link("ablation_ca_groups", table)
 
     @staticmethod
     def groups_html(groups) -> str:
         if not groups:
             return "<i>no correlated groups</i>"
-        rows = "".join(f"<li>objects {', '.join(map(str, g.members))}: score {g.score:.3f}, mean |r| {g.mean_abs_r:.2f}</li>"
+        rows = "".join(f"<li>superpixels {', '.join(map(str, g.members))}: score {g.score:.3f}, mean |r| {g.mean_abs_r:.2f}</li>"
                        for g in groups[:10])
         return f"<b>Ranked groups</b><ol>{rows}</ol>"
 
@@ -316,18 +392,40 @@ class ComparisonPanel:
 
     def __init__(self, on_compare: Callable[[], None]):
         registered = methods()
-        self.view = ComparisonView()
+        self.view = ComparisonView(columns=3, tile=160)
         self.methods = widgets.SelectMultiple(
             options=sorted(registered), value=[m for m in ("fmo", "occlusion", "gradient") if m in registered],
             rows=6, description="methods", style=STYLE, layout=row_layout())
-        self.button = widgets.Button(description="compare", icon="th")
+        self.button = widgets.Button(description="compare", icon="th", layout=AUTO)
         self.button.on_click(lambda _: on_compare())
-        self.settings = widgets.VBox([widgets.HTML("<b>Comparison</b>"), self.methods, self.button])
+        self.settings = widgets.VBox([widgets.HTML("Each method with its current settings, over the image; "
+                                                   "AOPC (MoRF, the curves tab's settings) and, on generated "
+                                                   "scenes, the pointing game under each map."),
+                                      self.methods, self.button])
         self.freshness = Freshness(("image", "model", "target"))
-        self.widget = widgets.VBox([self.freshness.banner, self.view.figure])
+        self.export = widgets.HTML()
+        self.explanations, self.image, self.quality = [], None, {}
+        self.widget = widgets.VBox([self.settings, self.freshness.banner, self.view.figure, self.export])
 
-    def show(self, explanations) -> None:
-        self.widget.children = [self.freshness.banner, self.view.show(explanations)]
+    def show(self, explanations, image=None) -> None:
+        """Draw the maps over ``image``; quality figures come later (:meth:`show_quality`)."""
+        self.explanations, self.image, self.quality = list(explanations), image, {}
+        self._draw()
+
+    def show_quality(self, quality: dict) -> None:
+        self.quality = dict(quality)
+        self._draw()
+
+    def _draw(self) -> None:
+        import pandas as pd
+
+        self.view.show(self.explanations, self.image, self.quality)
+        table = pd.DataFrame([{"method": e.method, "forward passes": e.cost.forward_passes,
+                               "backward passes": e.cost.backward_passes, "seconds": e.cost.seconds,
+                               "aopc_morf": self.quality.get(e.method, {}).get("aopc"),
+                               "pointing hit": self.quality.get(e.method, {}).get("pointing")}
+                              for e in self.explanations])
+        self.export.value = csv_link("comparison", table) if len(table) else ""
 
 
 class LossPanel:
@@ -346,18 +444,19 @@ class SweepPanel:
         self.view = SweepView()
         self.view.on_point = on_point
         self.result = None
-        self.param = widgets.Dropdown(description="parameter", layout=widgets.Layout(width="250px"))
+        self.param = widgets.Dropdown(description="parameter", layout=widgets.Layout(width="240px"))
         self.values = widgets.Text(description="values", placeholder="4,8,16 or 0.1:0.7:0.1",
-                                   layout=widgets.Layout(width="250px"))
+                                   layout=widgets.Layout(width="240px"))
         self.metric = widgets.Dropdown(options=list(DEFAULT_METRICS), value="aopc_morf",
-                                       description="metric", layout=widgets.Layout(width="250px"))
+                                       description="metric", layout=widgets.Layout(width="240px"))
         self.metric.observe(lambda _: self.draw(), names="value")
-        self.button = widgets.Button(description="sweep", icon="sliders")
+        self.button = widgets.Button(description="sweep", icon="sliders", layout=AUTO)
         self.button.on_click(lambda _: on_sweep())
         self.freshness = Freshness()
+        self.export = widgets.HTML()
         self.widget = widgets.VBox([widgets.HBox([self.param, self.values]),
                                     widgets.HBox([self.metric, self.button]), self.freshness.banner,
-                                    self.view.figure])
+                                    self.view.figure, self.export])
 
     def set_params(self, names: list[str]) -> None:
         self.param.options = names
@@ -371,6 +470,7 @@ class SweepPanel:
             chosen = self.metric.value if self.metric.value in present else present[0]
             self.metric.options = present
             self.metric.value = chosen
+        self.export.value = csv_link("sweep", result.summary)
         self.draw()
 
     def draw(self) -> None:
@@ -398,21 +498,23 @@ class SanityPanel:
         self.view = SanityView()
         self.result = None
         self.freshness = Freshness()
-        self.button = widgets.Button(description="randomise the model", icon="random")
+        self.export = widgets.HTML()
+        self.grid = ComparisonView(columns=3, tile=150)
+        self.button = widgets.Button(description="randomise the model", icon="random", layout=AUTO)
         self.button.on_click(lambda _: on_run())
         self.maps = widgets.VBox()
         self.widget = widgets.VBox([widgets.HTML("Cascading randomisation from the output layer back (Adebayo et "
                                                  "al. 2018): a useful explanation changes."),
-                                    self.button, self.freshness.banner, self.view.figure, self.maps])
+                                    self.button, self.freshness.banner, self.view.figure, self.export, self.maps])
 
     def show(self, result) -> None:
         self.result = result
         final = result.table["spearman"].iloc[-1]
         self.view.show(result.layers, result.table, f"{result.method}: Spearman after all layers {final:.2f}")
-        grid = ComparisonView(columns=4, tile=150)
         steps = list(zip(result.layers, result.heatmaps))[::max(1, len(result.layers) // 7)][:7]
         titles = ["original"] + [f"after {name}" for name, _ in steps]
-        self.maps.children = [grid.show_maps(titles, [result.original] + [heat for _, heat in steps])]
+        self.maps.children = [self.grid.show_maps(titles, [result.original] + [heat for _, heat in steps])]
+        self.export.value = csv_link("sanity", result.table)
 
 
 class SprayPanel:
@@ -425,9 +527,10 @@ class SprayPanel:
         self.result = None
         self.images = widgets.BoundedIntText(value=40, min=3, max=2000, description="scenes",
                                              layout=widgets.Layout(width="160px"))
-        self.watermark = widgets.Checkbox(value=True, description="watermark on half", indent=False)
+        self.watermark = widgets.Checkbox(value=True, description="watermark on half", indent=False, layout=AUTO)
         self.freshness = Freshness(("model", "target", "method"))
-        self.button = widgets.Button(description="SpRAy", icon="object-group")
+        self.grid = ComparisonView(columns=3, tile=150)
+        self.button = widgets.Button(description="SpRAy", icon="object-group", layout=AUTO)
         self.button.on_click(lambda _: on_run())
         self.maps = widgets.VBox()
         self.widget = widgets.VBox([
@@ -441,10 +544,10 @@ class SprayPanel:
         gaps = ", ".join(f"{v:.3f}" for v in result.eigenvalues[:5])
         self.view.show(result.layout, result.labels, f"{result.n_clusters} clusters (eigenvalues {gaps} ...)")
         titles = [f"cluster {c} mean ({int((result.labels == c).sum())})" for c in range(result.n_clusters)]
-        self.maps.children = [ComparisonView(columns=4, tile=150).show_maps(titles, list(result.cluster_means))]
+        self.maps.children = [self.grid.show_maps(titles, list(result.cluster_means))]
 
     def show_point(self, index: int) -> None:
         result = self.result
         cluster = int(result.labels[index])
-        self.maps.children = [ComparisonView(columns=4, tile=150).show_maps(
+        self.maps.children = [self.grid.show_maps(
             [f"image {index}", f"cluster {cluster} mean"], [result.heatmaps[index], result.cluster_means[cluster]])]

@@ -413,6 +413,25 @@ class Session:
             return done
         self.comparisons.submit(("compare", tuple(k for k, _ in jobs)), work, handlers, debounce=False)
 
+    def request_quality(self, explanations: list, settings: dict[str, Any], mask, handlers: Handlers) -> None:
+        """AOPC of the MoRF curve (``settings``: region, steps, fill) of each explanation and, when the target's
+        ``mask`` is known, its pointing-game hit; the result is ``{method: {"aopc", "pointing"}}``."""
+        from ..metrics import perturbation_curve
+        from ..metrics.localisation import pointing_game
+        model, image, device = self.model, self.image, self.device
+
+        def work(cancel, progress, partial):
+            quality = {}
+            for i, e in enumerate(explanations):
+                curve = perturbation_curve(model, image, e, order="morf", device=device, cancel=cancel, **settings)
+                quality[e.method] = {"aopc": curve.aopc,
+                                     "pointing": None if mask is None else pointing_game(e.heatmap, mask) >= 0.5}
+                progress(i + 1, len(explanations))
+                partial(dict(quality))
+            return quality
+        key = ("quality", tuple(self.key(e.method) for e in explanations), freeze(settings), mask is not None)
+        self.comparisons.submit(key, work, handlers, debounce=False)
+
     def request_sweep(self, param: str, values: list, metrics: tuple[str, ...], handlers: Handlers,
                       mask=None, steps: int = 20) -> None:
         """Sweep ``param`` of the current method over ``values`` on the current image and target (pointing

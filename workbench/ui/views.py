@@ -17,9 +17,17 @@ MAX_SIDE = 112
 COLOUR_SCALES = ("Inferno", "Viridis", "Hot", "Greys", "RdBu_r", "PiYG", "PuOr_r")
 SIGNED_SCALE = "RdBu_r"
 HIT_COLOUR, MISS_COLOUR = "#00c853", "#ff1744"
+TRUTH_COLOUR = (0, 229, 255)
 _CURVE_COLOURS = {"morf": "#d62728", "lerf": "#1f77b4", "random": "#7f7f7f"}
 _CURVE_NAMES = {"morf": "MoRF", "lerf": "LeRF", "random": "random"}
 _MARGIN = dict(l=10, r=10, t=40, b=10)
+TOOLBAR = 28      # px of Plotly's toolbar at the top of a figure: titles go below it, never under it
+
+
+def _title(text: str) -> dict:
+    """A title left-aligned just below the toolbar (``TOOLBAR`` px from the top)."""
+    return dict(text=text, font=dict(size=13), x=0.02, xanchor="left", y=1, yref="container", yanchor="top",
+                pad=dict(t=TOOLBAR))
 
 
 class LiveFigure(go.FigureWidget):
@@ -82,9 +90,10 @@ class OverlayView:
                              colorbar=dict(thickness=12, len=0.8, exponentformat="e")),
                   go.Image(name="outline", hoverinfo="skip"),
                   go.Scatter(name="pointing", mode="markers", x=[], y=[], hoverinfo="text", showlegend=False,
-                             marker=dict(symbol="x-thin", size=16, line=dict(width=4)))],
-            layout=go.Layout(width=size, height=size, margin=dict(l=10, r=10, t=52, b=10),
-                             title=dict(text="", font=dict(size=13), y=0.985, yanchor="top")))
+                             marker=dict(symbol="x-thin", size=16, line=dict(width=4))),
+                  go.Image(name="ground truth", hoverinfo="skip")],
+            layout=go.Layout(width=size, height=size + 20, margin=dict(l=10, r=10, t=TOOLBAR + 26, b=10),
+                             title=_title("")))
         self.opacity = 0.6
         self.scales = {False: "Inferno", True: SIGNED_SCALE}   # by signedness of the drawn map
         self.signed = False     # the drawn map's signedness
@@ -109,6 +118,7 @@ class OverlayView:
             self.figure.data[1].z = None
             self.figure.data[2].source = None
             self.figure.data[3].x, self.figure.data[3].y = [], []
+            self.figure.data[4].source = None
             _image_axes(self.figure, height, width)
         self.shown = None
 
@@ -155,6 +165,11 @@ class OverlayView:
             return self.show_outline(boundaries(np.isin(labels, highlight).astype(np.int32)), (0, 255, 120))
         return self.show_outline(boundaries(labels))
 
+    def show_truth(self, mask: np.ndarray | None) -> None:
+        """Outline the target's true object mask (generated scenes) in cyan; ``None`` clears it."""
+        self.figure.data[4].source = None if mask is None else png_data_uri(
+            outline_rgba(boundaries(np.asarray(mask, dtype=np.int32)), TRUTH_COLOUR))
+
     def show_pointing(self, point: tuple[int, int] | None, hit: bool = False) -> None:
         """A cross at ``(row, col)``: green for a pointing-game hit, red for a miss (``None`` clears it)."""
         marker = self.figure.data[3]
@@ -182,14 +197,14 @@ class OverlayView:
 class CurvesView:
     """Region-perturbation curves (MoRF, LeRF, random) with each AOPC in the legend."""
 
-    def __init__(self, width: int = 430, height: int = 300):
+    def __init__(self, width: int = 430, height: int = 360):
         self.figure = LiveFigure(
             data=[go.Scatter(name=order, mode="lines", line=dict(color=colour))
                   for order, colour in _CURVE_COLOURS.items()],
-            layout=go.Layout(width=width, height=height, margin=dict(l=50, r=10, t=40, b=40),
-                             title=dict(text="Region perturbation", font=dict(size=13)),
-                             xaxis_title="regions perturbed", yaxis_title="target score",
-                             legend=dict(x=1, xanchor="right", y=1)))
+            layout=go.Layout(width=width, height=height, margin=dict(l=50, r=10, t=TOOLBAR + 26, b=90),
+                             title=_title("Region perturbation"),
+                             xaxis_title="regions perturbed", yaxis_title="target logit",
+                             legend=dict(x=0, y=-0.3, yanchor="top", orientation="h")))
 
     def show(self, result: dict) -> None:
         with self.figure.batch_update():
@@ -202,18 +217,35 @@ class CurvesView:
 
 
 class LossView:
-    """Loss history of a mask-learning method, one line per term."""
+    """Loss history of a mask-learning method: the total the optimiser minimises on top, then each raw term on
+    its own y scale (raw terms differ by orders of magnitude: one shared axis hides the total)."""
 
     def __init__(self, width: int = 430, height: int = 260):
+        self.width = width
         self.figure = LiveFigure(layout=go.Layout(
-            width=width, height=height, margin=dict(l=50, r=10, t=40, b=40), xaxis_title="iteration",
-            yaxis_title="loss", title=dict(text="Loss history", font=dict(size=13))))
+            width=width, height=height, margin=dict(l=60, r=10, t=TOOLBAR + 26, b=40),
+            title=_title("Loss history")))
 
     def show(self, history: dict[str, list[float]] | None) -> None:
+        history = dict(history or {})
+        if not history and not self.figure.data:
+            return                      # nothing shown, nothing to show: no message (cached switches stay fast)
+        names = (["total"] if "total" in history else []) + [n for n in history if n != "total"]
+        rows = max(1, len(names))
+        grid = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.04)
+        for i, name in enumerate(names):
+            grid.add_scatter(y=history[name], name=name, mode="lines", row=i + 1, col=1, showlegend=False)
+            grid.update_yaxes(title_text=name if name == "total" else f"{name} (raw)", title_font_size=10,
+                              row=i + 1, col=1)
+        grid.update_xaxes(title_text="iteration", row=rows, col=1)
         with self.figure.batch_update():
             self.figure.data = ()
-            for name, values in (history or {}).items():
-                self.figure.add_scatter(y=values, name=name, mode="lines")
+            self.figure.layout = grid.layout
+            self.figure.add_traces(list(grid.data))
+            self.figure.update_layout(width=self.width, height=80 + 110 * rows if names else 260,
+                                      margin=dict(l=60, r=10, t=TOOLBAR + 26, b=40),
+                                      title=_title("Loss: the minimised total, then each term" if names
+                                                   else "Loss history (mask-learning methods)"))
 
 
 class CorrelationView:
@@ -223,8 +255,8 @@ class CorrelationView:
         self.figure = LiveFigure(
             data=[go.Heatmap(colorscale=SIGNED_SCALE, zmin=-1, zmax=1, zmid=0,
                              hovertemplate="objects %{y} and %{x}: r = %{z:.2f}<extra></extra>")],
-            layout=go.Layout(width=size, height=size, margin=dict(l=40, r=10, t=40, b=40),
-                             title=dict(text="Ablation-CA correlation", font=dict(size=13)),
+            layout=go.Layout(width=size, height=size, margin=dict(l=40, r=10, t=TOOLBAR + 26, b=40),
+                             title=_title("Ablation-CA correlation"),
                              yaxis=dict(autorange="reversed", scaleanchor="x")))
         self.on_pair: Callable[[int, int], None] | None = None
         self.figure.data[0].on_hover(self._hovered)
@@ -238,34 +270,69 @@ class CorrelationView:
 
 
 class ComparisonView:
-    """Several methods side by side, each titled with its cost in passes and seconds."""
+    """Maps side by side, each over its image, titled (method, cost, quality) and with its own colour bar under
+    it (the same colour-range rule as the overlay). One figure, redrawn in place for each grid."""
 
     def __init__(self, columns: int = 3, tile: int = 200):
         self.columns, self.tile = columns, tile
         self.figure = LiveFigure(layout=go.Layout(width=columns * tile, height=tile, margin=_MARGIN))
 
-    def show(self, explanations: list) -> go.FigureWidget:
-        """Draw the explanations titled with their cost; returns the figure (rebuilt for each grid)."""
-        titles = [f"{e.method}: {e.cost.forward_passes + e.cost.backward_passes} passes, {e.cost.seconds:.2f} s"
-                  for e in explanations]
-        return self.show_maps(titles, [e.heatmap for e in explanations])
+    def show(self, explanations: list, image: np.ndarray | None = None, quality: dict | None = None
+             ) -> go.FigureWidget:
+        """Draw the explanations over ``image`` titled with their cost and, where ``quality[method]`` has them,
+        their AOPC and pointing-game hit."""
+        titles = []
+        for e in explanations:
+            title = f"{e.method}: {e.cost.forward_passes + e.cost.backward_passes} passes, {e.cost.seconds:.2f} s"
+            scores = (quality or {}).get(e.method, {})
+            if scores:
+                parts = [f"AOPC {scores['aopc']:.3f}"] if "aopc" in scores else []
+                if scores.get("pointing") is not None:
+                    parts.append("pointing hit" if scores["pointing"] else "pointing miss")
+                title += "<br>" + ", ".join(parts)
+            titles.append(title)
+        return self.show_maps(titles, [e.heatmap for e in explanations], image)
 
-    def show_maps(self, titles: list[str], heatmaps: list[np.ndarray]) -> go.FigureWidget:
-        """Draw titled heatmaps in a grid; returns the new figure."""
+    def show_maps(self, titles: list[str], heatmaps: list[np.ndarray], image: np.ndarray | None = None
+                  ) -> go.FigureWidget:
+        """Draw titled heatmaps in a grid (over ``image`` when given); returns the figure."""
         rows = max(1, -(-len(heatmaps) // self.columns))
-        grid = make_subplots(rows=rows, cols=self.columns, subplot_titles=titles, horizontal_spacing=0.02,
-                             vertical_spacing=0.08)
+        two_line = any("<br>" in t for t in titles)
+        grid = make_subplots(rows=rows, cols=self.columns, subplot_titles=titles, horizontal_spacing=0.04,
+                             vertical_spacing=0.16 if two_line else 0.12)
+        background = png_data_uri(image) if image is not None else None
         for i, heat in enumerate(heatmaps):
-            small = round_for_display(downsample(heat, MAX_SIDE // 2)[0])
+            row, col = i // self.columns + 1, i % self.columns + 1
+            small, factor = downsample(heat, MAX_SIDE // 2)
+            small = round_for_display(small)
             signed = bool((heat < 0).any())
-            grid.add_trace(go.Heatmap(z=small, colorscale=SIGNED_SCALE if signed else "Inferno",
-                                      zmid=0.0 if signed else None, showscale=False, hoverinfo="skip"),
-                           row=i // self.columns + 1, col=i % self.columns + 1)
-        grid.update_xaxes(visible=False)
-        grid.update_yaxes(visible=False, autorange="reversed")
+            low, high = colour_range(small, signed)
+            if background is not None:
+                grid.add_trace(go.Image(source=background, hoverinfo="skip"), row=row, col=col)
+            offset = (factor - 1) / 2
+            axis = grid.get_subplot(row, col)
+            domain_x, domain_y = axis.xaxis.domain, axis.yaxis.domain
+            grid.add_trace(go.Heatmap(
+                z=small, x0=offset, dx=factor, y0=offset, dy=factor, colorscale=SIGNED_SCALE if signed else "Inferno",
+                zauto=False, zmin=low, zmax=high, opacity=0.6 if background is not None else 1.0, hoverinfo="skip",
+                colorbar=dict(orientation="h", thickness=6, len=domain_x[1] - domain_x[0], lenmode="fraction",
+                              x=(domain_x[0] + domain_x[1]) / 2, xanchor="center", y=domain_y[0] - 0.01,
+                              yanchor="top", exponentformat="e", nticks=3, tickfont=dict(size=9))),
+                row=row, col=col)
+            height, width = heat.shape
+            grid.update_xaxes(range=[-0.5, width - 0.5], row=row, col=col)
+            grid.update_yaxes(range=[height - 0.5, -0.5], scaleanchor=f"x{'' if i == 0 else i + 1}", row=row,
+                              col=col)
+        grid.update_xaxes(visible=False, constrain="domain")
+        grid.update_yaxes(visible=False, constrain="domain")
         grid.update_annotations(font_size=11)
-        grid.update_layout(width=self.columns * self.tile, height=rows * self.tile + 30, margin=_MARGIN)
-        self.figure = LiveFigure(grid)
+        height = rows * (self.tile + (50 if two_line else 30)) + 30 + TOOLBAR
+        with self.figure.batch_update():
+            self.figure.data = ()
+            self.figure.layout = grid.layout
+            self.figure.add_traces(list(grid.data))
+            self.figure.update_layout(width=self.columns * self.tile, height=height,
+                                      margin=dict(l=10, r=10, t=TOOLBAR + (50 if two_line else 36), b=10))
         return self.figure
 
 
@@ -277,10 +344,10 @@ class SweepView:
         self.figure = LiveFigure(
             data=[go.Scatter(name="metric", mode="lines+markers", error_y=dict(type="data", visible=True)),
                   go.Scatter(name="passes", mode="lines+markers", yaxis="y2", line=dict(dash="dot", color="#7f7f7f"))],
-            layout=go.Layout(width=width, height=height, margin=dict(l=50, r=50, t=40, b=40),
-                             title=dict(text="Sweep", font=dict(size=13)),
+            layout=go.Layout(width=width, height=height + 40, margin=dict(l=50, r=50, t=TOOLBAR + 26, b=80),
+                             title=_title("Sweep"),
                              yaxis2=dict(overlaying="y", side="right", title="passes", showgrid=False),
-                             legend=dict(x=0, y=1.15, orientation="h")))
+                             legend=dict(x=0, y=-0.25, yanchor="top", orientation="h")))
         self.on_point: Callable[[float], None] | None = None
         self.figure.data[0].on_click(self._clicked)
 
@@ -305,8 +372,8 @@ class SanityView:
     def __init__(self, width: int = 430, height: int = 300):
         self.figure = LiveFigure(
             data=[go.Scatter(name=name, mode="lines+markers") for name in ("spearman", "ssim", "hog")],
-            layout=go.Layout(width=width, height=height, margin=dict(l=50, r=10, t=40, b=90),
-                             title=dict(text="Model randomisation", font=dict(size=13)),
+            layout=go.Layout(width=width, height=height, margin=dict(l=50, r=10, t=TOOLBAR + 26, b=90),
+                             title=_title("Model randomisation"),
                              yaxis=dict(range=[-0.2, 1.05], title="similarity to original"),
                              xaxis=dict(tickangle=-45)))
 
@@ -324,8 +391,8 @@ class SprayView:
 
     def __init__(self, width: int = 430, height: int = 360):
         self.figure = LiveFigure(layout=go.Layout(
-            width=width, height=height, margin=dict(l=30, r=10, t=40, b=30),
-            title=dict(text="SpRAy: heatmaps of one class", font=dict(size=13)),
+            width=width, height=height, margin=dict(l=30, r=10, t=TOOLBAR + 26, b=30),
+            title=_title("SpRAy: heatmaps of one class"),
             xaxis=dict(showticklabels=False), yaxis=dict(showticklabels=False)))
         self.on_point: Callable[[int], None] | None = None
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..explainers.registry import get_method
 from ..models.zoo import available_models, load_model
 from ..targets import top_classes
-from .panels import (SUPERPIXEL_METHODS, ComparisonPanel, CorrelationPanel, CurvesPanel, ExplainerPanel,
+from .panels import (CSS, SUPERPIXEL_METHODS, ComparisonPanel, CorrelationPanel, CurvesPanel, ExplainerPanel,
                      ImagePanel, LossPanel, ModelPanel, OverlayPanel, SanityPanel, SprayPanel, StatusPanel,
                      SweepPanel)
 from .session import Handlers, Session
@@ -77,16 +77,19 @@ class Workbench(widgets.HBox):
         self.spray_panel = SprayPanel(self.request_spray)
         self._alias_controls()
 
-        self.left = widgets.VBox([self.image_panel.widget, self.model_panel.widget, self.explainer_panel.widget,
-                                  self.status_panel.widget, self.curves_panel.settings,
-                                  self.comparison_panel.settings], layout=widgets.Layout(width="330px"))
+        self.left = widgets.VBox([widgets.HTML(CSS), self.image_panel.widget, self.model_panel.widget,
+                                  self.explainer_panel.widget, self.status_panel.widget],
+                                 layout=widgets.Layout(width="320px", min_width="320px"))
         self.tabs = widgets.Tab(children=[self.curves_panel.widget, self.correlation_panel.widget,
                                           self.comparison_panel.widget, self.loss_panel.widget,
                                           self.sweep_panel.widget, self.sanity_panel.widget, self.spray_panel.widget])
         for i, title in enumerate(TAB_TITLES):
             self.tabs.set_title(i, title)
-        self.right = widgets.VBox([self.overlay_panel.widget, self.tabs])
-        super().__init__([self.left, self.right], layout=widgets.Layout(align_items="flex-start"))
+        # side by side when the notebook is wide enough, the right column below the left one when not (1024 px)
+        self.right = widgets.VBox([self.overlay_panel.widget, self.tabs],
+                                  layout=widgets.Layout(flex="1 1 500px", min_width="500px"))
+        self.right.add_class("workbench-right")
+        super().__init__([self.left, self.right], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap"))
         self.add_class("workbench")      # the browser tests find the widget by this class
         self.overlay.show_image(self.session.image)
         self._refresh_targets()
@@ -317,6 +320,16 @@ class Workbench(widgets.HBox):
             title = f"{title}: level {level + 1} {tuple(e.extras['schedule'][level])}"
         self.overlay_panel.show_heatmap(heat, _signed(e.method, heat), title)
         self._draw_outline()
+        self._draw_truth(heat)
+
+    def _draw_truth(self, heat) -> None:
+        """On generated scenes: the target's true outline and the pointing-game marker (green hit, red miss)."""
+        from ..metrics.localisation import peak, pointing_game
+
+        mask = self._scene_mask(self.explanation.target) if self.overlay_panel.truth.value else None
+        self.overlay.show_truth(mask)
+        self.overlay.show_pointing(None if mask is None else peak(heat),
+                                   mask is not None and pointing_game(heat, mask) >= 0.5)
 
     def _draw_outline(self) -> None:
         e = self.explanation
@@ -348,7 +361,7 @@ class Workbench(widgets.HBox):
             self._show_error("evaluation: no explanation yet")
             return
         self.session.request_evaluation(self.explanation, self.curves_panel.values(), Handlers(
-            on_done=self._shown_by(self.curves_panel, self.curves.show), on_error=self._show_error))
+            on_done=self._shown_by(self.curves_panel, self.curves_panel.show), on_error=self._show_error))
 
     def _shown_by(self, panel, show):
         """``on_done`` that draws a result with ``show`` and records the context it was requested in (a result
@@ -363,10 +376,22 @@ class Workbench(widgets.HBox):
     def request_comparison(self) -> None:
         """Run every selected method with its current settings; the grid shows each with its cost."""
         chosen = list(self.compare_methods.value)
-        show = self.comparison_panel.show
+        image = self.session.image
+
+        def show(explanations) -> None:
+            self.comparison_panel.show(explanations, image)
+
+        def done(explanations) -> None:
+            show(explanations)
+            self.status.value = "comparison done; measuring AOPC" + (" and pointing" if mask is not None else "")
+            self.session.request_quality(explanations, self.curves_panel.values(), mask, Handlers(
+                on_partial=self.comparison_panel.show_quality, on_progress=self._progressed,
+                on_done=lambda quality, cached: self.comparison_panel.show_quality(quality),
+                on_error=self._show_error))
+        mask = self._scene_mask()
         try:
-            self.session.request_comparison(chosen, Handlers(on_partial=show,
-                                                             on_done=self._shown_by(self.comparison_panel, show),
+            self.session.request_comparison(chosen, Handlers(on_partial=show, on_progress=self._progressed,
+                                                             on_done=self._shown_by(self.comparison_panel, done),
                                                              on_error=self._show_error))
         except ValueError as error:
             self._show_error(f"ValueError: {error}")
@@ -393,14 +418,17 @@ class Workbench(widgets.HBox):
             on_done=self._shown_by(self.sweep_panel, self._sweep_done), on_error=self._show_error), mask=mask,
             steps=self.steps.value)
 
-    def _scene_mask(self):
-        """The target's exact mask when the image is a generated scene (for the pointing game)."""
+    def _scene_mask(self, target: int | None = None):
+        """The exact mask of ``target`` (default the resolved target) when the image is a generated scene (for
+        the pointing game and the ground-truth outline), else None."""
         key = self.session.image_key
         if not (isinstance(key, tuple) and key[0] == "scene"):
             return None
         from ..data.scenes import make_scene
 
-        return make_scene(key[1]).class_mask(self.session.resolved_target())
+        if getattr(self, "_scene", (None, None))[0] != key[1]:
+            self._scene = (key[1], make_scene(key[1]))      # one scene kept: masks at every redraw, no regeneration
+        return self._scene[1].class_mask(self.session.resolved_target() if target is None else target)
 
     def _sweep_done(self, result) -> None:
         self.sweep_panel.show(result)
