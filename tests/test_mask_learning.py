@@ -119,7 +119,9 @@ def test_neuromask_sparsity_weight_makes_sparser_masks(toy):
 def test_extremal_perturbation_agrees_with_torchray(shapes, scene):
     from torchray.attribution.extremal_perturbation import extremal_perturbation as torchray_ep
 
-    target, iterations = scene.labels[0], 120
+    # the same algorithm step for step: the masks agree to float rounding after 20 steps (max difference 5e-7
+    # measured; rounding differences grow chaotically over hundreds of steps)
+    target, iterations = scene.labels[0], 20
     e = wb.explain(shapes, scene.image, "extremal_perturbation", target=target, areas=[0.1], iterations=iterations)
     x = shapes.preprocess(scene.image)
     flags = [p.requires_grad for p in shapes.module.parameters()]
@@ -129,10 +131,7 @@ def test_extremal_perturbation_agrees_with_torchray(shapes, scene):
         for p, flag in zip(shapes.module.parameters(), flags):
             p.requires_grad_(flag)
     ours, theirs = e.extras["masks"][0], reference[0, 0].numpy()
-    assert np.corrcoef(ours.ravel(), theirs.ravel())[0, 1] >= 0.9
-    a = np.array(np.unravel_index(np.argmax(ours), ours.shape))
-    b = np.array(np.unravel_index(np.argmax(theirs), theirs.shape))
-    assert np.hypot(*(a - b)) <= 15
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-4)
 
 
 @pytest.mark.parametrize("method,params,match", [
