@@ -120,3 +120,27 @@ def test_sweep_reports_each_count(shapes, scene):
 def test_bad_parameters(shapes, scene, params, match):
     with pytest.raises(ValueError, match=match):
         wb.ablation_ca(shapes, scene.image, **params)
+
+
+class RecordsLayout(nn.Module):
+    """A small convolutional model that records whether each batch it scores is channels-last."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 3)
+        self.channels_last = []
+
+    def forward(self, x):
+        self.channels_last.append(x.is_contiguous(memory_format=torch.channels_last))
+        return self.conv(x).mean(dim=(2, 3))
+
+
+@pytest.mark.parametrize("method, forward_only", [("ablation_ca", True), ("gradient", False)])
+def test_engine_only_methods_score_channels_last(method, forward_only):
+    """Ablation-CA scores only through the engine, so it runs channels-last like the perturbation methods
+    (issue 27: it ran without, being registered as an "analysis"); a gradient method does not."""
+    model = RecordsLayout()
+    image = np.random.default_rng(1).uniform(size=(24, 24, 3)).astype(np.float32)
+    wb.explain(model, image, method, **({"n_segments": 4, "contexts": 8} if method == "ablation_ca" else {}))
+    assert wb.methods()[method].forward_only == forward_only
+    assert model.channels_last and set(model.channels_last) == {forward_only}, model.channels_last

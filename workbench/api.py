@@ -21,7 +21,7 @@ from .models.zoo import as_model_entry, module_on
 from .results import Cost, Explanation, Partial
 from .targets import resolve_target
 
-BACKPROP_BATCH = 32  # images per forward + backward pass in explain_batch on CUDA (on a CPU: the engine's batch)
+BATCH_IMAGES = 32  # images per batched run (one forward + backward pass for backprop) on CUDA; on a CPU: the engine's batch
 
 
 def _prepare(model, method: str, params: dict, shape, device):
@@ -70,8 +70,8 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
     entry, info, spec, dev, module = _prepare(model, method, params, pixels.shape, device)
     engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
     started = time.perf_counter()
-    # perturbation methods only run forward passes through the engine: channels-last weights and batches
-    with preserved_model(module), engine.channels_last(enabled=info.family == "perturbation"):
+    # methods that only score forward passes through the engine: channels-last weights and batches
+    with preserved_model(module), engine.channels_last(enabled=info.forward_only):
         image_batch = pixels.unsqueeze(0).to(dev)
         x = entry.normalise(image_batch)
         ctx = Context(model=entry, module=module, image=image_batch, x=x, requested_target=target, engine=engine,
@@ -103,13 +103,12 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
                   progress: Progress | None = None, cancel=None, **params) -> np.ndarray:
     """``(N,H,W)`` float32 heatmaps of one method for many images of one size (a data set for SpRAy).
 
-    Backpropagation methods (family ``"backprop"``) run ``batch_size`` images per forward and backward pass
-    (each image gets the heatmap :func:`explain` gives it alone); other methods call :func:`explain` per image.
+    Methods with a batched run (``methods()[method].batch``, e.g. the backpropagation methods) run
+    ``batch_size`` images per pass (each image gets the heatmap :func:`explain` gives it alone); other methods
+    call :func:`explain` per image.
     ``target``: one class for every image, or ``None`` for each image's top-1 class. ``progress(done, total)``
     counts images; ``cancel`` (a ``threading.Event``) stops between batches with :class:`workbench.Cancelled`.
     """
-    from .explainers.backprop import backprop_heatmaps
-
     pixels = [as_image_tensor(image) for image in images]
     if not pixels:
         raise ValueError("images: expected at least one image, got none")
@@ -119,7 +118,7 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
     entry, info, spec, dev, module = _prepare(model, method, params, pixels[0].shape, device)
     engine = Engine(module, dev, batch_size=batch_size, cancel=cancel)
     n = len(pixels)
-    if info.family != "backprop":
+    if info.batch is None:
         maps = []
         for done, image in enumerate(pixels, start=1):
             engine.check_cancel()
@@ -137,14 +136,14 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
                 classes = int(module(entry.normalise(pixels[0][None].to(dev))).shape[-1])
         index = resolve_target(target, torch.zeros(classes), names)
     # on a CPU small batches are faster per image (cache): LRP-epsilon on 64 scenes 0.48 s at 8, 0.64 s at 32
-    step = batch_size or (BACKPROP_BATCH if dev.type == "cuda" else engine.default_batch_size(pixels[0][None]))
+    step = batch_size or (BATCH_IMAGES if dev.type == "cuda" else engine.default_batch_size(pixels[0][None]))
     maps = []
     with preserved_model(module):
         for start in range(0, n, step):
             engine.check_cancel()
             batch = torch.stack(pixels[start:start + step]).to(dev)
             targets = None if index is None else torch.full((len(batch),), index, dtype=torch.long, device=dev)
-            maps.append(backprop_heatmaps(method, spec, entry, module, batch, targets).to("cpu", torch.float32))
+            maps.append(info.batch(spec, entry, module, batch, targets).to("cpu", torch.float32))
             if progress is not None:
                 progress(min(start + step, n), n)
     return torch.cat(maps).numpy()

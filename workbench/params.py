@@ -157,6 +157,7 @@ class Spec:
 
     citation: ClassVar[str] = ""
     description: ClassVar[str] = ""   # what is perturbed or propagated, and what a bright pixel means
+    heading: ClassVar[str] = ""       # a title the Workbench shows above the parameters' controls
 
     def __post_init__(self):
         for info in self.params():

@@ -80,3 +80,39 @@ class Explanation:
         return (f"Explanation(method={self.method!r}, target={self.target} ({self.target_name!r}), "
                 f"shape={self.heatmap.shape}, passes={self.cost.forward_passes}+{self.cost.backward_passes}bwd, "
                 f"seconds={self.cost.seconds:.3f})")
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of objects the model uses together (Ablation-CA): members, ranking score and mean |r| of its
+    pairs."""
+
+    members: tuple[int, ...]
+    score: float
+    mean_abs_r: float
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Result of Ablation-CA (Wang et al. 2024): segments, sensitivities, effects, the correlation matrix and
+    ranked groups."""
+
+    segments: np.ndarray
+    sensitivity: np.ndarray
+    effects: np.ndarray
+    contexts: np.ndarray
+    matrix: np.ndarray
+    constant: np.ndarray
+    groups: list[Group]
+    target: int
+    target_name: str
+    params: dict
+    cost: Cost
+    heatmap: np.ndarray
+
+    @property
+    def max_abs_r(self) -> float:
+        """Largest |r| between two different objects (0 with fewer than two varying objects)."""
+        off = np.abs(self.matrix.copy())
+        np.fill_diagonal(off, 0.0)
+        return float(off.max(initial=0.0))

@@ -1,192 +1,20 @@
-"""Ablation-CA: superpixel ablation and correlation analysis (Wang et al., J. Xiamen Univ. Nat. Sci. 2024,
-63(3):562-569).
-
-Only the paper's abstract is public; this is the workbench's reconstruction (METHODS.md):
-
-1. Objects are SLIC superpixels (``n_segments``, default 40; the paper finds 30-50 useful).
-2. Sensitivity ``s_i = f_c(x) - f_c(x without i)`` (object filled with its mean colour by default);
-   the heatmap paints ``s_i`` on object ``i``.
-3. Synchronous ablation: ``T`` Monte-Carlo contexts, each keeping every object with probability ``p``;
-   in context ``t`` the effect of object ``i`` is ``e_i^t = f_c(x_t) - f_c(x_t without i)``.
-4. ``r_ij`` = Pearson correlation of ``e_i`` and ``e_j`` over contexts (``K x K``). An object whose effect
-   never varies gets correlation 0 and is flagged in ``constant``, never NaN.
-5. Groups: pairs with ``|r_ij| >= group_threshold`` and the connected components (3 or more objects) of
-   the graph of such pairs, ranked by ``mean|r| * sum(s)`` over the group, i.e. ``|r_ij| (s_i + s_j)``
-   for a pair.
-
-Cost: METHODS.md counts ``K + T (K + 1)`` passes. Removing an object that a context already hides gives
-the same image (effect exactly 0), so those passes are skipped: ``K + T + (objects present over all
-contexts)``, about ``K + T (1 + p K)``, with identical results. ``f_c`` is the logit unless
-``output="probability"``.
-"""
+"""Ablation-CA as an analysis (Wang et al., J. Xiamen Univ. Nat. Sci. 2024, 63(3):562-569): the correlation
+result of one run and a table over superpixel counts. The registered explainer (``"ablation_ca"``) and its
+algorithm live in :mod:`workbench.explainers.ablation_ca`; its result types in :mod:`workbench.results`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
-import numpy as np
-import torch
+from ..explainers.ablation_ca import AblationCASpec, ablation_plan, pearson_matrix, rank_groups  # noqa: F401
+from ..results import Correlation, Group
 
-from ..explainers.registry import Context, MethodOutput, register
-from ..params import Spec, param
-from ..superpixels import FILLS, check_segments, fill_image, labels_for, segment_masks
-
-
-@dataclass(frozen=True)
-class AblationCASpec(Spec):
-    citation = "Wang et al., J. Xiamen Univ. Nat. Sci. 2024, 63(3):562-569"
-    description = (
-        'Ablates superpixels alone and in random contexts and correlates their effects; '
-        'red/blue: removing the superpixel lowers/raises the score, groups act together.'
-    )
-    n_segments: int = param(40, low=2, high=500, step=1, label="superpixels",
-                            doc="Target number of SLIC superpixels (objects). The paper finds 30-50 useful.")
-    contexts: int = param(256, low=8, high=100000, step=8, doc="Monte-Carlo contexts T of synchronous ablation.")
-    p_keep: float = param(0.5, low=0.0, high=1.0, open_low=True, open_high=True, step=0.05,
-                          label="keep probability", doc="Probability that a context keeps each object.")
-    fill: str = param("mean", choices=FILLS, doc="What an ablated object becomes.")
-    fill_value: float = param(0.0, low=-10.0, high=10.0, step=0.1, label="fill value",
-                              doc="Constant fill in the model's normalised space (fill='constant').")
-    group_threshold: float = param(0.5, low=0.0, high=1.0, step=0.05, label="group |r| threshold",
-                                   doc="Pairs with |r| at least this form groups.")
-    compactness: float = param(10.0, low=0.01, high=1000.0, log=True, doc="SLIC compactness.")
-    output: str = param("logit", choices=("logit", "probability"), doc="Score the target's logit or probability.")
-    segments: object = param(None, kind="array", doc="A fixed H x W label map instead of segmenting.")
-
-    def check_image(self, height: int, width: int) -> None:
-        if self.segments is not None:
-            check_segments(self.segments, height, width)
-
-
-@dataclass(frozen=True)
-class Group:
-    """A group of objects the model uses together: members, ranking score and mean |r| of its pairs."""
-
-    members: tuple[int, ...]
-    score: float
-    mean_abs_r: float
-
-
-def pearson_matrix(effects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(K, K)`` Pearson correlations of the columns of ``effects`` ``(T, K)``; constant columns get 0
-    (flagged in the returned ``(K,)`` bool array) and the diagonal is 1 for the others."""
-    centred = effects - effects.mean(axis=0)
-    norms = np.sqrt((centred ** 2).sum(axis=0))
-    constant = norms <= 1e-12 * max(1.0, float(np.abs(effects).max(initial=0.0)))
-    safe = np.where(constant, 1.0, norms)
-    matrix = (centred.T @ centred) / np.outer(safe, safe)
-    matrix[constant, :] = 0.0
-    matrix[:, constant] = 0.0
-    np.fill_diagonal(matrix, np.where(constant, 0.0, 1.0))
-    return np.clip(matrix, -1.0, 1.0), constant
-
-
-def rank_groups(matrix: np.ndarray, sensitivity: np.ndarray, threshold: float) -> list[Group]:
-    """Pairs above ``threshold`` and larger connected groups, best first (see the module docstring)."""
-    from scipy.sparse.csgraph import connected_components
-
-    strong = np.abs(matrix) >= threshold
-    np.fill_diagonal(strong, False)
-    pair_i, pair_j = np.nonzero(np.triu(strong, 1))
-    pair_r = np.abs(matrix[pair_i, pair_j])
-    pair_score = pair_r * (sensitivity[pair_i] + sensitivity[pair_j])
-    ranked = [Group(members=(int(i), int(j)), score=float(s), mean_abs_r=float(r))
-              for i, j, s, r in zip(pair_i, pair_j, pair_score, pair_r)]
-    _, component = connected_components(strong, directed=False)
-    for label in np.unique(component):
-        idx = np.flatnonzero(component == label)
-        if len(idx) < 3:
-            continue
-        block = np.abs(matrix[np.ix_(idx, idx)])[np.triu_indices(len(idx), 1)]
-        mean_r = float(block[block >= threshold].mean())
-        ranked.append(Group(members=tuple(int(i) for i in idx), score=mean_r * float(sensitivity[idx].sum()),
-                            mean_abs_r=mean_r))
-    return sorted(ranked, key=lambda g: (-g.score, g.members))
-
-
-def ablation_plan(contexts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Keep vectors to score: the K single ablations, then per context the context itself and the context
-    without each present object. Returns ``(keep (N,K) uint8, context_row (T,), removal (P,3))`` where
-    ``removal`` rows are ``(row of the ablated image, context t, object i)``."""
-    t_count, k = contexts.shape
-    device = contexts.device
-    singles = 1 - torch.eye(k, dtype=torch.uint8, device=device)
-    present_t, present_i = torch.nonzero(contexts, as_tuple=True)
-    removed = contexts[present_t].clone()
-    removed[torch.arange(len(present_t), device=device), present_i] = 0
-    keep = torch.cat([singles, contexts, removed])
-    context_row = k + torch.arange(t_count, device=device)
-    removal_row = k + t_count + torch.arange(len(present_t), device=device)
-    return keep, context_row, torch.stack([removal_row, present_t, present_i], dim=1)
-
-
-@register("ablation_ca", spec=AblationCASpec, label="Ablation-CA (superpixel correlation)", family="analysis",
-          citation=AblationCASpec.citation, random=True)
-def ablation_ca_method(ctx: Context, spec: AblationCASpec) -> MethodOutput:
-    labels = labels_for(ctx.image, spec.segments, spec.n_segments, spec.compactness)
-    segs = torch.from_numpy(labels).to(ctx.device)
-    k = int(labels.max()) + 1
-    g = ctx.generator()
-    contexts = (torch.rand(spec.contexts, k, generator=g, device=ctx.device) < spec.p_keep).to(torch.uint8)
-    keep, context_row, removal = ablation_plan(contexts)
-    fill = fill_image(ctx.x, segs, spec.fill, spec.fill_value)
-    transform = ctx.score_transform(spec.output)
-    clean = transform(ctx.clean_scores[None])[0, ctx.target] if transform else ctx.clean_scores[ctx.target]
-    singles = torch.zeros(k, dtype=torch.float64, device=ctx.device)
-
-    def sensitivity_so_far(start: int, stop: int, _: torch.Tensor, batch_scores: torch.Tensor) -> None:
-        """The first ``k`` rows remove one object each: their map (step 2) is shown before the contexts."""
-        if ctx.on_partial is not None and start < k:
-            singles[start:min(stop, k)] = batch_scores[:k - start].double()
-            if k <= stop < len(keep):
-                ctx.show((clean.double() - singles)[segs], f"sensitivity of {k} objects, contexts next",
-                         stop / len(keep), force=True)
-
-    scores = ctx.engine.score_masks(ctx.x, lambda a, b: segment_masks(keep[a:b].float(), segs), n=len(keep),
-                                    baseline=fill, target=ctx.target, transform=transform,
-                                    consume=sensitivity_so_far).double()
-    sensitivity = (clean.double() - scores[:k]).cpu().numpy()
-    effects = torch.zeros(spec.contexts, k, dtype=torch.float64, device=ctx.device)
-    rows, ts, objs = removal.unbind(1)
-    effects[ts, objs] = scores[context_row[ts]] - scores[rows]
-    effects_np = effects.cpu().numpy()
-    matrix, constant = pearson_matrix(effects_np)
-    groups = rank_groups(matrix, sensitivity, spec.group_threshold)
-    heat = torch.from_numpy(sensitivity).to(ctx.device)[segs]
-    return MethodOutput(heatmap=heat, extras={
-        "segments": labels, "sensitivity": sensitivity, "effects": effects_np,
-        "contexts": contexts.cpu().numpy().astype(bool), "matrix": matrix, "constant": constant,
-        "groups": groups})
-
-
-@dataclass(frozen=True)
-class Correlation:
-    """Result of Ablation-CA: segments, sensitivities, effects, the correlation matrix and ranked groups."""
-
-    segments: np.ndarray
-    sensitivity: np.ndarray
-    effects: np.ndarray
-    contexts: np.ndarray
-    matrix: np.ndarray
-    constant: np.ndarray
-    groups: list[Group]
-    target: int
-    target_name: str
-    params: dict
-    cost: object
-    heatmap: np.ndarray
-
-    @property
-    def max_abs_r(self) -> float:
-        """Largest |r| between two different objects (0 with fewer than two varying objects)."""
-        off = np.abs(self.matrix.copy())
-        np.fill_diagonal(off, 0.0)
-        return float(off.max(initial=0.0))
+__all__ = ["AblationCASpec", "Correlation", "Group", "ablation_ca", "ablation_ca_sweep", "ablation_plan",
+           "pearson_matrix", "rank_groups"]
 
 
 def ablation_ca(model, image, target=None, n_segments: int = 40, contexts: int = 256, p_keep: float = 0.5,
                 fill: str = "mean", group_threshold: float = 0.5, seed: int = 0, **options) -> Correlation:
-    """Run Ablation-CA (module docstring) and return a :class:`Correlation`.
+    """Run Ablation-CA (see :mod:`workbench.explainers.ablation_ca`) and return a :class:`Correlation`.
 
     ``options`` go to :func:`workbench.explain` (``device``, ``batch_size``, ``progress``, ``cancel``) or
     to the spec (``segments``, ``compactness``, ``fill_value``, ``output``).

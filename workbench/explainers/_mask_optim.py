@@ -25,6 +25,8 @@ Losses = dict[str, torch.Tensor]
 class MaskLearningSpec(Spec):
     """Base of the mask-learning specs: the early-stopping settings every one of them has."""
 
+    heading = "Mask-learning hyper-parameters"
+
     tol: float = param(0.0, low=0.0, high=10.0, step=1e-4, label="early-stop tolerance",
                        doc="Stop when the total loss changes by less than this over `patience` iterations "
                            "(0: never, so the paper's iteration count holds).")

@@ -152,45 +152,13 @@ class GammaBoxSpec(EpsilonSpec):
     gamma: float = param(0.25, low=0.0, high=10.0, step=0.05, doc="Gamma rule: weight of positive weights.")
 
 
-def composite_for(name: str, spec: Spec, module: nn.Module, box: Callable[[], tuple[torch.Tensor, torch.Tensor]]):
-    """The Zennit composite of method ``name`` (``None`` for the plain gradient); ``box()`` gives the bounds
-    of the normalised input for the z^B rule."""
-    from zennit.composites import (DeconvNet, EpsilonGammaBox, EpsilonPlusFlat, GuidedBackprop,
-                                   LayerMapComposite, layer_map_base)
-    from zennit.rules import AlphaBeta, Epsilon
-    from zennit.types import Convolution
-
-    canonizers = [] if getattr(spec, "canonize", "off") == "off" else canonizers_for(module)
-    if name == "gradient":
-        return None
-    if name == "deconvnet":
-        return DeconvNet(canonizers=canonizers)
-    if name == "guided_backprop":
-        return GuidedBackprop(canonizers=canonizers)
-    check_rules_cover(module)
-    if name == "lrp_epsilon":
-        rule = Epsilon(epsilon=spec.epsilon)
-        return LayerMapComposite(layer_map=layer_map_base() + [(Convolution, rule), (nn.Linear, rule)],
-                                 canonizers=canonizers)
-    if name == "lrp_alpha2_beta1":
-        return LayerMapComposite(
-            layer_map=layer_map_base() + [(Convolution, AlphaBeta(alpha=spec.alpha, beta=spec.beta)),
-                                          (nn.Linear, Epsilon(epsilon=spec.epsilon))],
-            canonizers=canonizers)
-    if name == "deep_taylor":
-        return EpsilonPlusFlat(epsilon=spec.epsilon, canonizers=canonizers)
-    if name == "lrp_epsilon_gamma_box":
-        low, high = box()
-        return EpsilonGammaBox(low=low, high=high, epsilon=spec.epsilon, gamma=spec.gamma, canonizers=canonizers)
-    raise AssertionError(name)  # pragma: no cover
+Box = Callable[[], tuple[torch.Tensor, torch.Tensor]]
+Composite = Callable[[Spec, list, Box], object]
 
 
 def input_box(model: ModelEntry, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Bounds of the normalised input: the model's normalisation of all-0 and all-1 pixels."""
     return model.normalise(torch.zeros_like(images)), model.normalise(torch.ones_like(images))
-
-
-LRP_FAMILY = ("lrp_epsilon", "lrp_alpha2_beta1", "deep_taylor", "lrp_epsilon_gamma_box")
 
 
 def relevance(module: nn.Module, composite, x: torch.Tensor, pick_targets: Callable[[torch.Tensor], torch.Tensor],
@@ -219,46 +187,116 @@ def heat_of(channels: torch.Tensor, heat: str) -> torch.Tensor:
     return channels.sum(-3) if heat == "sum" else channels.abs().sum(-3)
 
 
-def backprop_heatmaps(name: str, spec: Spec, model: ModelEntry, module: nn.Module, images: torch.Tensor,
-                      targets: torch.Tensor | None) -> torch.Tensor:
-    """``(N,H,W)`` heatmaps of method ``name`` for a batch of ``(N,3,H,W)`` images in [0,1] on the module's
-    device: one forward and one backward pass for the whole batch. ``targets``: ``(N,)`` class indices, or
-    ``None`` for each image's top-1 class."""
-    composite = composite_for(name, spec, module, lambda: input_box(model, images))
-    pick = (lambda out: out.argmax(-1)) if targets is None else (lambda out: targets)
-    _, channels = relevance(module, composite, model.normalise(images), pick, scale_by_output=name in LRP_FAMILY)
-    return heat_of(channels, spec.heat)
+@dataclass(frozen=True)
+class Rules:
+    """One backpropagation method: its composite (see :func:`backprop_method`) and its initial relevance."""
 
+    composite: Composite
+    lrp: bool
 
-def _run(name: str):
-    def run(ctx: Context, spec: Spec) -> MethodOutput:
-        lrp = name in LRP_FAMILY
-        composite = composite_for(name, spec, ctx.module, lambda: input_box(ctx.model, ctx.image))
+    def composite_for(self, spec: Spec, module: nn.Module, box: Box):
+        """The Zennit composite for ``module``, with its canonizers (``spec.canonize``); LRP rules cover
+        convolutions and linear layers only, so other layers with parameters are refused first."""
+        if self.lrp:
+            check_rules_cover(module)
+        canonizers = [] if getattr(spec, "canonize", "off") == "off" else canonizers_for(module)
+        return self.composite(spec, canonizers, box)
+
+    def heatmaps(self, spec: Spec, model: ModelEntry, module: nn.Module, images: torch.Tensor,
+                 targets: torch.Tensor | None) -> torch.Tensor:
+        """``(N,H,W)`` heatmaps for a batch of ``(N,3,H,W)`` images in [0,1] on the module's device: one forward
+        and one backward pass for the whole batch. ``targets``: ``(N,)`` class indices, or ``None`` for each
+        image's top-1 class."""
+        composite = self.composite_for(spec, module, lambda: input_box(model, images))
+        pick = (lambda out: out.argmax(-1)) if targets is None else (lambda out: targets)
+        _, channels = relevance(module, composite, model.normalise(images), pick, scale_by_output=self.lrp)
+        return heat_of(channels, spec.heat)
+
+    def run(self, ctx: Context, spec: Spec) -> MethodOutput:
+        composite = self.composite_for(spec, ctx.module, lambda: input_box(ctx.model, ctx.image))
         absorbed: list[torch.Tensor] = []
         output, channels = relevance(ctx.module, composite, ctx.x,
                                      lambda out: torch.tensor([ctx.observe_clean(out[0])], device=out.device),
-                                     scale_by_output=lrp, absorbed=absorbed)
+                                     scale_by_output=self.lrp, absorbed=absorbed)
         ctx.count(forward=1, backward=1)
         channels = channels[0]
         score = float(output[0, ctx.target])
         extras = {"relevance": channels.float().cpu().numpy(), "output": score}
-        if lrp:
+        if self.lrp:
             kept = float(sum(a[0] for a in absorbed)) if absorbed else 0.0
             extras["conservation"] = float(channels.sum()) / score if score != 0 else float("nan")
             extras["absorbed"] = kept / score if score != 0 else float("nan")
         return MethodOutput(heatmap=heat_of(channels, spec.heat), extras=extras)
-    return run
 
 
-_METHODS = [
-    ("gradient", GradientSpec, "Gradient (sensitivity)"),
-    ("deconvnet", ModifiedReluSpec, "Deconvnet"),
-    ("guided_backprop", ModifiedReluSpec, "Guided Backprop"),
-    ("lrp_epsilon", EpsilonSpec, "LRP-epsilon"),
-    ("lrp_alpha2_beta1", AlphaBetaSpec, "LRP-alpha2beta1"),
-    ("deep_taylor", DeepTaylorSpec, "Deep Taylor (EpsilonPlusFlat)"),
-    ("lrp_epsilon_gamma_box", GammaBoxSpec, "LRP EpsilonGammaBox"),
-]
-for _name, _spec, _label in _METHODS:
-    register(_name, spec=_spec, label=_label, family="backprop", citation=_spec.citation,
-             needs_clean_pass=False)(_run(_name))
+def backprop_method(name: str, spec: type[Spec], label: str, lrp: bool = False) -> Callable[[Composite], Composite]:
+    """Decorator that registers a backpropagation method from its rule set: ``composite(spec, canonizers, box)``
+    returns the Zennit composite (``None`` for the plain gradient; ``box()`` gives the bounds of the
+    normalised input for the z^B rule). ``lrp``: the relevance starts from the logit, not the one-hot
+    gradient. The registration carries the rules to :func:`workbench.explain` and, batched, to
+    :func:`workbench.explain_batch`."""
+
+    def decorate(composite: Composite) -> Composite:
+        rules = Rules(composite, lrp)
+        register(name, spec=spec, label=label, family="backprop", citation=spec.citation, needs_clean_pass=False,
+                 gradients=True, batch=rules.heatmaps)(rules.run)
+        return composite
+
+    return decorate
+
+
+@backprop_method("gradient", GradientSpec, "Gradient (sensitivity)")
+def gradient_rules(spec: GradientSpec, canonizers: list, box: Box) -> None:
+    return None
+
+
+@backprop_method("deconvnet", ModifiedReluSpec, "Deconvnet")
+def deconvnet_rules(spec: ModifiedReluSpec, canonizers: list, box: Box):
+    from zennit.composites import DeconvNet
+
+    return DeconvNet(canonizers=canonizers)
+
+
+@backprop_method("guided_backprop", ModifiedReluSpec, "Guided Backprop")
+def guided_backprop_rules(spec: ModifiedReluSpec, canonizers: list, box: Box):
+    from zennit.composites import GuidedBackprop
+
+    return GuidedBackprop(canonizers=canonizers)
+
+
+@backprop_method("lrp_epsilon", EpsilonSpec, "LRP-epsilon", lrp=True)
+def lrp_epsilon_rules(spec: EpsilonSpec, canonizers: list, box: Box):
+    from zennit.composites import LayerMapComposite, layer_map_base
+    from zennit.rules import Epsilon
+    from zennit.types import Convolution
+
+    rule = Epsilon(epsilon=spec.epsilon)
+    return LayerMapComposite(layer_map=layer_map_base() + [(Convolution, rule), (nn.Linear, rule)],
+                             canonizers=canonizers)
+
+
+@backprop_method("lrp_alpha2_beta1", AlphaBetaSpec, "LRP-alpha2beta1", lrp=True)
+def lrp_alpha_beta_rules(spec: AlphaBetaSpec, canonizers: list, box: Box):
+    from zennit.composites import LayerMapComposite, layer_map_base
+    from zennit.rules import AlphaBeta, Epsilon
+    from zennit.types import Convolution
+
+    return LayerMapComposite(
+        layer_map=layer_map_base() + [(Convolution, AlphaBeta(alpha=spec.alpha, beta=spec.beta)),
+                                      (nn.Linear, Epsilon(epsilon=spec.epsilon))],
+        canonizers=canonizers)
+
+
+@backprop_method("deep_taylor", DeepTaylorSpec, "Deep Taylor (EpsilonPlusFlat)", lrp=True)
+def deep_taylor_rules(spec: DeepTaylorSpec, canonizers: list, box: Box):
+    from zennit.composites import EpsilonPlusFlat
+
+    return EpsilonPlusFlat(epsilon=spec.epsilon, canonizers=canonizers)
+
+
+@backprop_method("lrp_epsilon_gamma_box", GammaBoxSpec, "LRP EpsilonGammaBox", lrp=True)
+def gamma_box_rules(spec: GammaBoxSpec, canonizers: list, box: Box):
+    from zennit.composites import EpsilonGammaBox
+
+    low, high = box()
+    return EpsilonGammaBox(low=low, high=high, epsilon=spec.epsilon, gamma=spec.gamma, canonizers=canonizers)

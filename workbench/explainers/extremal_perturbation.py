@@ -143,7 +143,7 @@ class ExtremalPerturbationSpec(MaskLearningSpec):
 
 
 @register("extremal_perturbation", spec=ExtremalPerturbationSpec, label="Extremal Perturbation",
-          family="mask learning", citation=ExtremalPerturbationSpec.citation, signed=False)
+          family="mask learning", citation=ExtremalPerturbationSpec.citation, signed=False, gradients=True)
 def extremal_perturbation(ctx: Context, spec: ExtremalPerturbationSpec) -> MethodOutput:
     height, width = ctx.size
     areas = list(spec.areas)

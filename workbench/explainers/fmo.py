@@ -211,7 +211,7 @@ def window_boxes(grid: WindowGrid, flat: torch.Tensor) -> torch.Tensor:
 
 
 @register("fmo", spec=FMOSpec, label="FMO (multi-resolution occlusion)", family="perturbation",
-          citation=FMOSpec.citation, signed=False)
+          citation=FMOSpec.citation, signed=False, forward_only=True)
 def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
     height, width = ctx.size
     levels = spec.levels_for(height, width)

@@ -75,7 +75,8 @@ def lime_samples(generator: torch.Generator, num_samples: int, n_features: int, 
     return samples
 
 
-@register("lime", spec=LimeSpec, label="LIME", family="perturbation", citation=LimeSpec.citation, random=True)
+@register("lime", spec=LimeSpec, label="LIME", family="perturbation", citation=LimeSpec.citation, random=True,
+          forward_only=True)
 def lime(ctx: Context, spec: LimeSpec) -> MethodOutput:
     labels = labels_for(ctx.image, spec.segments, spec.n_segments, spec.compactness, spec.segmenter)
     segs = torch.from_numpy(labels).to(ctx.device)

@@ -108,7 +108,8 @@ def total_variation(mask: torch.Tensor, beta: float) -> torch.Tensor:
 
 
 @register("meaningful_perturbation", spec=MeaningfulPerturbationSpec, label="Meaningful Perturbation",
-          family="mask learning", citation=MeaningfulPerturbationSpec.citation, random=True, signed=False)
+          family="mask learning", citation=MeaningfulPerturbationSpec.citation, random=True, signed=False,
+          gradients=True)
 def meaningful_perturbation(ctx: Context, spec: MeaningfulPerturbationSpec) -> MethodOutput:
     height, width = ctx.size
     side = spec.grid(height, width)

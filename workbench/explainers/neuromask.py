@@ -110,7 +110,7 @@ def neuromask_losses(ctx: Context, spec: NeuroMaskSpec, weights: torch.Tensor,
 
 
 @register("neuromask", spec=NeuroMaskSpec, label="NeuroMask (mask learning)", family="mask learning",
-          citation=NeuroMaskSpec.citation, random=True, signed=False)
+          citation=NeuroMaskSpec.citation, random=True, signed=False, gradients=True)
 def neuromask(ctx: Context, spec: NeuroMaskSpec) -> MethodOutput:
     height, width = ctx.size
     side = (height, width) if spec.mask_resolution == 0 else (spec.mask_resolution, spec.mask_resolution)

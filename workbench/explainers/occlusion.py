@@ -51,7 +51,7 @@ def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, 
 
 
 @register("occlusion", spec=OcclusionSpec, label="Occlusion Test", family="perturbation",
-          citation=OcclusionSpec.citation)
+          citation=OcclusionSpec.citation, forward_only=True)
 def occlusion(ctx: Context, spec: OcclusionSpec) -> MethodOutput:
     height, width = ctx.size
     grid = WindowGrid(height, width, spec.patch, spec.stride, spec.edges, device=ctx.device)

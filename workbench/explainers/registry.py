@@ -1,11 +1,15 @@
 """The method registry: one entry per explainer, read by ``explain``, the UI, the CLI and generated tests.
 
 A method is a function ``run(context, spec) -> MethodOutput`` plus its :class:`~workbench.params.Spec`
-class, registered by name::
+class, registered by name where it lives (a module in ``workbench/explainers/`` is imported, and so
+registered, with the package; a method defined elsewhere registers when its module is imported)::
 
     @register("occlusion", spec=OcclusionSpec, label="Occlusion Test", family="perturbation",
-              citation="Zeiler & Fergus 2014")
+              citation="Zeiler & Fergus 2014", forward_only=True)
     def occlusion(ctx: Context, spec: OcclusionSpec) -> MethodOutput: ...
+
+Behaviour depends only on a method's capabilities (``forward_only``, ``gradients``, ``batch``,
+``needs_clean_pass``, ``random``, ``signed``); ``family`` is a label for display and grouping.
 """
 from __future__ import annotations
 
@@ -104,9 +108,26 @@ class MethodOutput:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+BatchRun = Callable[[Spec, ModelEntry, torch.nn.Module, torch.Tensor, torch.Tensor | None], torch.Tensor]
+
+
 @dataclass(frozen=True)
 class Method:
-    """A registered explainer."""
+    """A registered explainer and its capabilities.
+
+    Attributes:
+        family: a display and grouping label only (the picker shows it); nothing branches on it.
+        random: the heatmap depends on ``seed``.
+        signed: heatmaps may be negative (drawn on a symmetric colour scale).
+        needs_clean_pass: ``explain`` scores the clean image before ``run``; ``False``: ``run`` makes its
+            own first forward pass and calls ``context.observe_clean``.
+        forward_only: the method scores the model only through the engine's forward passes (no gradients),
+            so ``explain`` runs it with channels-last weights and batches.
+        gradients: the method backpropagates through the model (counts backward passes).
+        batch: ``batch(spec, model, module, images, targets) -> (N,H,W)`` heatmaps of ``(N,3,H,W)`` images in
+            [0,1] in one pass (``targets``: ``(N,)`` class indices or ``None`` for each top-1), each equal to
+            the map ``run`` gives the image alone; ``explain_batch`` uses it, else it calls ``explain`` per image.
+    """
 
     name: str
     run: Callable[[Context, Spec], MethodOutput]
@@ -117,6 +138,9 @@ class Method:
     random: bool = False
     signed: bool = True
     needs_clean_pass: bool = True
+    forward_only: bool = False
+    gradients: bool = False
+    batch: BatchRun | None = None
 
     @property
     def params(self) -> tuple[ParamInfo, ...]:
@@ -131,15 +155,19 @@ REGISTRY: dict[str, Method] = {}
 
 
 def register(name: str, *, spec: type[Spec], label: str, family: str, citation: str, random: bool = False,
-             signed: bool = True, needs_clean_pass: bool = True) -> Callable:
-    """Decorator that registers ``run(context, spec)`` under ``name``. ``needs_clean_pass=False``: the
-    method makes its own first forward pass and calls ``context.observe_clean`` with its scores."""
+             signed: bool = True, needs_clean_pass: bool = True, forward_only: bool = False,
+             gradients: bool = False, batch: BatchRun | None = None) -> Callable:
+    """Decorator that registers ``run(context, spec)`` under ``name`` with its capabilities (see
+    :class:`Method`)."""
 
     def decorate(run: Callable[[Context, Spec], MethodOutput]) -> Callable:
         if name in REGISTRY:
             raise ValueError(f"name: a method called {name!r} is already registered")
+        if forward_only and gradients:
+            raise ValueError(f"forward_only: method {name!r} uses gradients, so it cannot be forward-only")
         REGISTRY[name] = Method(name=name, run=run, spec=spec, label=label, family=family, citation=citation,
-                                random=random, signed=signed, needs_clean_pass=needs_clean_pass)
+                                random=random, signed=signed, needs_clean_pass=needs_clean_pass,
+                                forward_only=forward_only, gradients=gradients, batch=batch)
         return run
 
     return decorate

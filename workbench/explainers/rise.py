@@ -81,7 +81,7 @@ class RiseMasks:
 
 
 @register("rise", spec=RiseSpec, label="RISE", family="perturbation", citation=RiseSpec.citation, random=True,
-          signed=False)
+          signed=False, forward_only=True)
 def rise(ctx: Context, spec: RiseSpec) -> MethodOutput:
     height, width = ctx.size
     masks = RiseMasks(spec.num_masks, spec.grid, spec.p_keep, height, width, ctx.seed, ctx.device)

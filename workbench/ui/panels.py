@@ -24,8 +24,7 @@ from .controls import ScheduleEditor, control_for, row_layout
 from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
                     SprayView, SweepView)
 
-SUPERPIXEL_METHODS = ("lime", "ablation_ca")
-MASK_LEARNING_FAMILY = "mask learning"
+SUPERPIXELS = "n_segments"   # the superpixel count: every method with this parameter shares one slider
 STYLE = {"description_width": "110px"}
 AUTO = {"width": "auto"}     # buttons and check boxes as wide as their text (never cut short)
 
@@ -40,6 +39,11 @@ CSS = """<style>
 .workbench .widget-tab > .lm-TabBar { min-height: fit-content; }
 .workbench .workbench-right { min-width: 0; }
 </style>"""
+
+
+def superpixel_methods() -> list[str]:
+    """The registered methods with a superpixel count (parameter ``n_segments``)."""
+    return [name for name, m in sorted(methods().items()) if any(p.name == SUPERPIXELS for p in m.params)]
 
 
 def _photos() -> list[str]:
@@ -137,7 +141,7 @@ class ModelPanel:
 
 class ExplainerPanel:
     """The explainer drop-down and the chosen method's controls generated from its spec (with the FMO schedule
-    editor, the superpixel-count slider shared by LIME and Ablation-CA, and a mask-learning heading)."""
+    editor, the superpixel-count slider shared by every method with one, and the spec's heading)."""
 
     def __init__(self, method: str, on_method: Callable[[str], None], on_superpixels: Callable[[int], None]):
         registered = methods()
@@ -148,7 +152,7 @@ class ExplainerPanel:
         self.controls_box = widgets.VBox()
         self.superpixels = widgets.IntSlider(value=50, min=5, max=500, step=1, continuous_update=False,
                                              description="superpixels", style=STYLE, layout=row_layout(),
-                                             tooltip="n_segments, shared by LIME and Ablation-CA")
+                                             tooltip=f"{SUPERPIXELS}, shared by every superpixel method")
         self.superpixels.observe(lambda change: on_superpixels(change["new"]), names="value")
         self.controls: dict[str, widgets.Widget] = {}
         self.schedule_editor: ScheduleEditor | None = None
@@ -162,13 +166,14 @@ class ExplainerPanel:
         self.controls = {}
         self.schedule_editor = None
         children = [widgets.HTML(f"<i>{html.escape(info.citation)}</i>"), self.description_html(method)]
-        if info.family == MASK_LEARNING_FAMILY:
-            children.append(widgets.HTML("<b>Mask-learning hyper-parameters</b>"))
+        if info.spec.heading:
+            children.append(widgets.HTML(f"<b>{html.escape(info.spec.heading)}</b>"))
         for p in info.params:
-            if p.name == "n_segments" and method in SUPERPIXEL_METHODS:
-                self.superpixels.value = values["n_segments"]
+            if p.name == SUPERPIXELS:
+                self.superpixels.value = values[p.name]
                 self.controls[p.name] = self.superpixels
-                children.append(widgets.VBox([widgets.HTML("<b>Superpixels</b> (LIME, Ablation-CA)"),
+                shared = ", ".join(get_method(m).label.split(" (")[0] for m in superpixel_methods())
+                children.append(widgets.VBox([widgets.HTML(f"<b>Superpixels</b> ({html.escape(shared)})"),
                                               self.superpixels]))
                 continue
             control = control_for(p, values[p.name], on_param, size)

@@ -19,9 +19,9 @@ import numpy as np
 from ..explainers.registry import get_method
 from ..models.zoo import available_models, load_model
 from ..targets import top_classes
-from .panels import (CSS, SUPERPIXEL_METHODS, ComparisonPanel, CorrelationPanel, CurvesPanel, ExplainerPanel,
+from .panels import (CSS, SUPERPIXELS, ComparisonPanel, CorrelationPanel, CurvesPanel, ExplainerPanel,
                      ImagePanel, LossPanel, ModelPanel, OverlayPanel, SanityPanel, SprayPanel, StatusPanel,
-                     SweepPanel)
+                     SweepPanel, superpixel_methods)
 from .session import Handlers, Session
 
 TAB_TITLES = ("curves", "correlations", "comparison", "loss history", "sweep", "sanity", "SpRAy")
@@ -197,8 +197,8 @@ class Workbench(widgets.HBox):
     def _superpixels_changed(self, value: int) -> None:
         if self._muted:
             return
-        for method in SUPERPIXEL_METHODS:
-            self.session.set_param("n_segments", value, method)
+        for method in superpixel_methods():
+            self.session.set_param(SUPERPIXELS, value, method)
         self.request()
 
     def _method_changed(self, method: str) -> None:
@@ -347,8 +347,8 @@ class Workbench(widgets.HBox):
             self.overlay.show_outline(None)
 
     def _highlight_pair(self, i: int, j: int) -> None:
-        """Outline objects ``i`` and ``j`` of the Ablation-CA map on screen (only that map has these objects)."""
-        if (self.explanation is not None and self.explanation.method == "ablation_ca"
+        """Outline objects ``i`` and ``j`` of the correlated map on screen (only that map has these objects)."""
+        if (self.explanation is not None and "matrix" in self.explanation.extras
                 and not self.correlation_panel.freshness.stale and "segments" in self.explanation.extras):
             self.overlay.show_segments(self.explanation.extras["segments"], highlight=(i, j))
 
