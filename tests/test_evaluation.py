@@ -13,16 +13,17 @@ import torch
 import workbench as wb
 from workbench.evaluation import Item, run_evaluation, scene_items
 
+N_SCENES = 8   # about 28 jobs: the kill lands after the first few
 FAST = ["--steps", "5", "--region", "56", "--param", "occlusion.patch=56", "--param", "occlusion.stride=56",
         "--param", "fmo.schedule=[(112,112),(56,56)]"]
-ARGS = ["evaluate", "--methods", "occlusion,fmo", "--scenes", "20", "--quiet"] + FAST
+ARGS = ["evaluate", "--methods", "occlusion,fmo", "--scenes", str(N_SCENES), "--quiet"] + FAST
 
 
 def _jobs(table):
     return table.groupby(["image", "target", "method"]).ngroups
 
 
-def expected_jobs(n_scenes=20):
+def expected_jobs(n_scenes=N_SCENES):
     return 2 * sum(len(item.targets) for item in scene_items(n_scenes))
 
 
@@ -48,7 +49,7 @@ def test_kill_half_way_then_resume_without_recomputing(tmp_path):
 
     wb.evaluation.run_job = counting
     try:
-        table = run_evaluation("shapes", scene_items(20), ["occlusion", "fmo"], out, steps=5, region=56,
+        table = run_evaluation("shapes", scene_items(N_SCENES), ["occlusion", "fmo"], out, steps=5, region=56,
                                params={"occlusion": {"patch": 56, "stride": 56},
                                        "fmo": {"schedule": [(112, 112), (56, 56)]}}, progress=False)
     finally:
