@@ -44,7 +44,7 @@ def main() -> None:
     def with_workbench():
         for img, heat, t in zip(images, heatmaps, targets):
             wb.perturbation_curve(entry, img, heat, target=t, order="morf", region=8, steps=args.steps,
-                                  fill="baseline")
+                                  fill="constant")
 
     times = interleaved({"Quantus": with_quantus, "workbench": with_workbench,
                          "passes alone": passes_alone(entry, images[0], args.images * (args.steps + 1))},

@@ -59,7 +59,7 @@ def row(model, schedule, t):
 
 
 def aopc(entry, image, explanation) -> float:
-    return wb.perturbation_curve(entry, image, explanation, region=9, steps=50, fill="baseline").aopc
+    return wb.perturbation_curve(entry, image, explanation, region=9, steps=50, fill="constant").aopc
 
 
 def sweep(entry, name, images, settings):

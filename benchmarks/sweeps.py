@@ -6,7 +6,11 @@ heatmaps of the same scene and class). Writes one PNG per sweep (``--plots DIR``
 "Choosing settings" section.
 
     python benchmarks/sweeps.py [--scenes 50] [--repeats 3] [--steps 50] [--plots docs/sweeps]
-                                [--only fmo|rise] [--rise-scenes N] [--replot]
+                                [--only fmo|rise] [--rise-scenes N] [--replot] [--curve-passes]
+
+``--curve-passes`` counts the model's forward passes of a sweep on AOPC-MoRF (FMO's keep_threshold, a few
+scenes): per setting, the explanations' passes and the curves', against the three curves (MoRF, LeRF,
+random) that every perturbation metric used to cost. Metrics declare their curves, so it makes one curve's.
 
 RISE at 8000 masks x 3 seeds is about 47,000 forward passes per scene/class pair for the whole sweep: 2.5 minutes
 on an H100 for 50 scenes, hours on a 2-core CPU, where ``--rise-scenes`` runs RISE on the first N scenes only (the output says so).
@@ -80,6 +84,34 @@ def plot(summary, method: str, param: str, out: Path) -> None:
     plt.close(figure)
 
 
+def curve_passes(model, scenes: int, steps: int) -> None:
+    """Print the forward passes per setting of a sweep on AOPC-MoRF, counted at the model (module docstring)."""
+    from workbench.evaluation import PERTURBATION_METRICS, run_job
+
+    items, values = scene_items(scenes, seed=2024), [0.3, 0.5, 0.7]
+    pairs = sum(len(item.targets) for item in items)
+    counted: list[int] = []
+    hook = model.module.register_forward_hook(lambda module, inputs, output: counted.append(len(inputs[0])))
+    try:
+        result = wb.sweep(model, items, "fmo", "keep_threshold", values, metrics=("aopc_morf", "passes"),
+                          steps=steps)
+        total = sum(counted)
+        counted.clear()
+        item = items[0]
+        run_job(model, item, item.targets[0], "fmo", {}, PERTURBATION_METRICS, steps, 9, "uniform", 0)
+        all_three = sum(counted)
+    finally:
+        hook.remove()
+    explained = result.table[result.table["metric"] == "passes"]["value"].sum()
+    one_curve = (steps + 2) * pairs     # steps + 1 images and a clean pass, per scene/class pair
+    rows = [{"setting": "per setting", "explanations": f"{explained / len(values):.0f}",
+             "curves counted": f"{(total - explained) / len(values):.0f}", "one curve": one_curve,
+             "three curves": 3 * one_curve}]
+    print(f"\nfmo keep_threshold {values}, AOPC-MoRF, {scenes} scenes ({pairs} pairs), {steps} steps")
+    print(table(rows, list(rows[0])))
+    print(f"one job asking all five curve metrics: {all_three} passes (its explanation + 3 x {steps + 2})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenes", type=int, default=50)
@@ -89,7 +121,11 @@ def main() -> None:
     parser.add_argument("--only", choices=[m for m, *_ in SWEEPS], help="run one sweep")
     parser.add_argument("--rise-scenes", type=int, help="scenes for the RISE sweep (default: --scenes)")
     parser.add_argument("--replot", action="store_true", help="redraw the PNGs from the CSVs, no computing")
+    parser.add_argument("--curve-passes", action="store_true", help="count the passes of a sweep on AOPC-MoRF")
     args = parser.parse_args()
+    if args.curve_passes:
+        curve_passes(wb.load_model("shapes", device="cpu"), min(args.scenes, 3), min(args.steps, 20))
+        return
     if args.replot:
         import pandas as pd
         for csv in sorted(args.plots.glob("sweep_*.csv")):

@@ -364,7 +364,7 @@ show_maps(cat, [e.heatmap for e in maps.values()], titles)"""),
   0) hides each place. Red, where hiding lowers the score: the striped fur of the cheeks and forehead and
   the chin. Blue, where hiding *raises* it: the eyes and the nose. A black patch over an eye or the nose
   looks like more cat (a dark pupil, a dark nose), so Occlusion measures the effect of *this* patch, not of
-  removing the information; try another `baseline` in the Workbench. It pays one pass per window.
+  removing the information; try another `fill` in the Workbench. It pays one pass per window.
 - **FMO** (Behzadi-Khormouji & Rostami 2021): the same question asked coarse to fine, refining only where
   a coarse level found evidence (the refined squares): the fur below and beside the eyes, for a fraction of
   the passes. Its coarse first level leaves the rest of the map blocky.

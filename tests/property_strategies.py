@@ -41,8 +41,8 @@ CLASSES = ("cat", "dog", "car", "tree", "sky")
 MIN_SIDE, MAX_SIDE = 16, 700
 
 # upper ends for parameters that only multiply the cost
-CHEAP = {"num_masks": 24, "num_samples": 24, "iterations": 3, "contexts": 12, "mask_size": 48,
-         "mask_resolution": 48, "patience": 5, "budget": 0.03, "n_segments": 120, "smooth_max_step": 8}
+CHEAP = {"num_masks": 24, "num_samples": 24, "iterations": 3, "contexts": 12, "mask_resolution": 48,
+         "patience": 5, "budget": 0.03, "n_segments": 120, "mask_step": 8}
 # pixel-count caps for methods whose cost grows with the area beyond the model's
 AREA = {"lime": 40_000, "ablation_ca": 20_000, "extremal_perturbation": 6_000, "meaningful_perturbation": 20_000,
         "fmo": 100_000}

@@ -44,7 +44,7 @@ def share_in_square(heat):
 # square only along its border, so the reward lives on the border and the smooth masks spill around it.
 @pytest.mark.parametrize("method,params", [
     ("neuromask", {"iterations": 150, "lr": 0.1, "mask_resolution": 0, "init": "uniform", "fill": "black"}),
-    ("meaningful_perturbation", {"iterations": 150, "mask_size": 24, "l1": 3e-3, "l2": 1e-4}),
+    ("meaningful_perturbation", {"iterations": 150, "mask_resolution": 24, "l1": 3e-3, "l2": 1e-4}),
 ])
 def test_mass_on_the_square_and_loss_decreases(toy, method, params):
     model, image = toy
@@ -81,7 +81,7 @@ def test_extremal_perturbation_mass_on_the_square_and_loss_decreases(textured_to
     model, image = textured_toy
     # Paper defaults except: one area (0.1 of the padded mask, about half the square), a grid step of 4 px
     # (bumps of sigma 12 px instead of 21, for a 112 px image) and 500 instead of 800 iterations.
-    e = wb.explain(model, image, "extremal_perturbation", target=0, areas=(0.1,), smooth_max_step=4, iterations=500)
+    e = wb.explain(model, image, "extremal_perturbation", target=0, areas=(0.1,), mask_step=4, iterations=500)
     heat = np.clip(e.heatmap, 0, None)
     share = heat[EP_TOP:EP_TOP + EP_SIDE, EP_LEFT:EP_LEFT + EP_SIDE].sum() / heat.sum()
     assert share >= 0.8, share

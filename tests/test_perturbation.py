@@ -20,7 +20,7 @@ def linear_case(size=(18, 27), region=9, seed=0):
 def test_morf_curve_equals_the_analytic_curve():
     model, image, contribution = linear_case()
     c = wb.perturbation_curve(model, image, contribution, target=0, order="morf", region=9, steps=6,
-                              fill="baseline")
+                              fill="constant")
     # squares of 9x9 on an 18x27 image: 2 rows x 3 columns, ranked by summed contribution
     sums = {(r, q): contribution[r * 9:(r + 1) * 9, q * 9:(q + 1) * 9].sum() for r in range(2) for q in range(3)}
     ranked = sorted(sums, key=lambda k: -sums[k])
@@ -35,13 +35,13 @@ def test_morf_curve_equals_the_analytic_curve():
 
 def test_partial_edge_squares():
     model, image, contribution = linear_case(size=(20, 20), region=9)
-    c = wb.perturbation_curve(model, image, contribution, target=0, order="morf", region=9, steps=9, fill="baseline")
+    c = wb.perturbation_curve(model, image, contribution, target=0, order="morf", region=9, steps=9, fill="constant")
     assert abs(c.scores[-1]) <= 1e-4  # all 3x3 squares (the last row/column 2 px wide) perturbed: f = 0
 
 
 def test_true_relevance_orders_morf_above_lerf_and_random():
     model, image, contribution = linear_case(size=(36, 36), seed=2)
-    result = wb.evaluate(model, image, contribution, target=0, region=6, steps=36, fill="baseline", repeats=3)
+    result = wb.evaluate(model, image, contribution, target=0, region=6, steps=36, fill="constant", repeats=3)
     assert result["aopc_morf"] > result["aopc_random"] > result["aopc_lerf"]
     assert result["abpc"] > 0 and result["aopc_morf_minus_random"] > 0
 
@@ -64,7 +64,7 @@ def test_equals_quantus_region_perturbation(shapes, scene):
     heat = np.random.default_rng(5).uniform(size=(224, 224)).astype(np.float32)  # no ties
     target = 2
     c = wb.perturbation_curve(shapes, scene.image, heat, target=target, order="morf", region=8, steps=30,
-                              fill="baseline", value=0.0)
+                              fill="constant", fill_value=0.0)
     x = shapes.preprocess(scene.image).numpy()
     metric = quantus.RegionPerturbation(patch_size=8, regions_evaluation=30, order="morf", perturb_baseline=0.0,
                                         normalise=False, abs=False, disable_warnings=True)

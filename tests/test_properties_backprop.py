@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import workbench as wb
+from workbench.fills import METRIC_FILLS
 from property_strategies import (ARGUMENTS, EXAMPLES, FORMS, check_heatmap,
                                  explains_any_image_or_names_the_bad_argument, images, make_image, methods_of, models,
                                  number, outcome, sizes, snapshot, targets, unchanged)
@@ -37,7 +38,7 @@ def test_perturbation_curves_and_evaluate(data):
     options = dict(target=data.draw(targets(model), label="target"),
                    region=data.draw(st.integers(1, 80), label="region"),
                    steps=data.draw(st.integers(1, 12), label="steps"),
-                   fill=data.draw(st.sampled_from(("uniform", "baseline", "blur", "noise")), label="fill"),
+                   fill=data.draw(st.sampled_from(METRIC_FILLS + ("noise",)), label="fill"),
                    seed=data.draw(st.integers(0, 3), label="seed"))
     before = snapshot(image)
     if data.draw(st.booleans(), label="evaluate"):

@@ -39,6 +39,26 @@ def test_occlusion_stride_sweep_counts_windows_and_scores_pointing(shapes):
     assert set(result.table["metric"]) == {"pointing", "passes", "seconds"}
 
 
+def test_a_sweep_on_aopc_morf_pays_for_the_morf_curve_alone(shapes):
+    """Each metric declares its curves: AOPC-MoRF needs one curve, (steps + 1) passes and a clean pass per
+    setting on top of the explanation; all five curve metrics need the three curves."""
+    forward = []
+    hook = shapes.module.register_forward_hook(lambda module, inputs, output: forward.append(len(inputs[0])))
+    try:
+        items, steps = small_items(1, size=64)[:1], 4
+        items[0] = Item(image_id="s0", source=items[0].source, targets=items[0].targets[:1])
+        result = wb.sweep(shapes, items, "occlusion", "stride", [32, 16], params={"patch": 32},
+                          metrics=("aopc_morf", "passes"), steps=steps, region=32)
+        explained = result.table[result.table["metric"] == "passes"]["value"].sum()
+        assert sum(forward) == explained + 2 * (steps + 1 + 1)           # two settings, one curve each
+        forward.clear()
+        wb.evaluation.run_job(shapes, items[0], items[0].targets[0], "occlusion", {"patch": 32, "stride": 32},
+                              wb.evaluation.PERTURBATION_METRICS, steps, 32, "uniform", 0)
+        assert sum(forward) == 4 + 1 + 3 * (steps + 1 + 1)                 # 4 windows + clean, three curves
+    finally:
+        hook.remove()
+
+
 def test_repeats_give_the_stability_of_a_random_method(shapes):
     result = wb.sweep(shapes, small_items(1), "rise", "num_masks", [64, 512], metrics=("passes",), repeats=3)
     _, stability, _ = result.series("stability")

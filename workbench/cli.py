@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--param", action="append", type=_parse_param, default=[], help="METHOD.NAME=VALUE, repeatable")
     ev.add_argument("--steps", type=int, default=100)
     ev.add_argument("--region", type=int, default=9)
-    ev.add_argument("--fill", default="uniform")
+    ev.add_argument("--fill", default="uniform", help="what perturbed regions become: one of "
+                    "workbench.fills.METRIC_FILLS (uniform, constant, black, blur, image-mean)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--dask", default=None, help="'local' for a local cluster, or a scheduler address")
     ev.add_argument("--quiet", action="store_true")

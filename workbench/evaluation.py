@@ -14,7 +14,7 @@ Images go through the model's framing (:func:`workbench.data.framing_for`); mask
 same way, and boxes play the pointing game as TorchRay's VOC/COCO protocol does (:func:`workbench.metrics.box_mask`).
 
 Metrics: ``aopc_morf``, ``aopc_lerf``, ``aopc_random``, ``abpc``, ``aopc_morf_minus_random`` (region
-perturbation, Samek et al. 2017), ``pointing``, ``energy``, ``iou`` (against the object mask, or the union of its
+perturbation, Samek et al. 2017; a job computes only the curves the asked ones need), ``pointing``, ``energy``, ``iou`` (against the object mask, or the union of its
 boxes, when the image has one), ``passes`` and ``seconds`` (cost of the explanation).
 
 >>> import workbench as wb, tempfile, os
@@ -119,10 +119,11 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
         values: dict[str, float] = {"passes": float(e.cost.forward_passes + e.cost.backward_passes),
                                     "seconds": e.cost.seconds}
         errors: dict[str, str] = {}
-        if any(m in PERTURBATION_METRICS for m in metrics):
+        curve_metrics = [m for m in metrics if m in PERTURBATION_METRICS]
+        if curve_metrics:   # only the curves these metrics need (a sweep on AOPC-MoRF: the MoRF curve)
             result = evaluate(entry, image, e, region=region, steps=_steps_for(e.heatmap.shape, steps, region),
-                              fill=fill, seed=seed, cancel=cancel)
-            values.update({m: float(result[m]) for m in PERTURBATION_METRICS})
+                              fill=fill, seed=seed, cancel=cancel, metrics=curve_metrics)
+            values.update({m: float(result[m]) for m in curve_metrics})
         region_mask = regions.get(target)
         if region_mask is not None and not region_mask.any():
             errors.update(dict.fromkeys(LOCALISATION_METRICS, "annotations: the object lies outside the "
@@ -234,6 +235,9 @@ def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: st
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown:
         raise ValueError(f"metrics: unknown {unknown}; expected some of {list(METRICS)}")
+    from .fills import METRIC_FILLS, check_fill
+
+    check_fill(fill, METRIC_FILLS)   # before any job: each would record the same error
     if dask is not None and not _by_name(model):
         raise TypeError("model: pass the model's zoo name when running on Dask (workers load it by name)")
     params = params or {}

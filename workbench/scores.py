@@ -1,10 +1,15 @@
 """The score of the target class that a method reads from the model's logits: one place that decides it.
 
 ``"logit"`` is the raw output; ``"probability"`` the sigmoid (multi-label models) or softmax; ``"log-probability"``
-its logarithm (NeuroMask's cross-entropy is minus it). ``"auto"``, every method's default, is the paper's
-score on a softmax model. On a multi-label sigmoid model it is decided here:
+its logarithm (NeuroMask's cross-entropy is minus it).
 
-* methods that regress or average the score (LIME, RISE, Ablation-CA) read the logit: the shipped ``shapes``
+The rule: a method's score parameter is called ``output``, takes :data:`OUTPUTS` and defaults to ``"auto"``,
+the score of the method's paper on a softmax model (LIME, Meaningful Perturbation: the probability;
+NeuroMask: the log-probability; Ablation-CA: the logit, as the workbench's reconstruction reads ``f_c``).
+RISE is the exception: its default is ``"probability"`` on every model (eq. 6 weights masks by it). On a
+multi-label sigmoid model ``"auto"`` is decided here:
+
+* methods that regress the score (LIME, Ablation-CA) read the logit: the shipped ``shapes``
   model gives its classes logits of 15-25, where the sigmoid is 1.0 in float32 and flat, so a regression on
   the probability sees a constant until the object is nearly gone;
 * mask-learning games minimise the binary cross-entropy towards the game's goal (:func:`game_loss`):
@@ -22,7 +27,17 @@ from __future__ import annotations
 
 import torch
 
+from .params import param
+
 OUTPUTS = ("auto", "logit", "probability", "log-probability")
+
+
+def output_param(paper: str) -> object:
+    """The ``output`` field of a regressing or averaging method's spec; ``paper`` is what ``"auto"`` means on a
+    softmax model (pass the same to ``Context.score_transform``)."""
+    return param("auto", choices=OUTPUTS,
+                 doc=f"Score of the target: auto (the paper's {paper}; the logit on multi-label models, see "
+                     f"workbench.scores), the logit, the probability or the log-probability.")
 
 
 def resolve_output(model, output: str, paper: str) -> str:

@@ -2,16 +2,21 @@
 
 Segmentation is scikit-image's SLIC (Achanta et al., "SLIC Superpixels Compared to State-of-the-Art
 Superpixel Methods", TPAMI 2012) by default, quickshift optionally (LIME's own default). Labels are
-renumbered ``0..K-1``. A hidden segment is filled with its own mean colour (``"mean"``, as LIME does when
-``hide_color`` is None), a constant, or a Gaussian blur of the image.
+renumbered ``0..K-1``. What a hidden segment becomes is a fill of :mod:`workbench.fills` (by default its own
+mean colour, ``"segment-mean"``, as LIME does when ``hide_color`` is None). :class:`SuperpixelSpec` holds the
+parameters the superpixel methods share.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .fills import SUPERPIXEL_FILLS, fill_image, fill_param, fill_value_param
+from .params import Spec, param
+
 SEGMENTERS = ("slic", "quickshift")
-FILLS = ("mean", "constant", "blur")
 
 
 def segment(image: np.ndarray, n_segments: int = 50, compactness: float = 10.0, method: str = "slic",
@@ -59,37 +64,35 @@ def labels_for(image: torch.Tensor, segments, n_segments: int, compactness: floa
     return segment(image[0].permute(1, 2, 0).cpu().numpy(), n_segments, compactness, method)
 
 
-def blur_image(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Gaussian blur of ``(N,C,H,W)`` (kernel of 3 sigma each side, reflect padding): the "blur" fill; a sigma
-    under 0.1 px returns ``x`` (nothing to blur; a vanishing sigma would overflow the kernel)."""
-    from torchvision.transforms.functional import gaussian_blur
-
-    if sigma < 0.1:
-        return x
-
-    radius = int(np.ceil(3 * sigma))
-    return gaussian_blur(x, [2 * radius + 1] * 2, [sigma] * 2)
+def n_segments_param(default: int, doc: str) -> object:
+    """The ``n_segments`` field of a superpixel spec (each method has its own default)."""
+    return param(default, low=2, high=500, step=1, label="superpixels", doc=doc)
 
 
-def fill_image(x: torch.Tensor, segments: torch.Tensor, fill: str = "mean", value: float = 0.0,
-               blur_sigma: float = 5.0) -> torch.Tensor:
-    """What hidden pixels become: ``(1,C,H,W)`` from ``x`` ``(1,C,H,W)`` and ``segments`` ``(H,W)`` long.
+@dataclass(frozen=True)
+class SuperpixelSpec(Spec):
+    """Parameters every superpixel method shares: the segmentation and what a hidden superpixel becomes.
+    Subclasses redeclare ``n_segments`` with their own default (:func:`n_segments_param`)."""
 
-    ``"mean"``: each pixel gets its segment's mean (per channel) — an affine normalisation commutes with
-    this, so it can be applied to normalised inputs; ``"constant"``: ``value``; ``"blur"``: Gaussian blur.
-    """
-    if fill == "mean":
-        k = int(segments.max()) + 1
-        flat = segments.flatten()
-        channels = x[0].flatten(1)  # (C, HW)
-        sums = torch.zeros(channels.shape[0], k, dtype=x.dtype, device=x.device).index_add_(1, flat, channels)
-        counts = torch.bincount(flat, minlength=k).to(x.dtype)
-        return (sums / counts)[:, flat].view_as(x)
-    if fill == "constant":
-        return torch.full_like(x, float(value))
-    if fill == "blur":
-        return blur_image(x, blur_sigma)
-    raise ValueError(f"fill: expected one of {FILLS}, got {fill!r}")
+    n_segments: int = n_segments_param(50, "Target number of SLIC superpixels.")
+    fill: str = fill_param("segment-mean", SUPERPIXEL_FILLS, " (blur sigma 5 px)")
+    fill_value: float = fill_value_param()
+    segmenter: str = param("slic", choices=SEGMENTERS, doc="Superpixel algorithm.")
+    compactness: float = param(10.0, low=0.01, high=1000.0, log=True, doc="SLIC compactness.")
+    segments: object = param(None, kind="array", doc="A fixed H x W label map instead of segmenting.")
+
+    def check_image(self, height: int, width: int) -> None:
+        if self.segments is not None:
+            check_segments(self.segments, height, width)
+
+    def labels(self, image: torch.Tensor) -> np.ndarray:
+        """The label map of ``image`` ``(1,3,H,W)``: ``segments`` (checked) or a segmentation."""
+        return labels_for(image, self.segments, self.n_segments, self.compactness, self.segmenter)
+
+    def fill_for(self, x: torch.Tensor, normalise, segments: torch.Tensor) -> torch.Tensor:
+        """What hidden superpixels of ``x`` (``(1,C,H,W)``, normalised) become (:func:`workbench.fills.fill_image`)."""
+        return fill_image(self.fill, x, normalise, accepted=SUPERPIXEL_FILLS, value=self.fill_value,
+                          segments=segments)
 
 
 def segment_masks(keep: torch.Tensor, segments: torch.Tensor) -> torch.Tensor:

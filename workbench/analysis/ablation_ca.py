@@ -13,11 +13,11 @@ __all__ = ["AblationCASpec", "Correlation", "Group", "ablation_ca", "ablation_ca
 
 
 def ablation_ca(model, image, target=None, n_segments: int = 40, contexts: int = 256, p_keep: float = 0.5,
-                fill: str = "mean", group_threshold: float = 0.5, seed: int = 0, **options) -> Correlation:
+                fill: str = "segment-mean", group_threshold: float = 0.5, seed: int = 0, **options) -> Correlation:
     """Run Ablation-CA (see :mod:`workbench.explainers.ablation_ca`) and return a :class:`Correlation`.
 
     ``options`` go to :func:`workbench.explain` (``device``, ``batch_size``, ``progress``, ``cancel``) or
-    to the spec (``segments``, ``compactness``, ``fill_value``, ``output``).
+    to the spec (``segments``, ``segmenter``, ``compactness``, ``fill_value``, ``output``).
 
     >>> import workbench as wb
     >>> m = wb.load_model("shapes", device="cpu")

@@ -2,7 +2,7 @@
 
 For each value (and each repeat, seeded ``seed + repeat``), every (image, target) is explained and scored
 through :func:`workbench.evaluation.run_job` (the same batched compute and metrics as the evaluation
-runner): AOPC-MoRF (Samek et al. 2017), the pointing game, passes and seconds. With ``repeats > 1`` the
+runner, which computes only the curves the metrics need): AOPC-MoRF (Samek et al. 2017, the MoRF curve alone), the pointing game, passes and seconds. With ``repeats > 1`` the
 *stability* of a random method is the mean pairwise Spearman rank correlation between its heatmaps of the
 same (image, target) under different seeds.
 """
@@ -16,7 +16,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..engine import Cancelled
-from ..evaluation import COLUMNS
+from ..evaluation import COLUMNS, PERTURBATION_METRICS
+from ..fills import METRIC_FILLS, check_fill
 
 DEFAULT_METRICS = ("aopc_morf", "pointing", "passes", "seconds")
 
@@ -111,6 +112,8 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats: expected an integer >= 1, got {repeats!r}")
     metrics = _check_metrics(metrics)
+    if any(m in PERTURBATION_METRICS for m in metrics):
+        check_fill(fill, METRIC_FILLS)
     images = list(images)
     if not images:
         raise ValueError("images: expected at least one image or evaluation Item, got none")

@@ -33,6 +33,13 @@ class MaskLearningSpec(Spec):
     patience: int = param(20, low=1, high=10000, step=1, doc="Iterations over which the loss change is measured.")
 
 
+def mask_resolution_param(default: int, zero: str) -> object:
+    """The ``mask_resolution`` field: cells per side of the learned mask grid, upsampled to the image; 0
+    stands for the method's paper's grid (``zero`` says which)."""
+    return param(default, low=0, high=4096, step=1, label="mask resolution",
+                 doc=f"Cells per side of the learned mask grid, upsampled to the image ({zero}).")
+
+
 @dataclass
 class History:
     """Loss terms per iteration (``terms[name][i]``) and how many iterations ran.

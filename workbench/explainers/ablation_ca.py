@@ -4,7 +4,7 @@
 Only the paper's abstract is public; this is the workbench's reconstruction (METHODS.md):
 
 1. Objects are SLIC superpixels (``n_segments``, default 40; the paper finds 30-50 useful).
-2. Sensitivity ``s_i = f_c(x) - f_c(x without i)`` (object filled with its mean colour by default);
+2. Sensitivity ``s_i = f_c(x) - f_c(x without i)`` (object filled with its mean colour by default, ``fill``);
    the heatmap paints ``s_i`` on object ``i``.
 3. Synchronous ablation: ``T`` Monte-Carlo contexts, each keeping every object with probability ``p``;
    in context ``t`` the effect of object ``i`` is ``e_i^t = f_c(x_t) - f_c(x_t without i)``.
@@ -17,7 +17,7 @@ Only the paper's abstract is public; this is the workbench's reconstruction (MET
 Cost: METHODS.md counts ``K + T (K + 1)`` passes. Removing an object that a context already hides gives
 the same image (effect exactly 0), so those passes are skipped: ``K + T + (objects present over all
 contexts)``, about ``K + T (1 + p K)``, with identical results. ``f_c`` is the logit unless
-``output="probability"``.
+``output`` says otherwise (``"auto"``: the logit on every model, see :mod:`workbench.scores`).
 """
 from __future__ import annotations
 
@@ -26,36 +26,28 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..params import Spec, param
+from ..params import param
 from ..results import Group
-from ..superpixels import FILLS, check_segments, fill_image, labels_for, segment_masks
+from ..scores import output_param
+from ..superpixels import SuperpixelSpec, n_segments_param, segment_masks
 from .registry import Context, MethodOutput, register
 
 
 @dataclass(frozen=True)
-class AblationCASpec(Spec):
+class AblationCASpec(SuperpixelSpec):
     citation = "Wang et al., J. Xiamen Univ. Nat. Sci. 2024, 63(3):562-569"
     description = (
         'Ablates superpixels alone and in random contexts and correlates their effects; '
         'red/blue: removing the superpixel lowers/raises the score, groups act together.'
     )
-    n_segments: int = param(40, low=2, high=500, step=1, label="superpixels",
-                            doc="Target number of SLIC superpixels (objects). The paper finds 30-50 useful.")
+    n_segments: int = n_segments_param(40, "Target number of SLIC superpixels (objects). The paper finds 30-50 "
+                                           "useful.")
     contexts: int = param(256, low=8, high=100000, step=8, doc="Monte-Carlo contexts T of synchronous ablation.")
     p_keep: float = param(0.5, low=0.0, high=1.0, open_low=True, open_high=True, step=0.05,
                           label="keep probability", doc="Probability that a context keeps each object.")
-    fill: str = param("mean", choices=FILLS, doc="What an ablated object becomes.")
-    fill_value: float = param(0.0, low=-10.0, high=10.0, step=0.1, label="fill value",
-                              doc="Constant fill in the model's normalised space (fill='constant').")
     group_threshold: float = param(0.5, low=0.0, high=1.0, step=0.05, label="group |r| threshold",
                                    doc="Pairs with |r| at least this form groups.")
-    compactness: float = param(10.0, low=0.01, high=1000.0, log=True, doc="SLIC compactness.")
-    output: str = param("logit", choices=("logit", "probability"), doc="Score the target's logit or probability.")
-    segments: object = param(None, kind="array", doc="A fixed H x W label map instead of segmenting.")
-
-    def check_image(self, height: int, width: int) -> None:
-        if self.segments is not None:
-            check_segments(self.segments, height, width)
+    output: str = output_param("logit")
 
 
 def pearson_matrix(effects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,14 +106,14 @@ def ablation_plan(contexts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
 @register("ablation_ca", spec=AblationCASpec, label="Ablation-CA (superpixel correlation)", family="analysis",
           citation=AblationCASpec.citation, random=True, forward_only=True)
 def ablation_ca_method(ctx: Context, spec: AblationCASpec) -> MethodOutput:
-    labels = labels_for(ctx.image, spec.segments, spec.n_segments, spec.compactness)
+    labels = spec.labels(ctx.image)
     segs = torch.from_numpy(labels).to(ctx.device)
     k = int(labels.max()) + 1
     g = ctx.generator()
     contexts = (torch.rand(spec.contexts, k, generator=g, device=ctx.device) < spec.p_keep).to(torch.uint8)
     keep, context_row, removal = ablation_plan(contexts)
-    fill = fill_image(ctx.x, segs, spec.fill, spec.fill_value)
-    transform = ctx.score_transform(spec.output)
+    fill = spec.fill_for(ctx.x, ctx.model.normalise, segs)
+    transform = ctx.score_transform(spec.output, paper="logit")
     clean = transform(ctx.clean_scores[None])[0, ctx.target] if transform else ctx.clean_scores[ctx.target]
     singles = torch.zeros(k, dtype=torch.float64, device=ctx.device)
 

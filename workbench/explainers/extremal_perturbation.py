@@ -7,7 +7,7 @@ the masked region is kept (``variant="preserve"``) or is removed (``"delete"``):
     max_m  f_c(x perturbed by m) - lambda_t * mean((sort(m) - r_a)^2)
 
 ``r_a`` is the sorted mask of exact area ``a``; ``lambda_t = lambda0 * lambda_growth^t``. The mask is
-generated from parameters on a grid with step ``smooth_max_step`` (= s) by the paper's smooth-max of
+generated from parameters on a grid with step ``mask_step`` (= s) by the paper's smooth-max of
 Gaussian bumps (sigma = 3 s, coldness 20); "removed" pixels take a blur-pyramid level (8 levels, sigma up
 to 20) chosen by the mask value. SGD with momentum 0.9 (dampening 0.9), parameters clamped to [0, 1],
 the image flipped horizontally every other step (jitter). All areas are optimised together as one batch.
@@ -134,8 +134,9 @@ class ExtremalPerturbationSpec(MaskLearningSpec):
                            doc="Initial weight of the area constraint.")
     lambda_growth: float = param(1.0035, low=1.0, high=1.1, step=0.0005, label="area weight growth",
                                  doc="Factor applied to the area weight after every step.")
-    smooth_max_step: int = param(7, low=1, high=64, step=1, label="mask grid step",
-                                 doc="Parameter grid step in px (Gaussian bumps have sigma = 3 x step).")
+    mask_step: int = param(7, low=1, high=64, step=1, label="mask grid step",
+                           doc="Pixels per cell of the mask's parameter grid (ceil(H/step) x ceil(W/step) cells; "
+                               "Gaussian bumps have sigma = 3 x step).")
     iterations: int = param(800, low=1, high=100000, step=50, doc="Optimisation steps (the paper: 800).")
     lr: float = param(0.01, low=0.0, high=10.0, open_low=True, step=0.005, label="learning rate",
                       doc="SGD step (momentum 0.9).")
@@ -148,7 +149,7 @@ def extremal_perturbation(ctx: Context, spec: ExtremalPerturbationSpec) -> Metho
     height, width = ctx.size
     areas = list(spec.areas)
     pyramid = blur_pyramid(ctx.x.detach(), levels=8, max_blur=20.0)
-    generator = SmoothMaskGenerator((height, width), spec.smooth_max_step, 3.0 * spec.smooth_max_step, ctx.device)
+    generator = SmoothMaskGenerator((height, width), spec.mask_step, 3.0 * spec.mask_step, ctx.device)
     params = torch.ones(len(areas), 1, *generator.shape_in, device=ctx.device, requires_grad=True)
     full_area = int(np.prod(generator.shape_out))
     reference = torch.ones(len(areas), full_area, device=ctx.device)

@@ -52,10 +52,11 @@ from dataclasses import dataclass
 
 import torch
 
+from ..fills import WINDOW_FILLS, fill_param, fill_value_param
 from ..params import Spec, param
-from .occlusion import occlusion_drops
+from .occlusion import occlusion_drops, window_fill
 from .registry import Context, MethodOutput, register
-from .windows import EDGES, WindowGrid
+from .windows import WindowGrid, edges_param
 
 DEFAULT_SCHEDULE_224 = ((56, 56), (28, 14), (14, 7), (8, 4))
 
@@ -109,11 +110,9 @@ class FMOSpec(Spec):
     level_weights: tuple | None = param(
         None, kind="floats", label="level weights",
         doc="Weight of each level's normalised map in the final heatmap. None: equal weights.")
-    baseline: float = param(0.0, low=-10.0, high=10.0, step=0.1,
-                            doc="Fill value in the model's normalised input space (0 = data-set mean colour).")
-    edges: str = param("truncate", choices=EDGES,
-                       doc="Last window of a row/column: truncated at the image edge (as the Occlusion Test) "
-                           "or moved inside it, flush with the edge.")
+    fill: str = fill_param("constant", WINDOW_FILLS, " (blur sigma 5 px)")
+    fill_value: float = fill_value_param()
+    edges: str = edges_param()
 
     def check(self) -> None:
         if self.schedule is not None:
@@ -221,6 +220,7 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
     remaining = math.floor(spec.budget * (grids[-1].count + 1)) - 1   # windows it may score (passes less the clean one)
     previous: torch.Tensor | None = None
     boxes: torch.Tensor | None = None
+    fill = window_fill(ctx, spec)
     for level, (grid, (patch, stride)) in enumerate(zip(grids, levels)):
         started = time.perf_counter()
         if boxes is None:
@@ -230,7 +230,7 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
             boxes = boxes[:count]
             kept_boxes[-1] = boxes.numpy()
         remaining -= len(flat)
-        drops = occlusion_drops(ctx, grid, flat, spec.baseline)
+        drops = occlusion_drops(ctx, grid, flat, fill)
         scored = torch.zeros(grid.count, dtype=torch.float64, device=ctx.device)
         scored[flat.to(ctx.device)] = drops
         visited = torch.zeros(grid.count, dtype=torch.bool, device=ctx.device)

@@ -3,7 +3,7 @@ implementation ``lime/lime_image.py`` and ``lime/lime_base.py``).
 
 Segment the image (SLIC, ``n_segments``); draw ``num_samples`` binary vectors ``z`` over segments, row 0
 all ones, the others Bernoulli(0.5); hide the segments with ``z_j = 0`` (filled with their mean colour by
-default); score the target probability ``y`` of each. Fit a weighted ridge regression ``y ~ z`` with
+default, ``fill``); score the target probability ``y`` of each. Fit a weighted ridge regression ``y ~ z`` with
 weights ``pi(z) = sqrt(exp(-d(z, 1)^2 / width^2))``, ``d`` the cosine distance to the all-ones vector
 (LIME's kernel), ``alpha = 1`` and an intercept. The heatmap paints each segment's coefficient.
 
@@ -16,42 +16,28 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..params import Spec, param
-from ..scores import OUTPUTS
-from ..superpixels import FILLS, SEGMENTERS, check_segments, fill_image, labels_for, segment_masks
+from ..params import param
+from ..scores import output_param
+from ..superpixels import SuperpixelSpec, n_segments_param, segment_masks
 from .registry import Context, MethodOutput, register
 
 
 @dataclass(frozen=True)
-class LimeSpec(Spec):
+class LimeSpec(SuperpixelSpec):
     citation = "Ribeiro, Singh & Guestrin, KDD 2016"
     presets = {"paper": {"output": "probability"}}
     description = (
         'Switches random sets of superpixels off and fits a weighted linear model to the scores; '
         'a red superpixel raises the target score, a blue one lowers it.'
     )
-    n_segments: int = param(50, low=2, high=500, step=1, label="superpixels",
-                            doc="Target number of SLIC superpixels (the interpretable features).")
+    n_segments: int = n_segments_param(50, "Target number of SLIC superpixels (the interpretable features).")
     num_samples: int = param(1000, low=10, high=100000, step=50, label="samples",
                              doc="Perturbed images scored (row 0 is the unperturbed image).")
     kernel_width: float = param(0.25, low=0.01, high=10.0, step=0.05, label="kernel width",
                                 doc="Width of LIME's exponential kernel on the cosine distance.")
-    fill: str = param("mean", choices=FILLS, doc="What hidden superpixels become: their mean colour, a "
-                                                 "constant (fill_value) or a blur of the image.")
-    fill_value: float = param(0.0, low=-10.0, high=10.0, step=0.1, label="fill value",
-                              doc="Constant fill in the model's normalised space (0 = data-set mean colour).")
-    segmenter: str = param("slic", choices=SEGMENTERS, doc="Superpixel algorithm.")
-    compactness: float = param(10.0, low=0.01, high=1000.0, log=True, doc="SLIC compactness.")
     alpha: float = param(1.0, low=0.0, high=1000.0, step=0.1, label="ridge alpha",
                          doc="Ridge regularisation (LIME's default 1; 0 = plain weighted least squares).")
-    output: str = param("auto", choices=OUTPUTS,
-                        doc="Score regressed: auto (LIME's probability; the logit on multi-label models, see "
-                            "workbench.scores), the logit, the probability or the log-probability.")
-    segments: object = param(None, kind="array", doc="A fixed H x W label map instead of segmenting.")
-
-    def check_image(self, height: int, width: int) -> None:
-        if self.segments is not None:
-            check_segments(self.segments, height, width)
+    output: str = output_param("probability")
 
 
 def lime_regression(samples: np.ndarray, scores: np.ndarray, kernel_width: float, alpha: float):
@@ -78,11 +64,11 @@ def lime_samples(generator: torch.Generator, num_samples: int, n_features: int, 
 @register("lime", spec=LimeSpec, label="LIME", family="perturbation", citation=LimeSpec.citation, random=True,
           forward_only=True)
 def lime(ctx: Context, spec: LimeSpec) -> MethodOutput:
-    labels = labels_for(ctx.image, spec.segments, spec.n_segments, spec.compactness, spec.segmenter)
+    labels = spec.labels(ctx.image)
     segs = torch.from_numpy(labels).to(ctx.device)
     n_features = int(labels.max()) + 1
     samples = lime_samples(ctx.generator(), spec.num_samples, n_features, ctx.device)
-    fill = fill_image(ctx.x, segs, spec.fill, spec.fill_value)
+    fill = spec.fill_for(ctx.x, ctx.model.normalise, segs)
     scored = torch.zeros(spec.num_samples, dtype=torch.float64)
 
     def fit_so_far(start: int, stop: int, _: torch.Tensor, batch_scores: torch.Tensor) -> None:

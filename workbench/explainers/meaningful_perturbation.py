@@ -1,7 +1,7 @@
 """Meaningful Perturbation (Fong & Vedaldi, "Interpretable Explanations of Black Boxes by Meaningful
 Perturbation", ICCV 2017; reference ruthcfong/perturb_explanations).
 
-The deletion game: learn a mask ``m`` on a coarse grid (28x28 at 224 px, ``mask_size``), upsampled
+The deletion game: learn a mask ``m`` on a coarse grid (28x28 at 224 px, ``mask_resolution``), upsampled
 bilinearly and smoothed with a Gaussian of half a grid cell to ``M``, that minimises
 
     l1 * sum|1 - m| + l2 * sum ||grad m||^beta + p_c(x * M + blur(x) * (1 - M))      (eq. 3-4)
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from ..params import param
 from ..scores import OUTPUTS, game_loss
-from ._mask_optim import MaskLearningSpec, optimise
+from ._mask_optim import MaskLearningSpec, mask_resolution_param, optimise
 from .registry import Context, MethodOutput, register
 
 
@@ -87,8 +87,7 @@ class MeaningfulPerturbationSpec(MaskLearningSpec):
     beta: float = param(3.0, low=1.0, high=10.0, step=0.5, doc="Exponent of the total variation term.")
     blur_sigma: float = param(10.0, low=0.0, high=100.0, step=0.5, label="blur sigma",
                               doc="Gaussian blur (px) of the perturbed image: what deleted pixels become.")
-    mask_size: int = param(0, low=0, high=1024, step=1, label="mask size",
-                           doc="Side of the learned mask grid (0: 28 at 224 px, scaled with the image).")
+    mask_resolution: int = mask_resolution_param(0, "0: the paper's, 28 at 224 px, scaled with the image")
     lr: float = param(0.1, low=0.0, high=10.0, open_low=True, step=0.01, label="learning rate", doc="Adam step.")
     iterations: int = param(300, low=1, high=100000, step=50, doc="Optimisation steps (the paper: 300).")
     jitter: int = param(4, low=0, high=64, step=1, doc="Random shift of the image per iteration, px.")
@@ -97,7 +96,7 @@ class MeaningfulPerturbationSpec(MaskLearningSpec):
                         "workbench.scores), the logit, the probability or the log-probability.")
 
     def grid(self, height: int, width: int) -> int:
-        return self.mask_size or max(2, round(28 * min(height, width) / 224))
+        return self.mask_resolution or max(2, round(28 * min(height, width) / 224))
 
 
 def total_variation(mask: torch.Tensor, beta: float) -> torch.Tensor:

@@ -26,16 +26,17 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..fills import check_fill, fill_param
 from ..params import param
 from ..scores import OUTPUTS, game_loss
 from .meaningful_perturbation import gaussian_blur
-from ._mask_optim import MaskLearningSpec, optimise
+from ._mask_optim import MaskLearningSpec, mask_resolution_param, optimise
 from .registry import Context, MethodOutput, register
 
 LAPLACIAN_3 = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 LAPLACIAN_5 = torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 2.0, 1.0, 0.0], [1.0, 2.0, -16.0, 2.0, 1.0],
                             [0.0, 1.0, 2.0, 1.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0]])
-FILLS = ("black", "blur", "mean")
+FILLS = ("blur", "black", "image-mean")     # of workbench.fills; composed in [0, 1] pixel space
 INITS = ("uniform", "zero")
 
 
@@ -58,14 +59,11 @@ class NeuroMaskSpec(MaskLearningSpec):
                                doc="T in M = sigmoid(W / T).")
     lr: float = param(0.03, low=0.0, high=10.0, open_low=True, step=0.005, label="learning rate", doc="RMSprop step.")
     iterations: int = param(300, low=1, high=100000, step=50, doc="Optimisation steps (the paper: 1000).")
-    mask_resolution: int = param(28, low=0, high=4096, step=1, label="mask resolution",
-                                 doc="Side of the learned mask grid, upsampled to the image (0: input size; "
-                                     "the paper).")
+    mask_resolution: int = mask_resolution_param(28, "0: the paper's, the input size")
     output: str = param("auto", choices=OUTPUTS, doc="Score of the target kept high: auto (the paper's "
                         "cross-entropy; binary on multi-label models, see workbench.scores), the logit, the "
                         "probability or the log-probability.")
-    fill: str = param("blur", choices=FILLS, doc="What hidden pixels become: the image blurred (sigma 10 px at "
-                      "224 px), black (the paper: x * M) or its mean colour.")
+    fill: str = fill_param("blur", FILLS, " (blur sigma 10 px at 224 px, scaled; black: the paper's x * M)")
     init: str = param("zero", choices=INITS, doc="W at the start: 0 (M = 0.5) or U(-10, 10) (the paper).")
 
 
@@ -80,9 +78,10 @@ def soft_mask(weights: torch.Tensor, temperature: float) -> torch.Tensor:
 
 def fill_for(image: torch.Tensor, fill: str) -> torch.Tensor:
     """What hidden pixels of ``image`` ``(1,3,H,W)`` in [0, 1] become."""
+    check_fill(fill, FILLS)
     if fill == "black":
         return torch.zeros_like(image)
-    if fill == "mean":
+    if fill == "image-mean":
         return image.mean(dim=(2, 3), keepdim=True).expand_as(image)
     return gaussian_blur(image, 10.0 * min(image.shape[-2:]) / 224, padding="replicate")
 

@@ -1,7 +1,7 @@
 """Occlusion Test (Zeiler & Fergus, "Visualizing and Understanding Convolutional Networks", ECCV 2014).
 
-Slide a ``patch x patch`` occluder with ``stride``; hidden pixels take ``baseline`` (in the model's
-normalised space, so 0 is the data set's mean colour). The heat of a pixel is the mean over the windows
+Slide a ``patch x patch`` occluder with ``stride``; hidden pixels take ``fill`` (default ``"constant"``
+``fill_value`` 0 in the model's normalised space, the data set's mean colour; see :mod:`workbench.fills`). The heat of a pixel is the mean over the windows
 covering it of ``f_c(x) - f_c(x_occluded)`` (logits). Windows start at 0, s, 2s, ... as in Captum's
 ``Occlusion``: ``(ceil((H-k)/s)+1) * (ceil((W-k)/s)+1)`` passes plus one clean pass, the last window of a
 row or column truncated at the image edge (``edges="truncate"``, equal to Captum) or moved inside it at
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
+from ..fills import WINDOW_FILLS, fill_image, fill_param, fill_value_param
 from ..params import Spec, param
 from .registry import Context, MethodOutput, register
-from .windows import EDGES, WindowGrid
+from .windows import WindowGrid, edges_param
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,9 @@ class OcclusionSpec(Spec):
     patch: int = param(16, low=1, high=4096, step=1, label="window",
                        doc="Side of the square occluder in pixels.")
     stride: int = param(8, low=1, high=4096, step=1, doc="Step between window positions in pixels.")
-    baseline: float = param(0.0, low=-10.0, high=10.0, step=0.1,
-                            doc="Fill value in the model's normalised input space (0 = data-set mean colour).")
-    edges: str = param("truncate", choices=EDGES,
-                       doc="Last window of a row/column: truncated at the image edge (as Captum) or moved "
-                           "inside it, flush with the edge.")
+    fill: str = fill_param("constant", WINDOW_FILLS, " (blur sigma 5 px)")
+    fill_value: float = fill_value_param()
+    edges: str = edges_param()
 
     def check_image(self, height: int, width: int) -> None:
         if self.patch > min(height, width):
@@ -41,12 +40,18 @@ class OcclusionSpec(Spec):
                              f"set patch to at most {min(height, width)}")
 
 
-def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, baseline: float) -> torch.Tensor:
-    """Score drop ``f_c(x) - f_c(x with window hidden)`` for the given windows, through the engine."""
+def window_fill(ctx: Context, spec: Spec) -> torch.Tensor:
+    """What a window of the Occlusion Test or FMO hides its pixels with: ``spec.fill`` (and ``fill_value``)."""
+    return fill_image(spec.fill, ctx.x, ctx.model.normalise, accepted=WINDOW_FILLS, value=spec.fill_value)
+
+
+def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
+    """Score drop ``f_c(x) - f_c(x with window hidden)`` for the given windows, hidden pixels taking ``fill``,
+    through the engine."""
     flat_indices = flat_indices.to(ctx.device)
     scores = ctx.engine.score_masks(
         ctx.x, lambda a, b: grid.keep_masks(flat_indices[a:b]), n=len(flat_indices),
-        baseline=baseline, target=ctx.target)
+        baseline=fill, target=ctx.target)
     return ctx.clean_score - scores.double()
 
 
@@ -55,6 +60,6 @@ def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, 
 def occlusion(ctx: Context, spec: OcclusionSpec) -> MethodOutput:
     height, width = ctx.size
     grid = WindowGrid(height, width, spec.patch, spec.stride, spec.edges, device=ctx.device)
-    drops = occlusion_drops(ctx, grid, torch.arange(grid.count), spec.baseline).view(grid.shape)
+    drops = occlusion_drops(ctx, grid, torch.arange(grid.count), window_fill(ctx, spec)).view(grid.shape)
     heat, _ = grid.mean_map(drops)
     return MethodOutput(heatmap=heat, extras={"windows": grid.count, "drops": drops.cpu().numpy()})

@@ -3,7 +3,7 @@ implementation eclique/RISE ``explanations.py``).
 
 ``N`` binary grids of ``s x s`` cells, each cell kept with probability ``p``, are bilinearly upsampled to
 ``(s+1) * ceil(H/s)`` (and likewise for W) and randomly shifted-cropped to ``H x W``; masked pixels take
-``baseline``. The saliency is ``S = sum_i f_c(x * M_i) M_i / (N p)`` (eq. 6), with ``f_c`` the target's
+``fill`` (default the constant ``fill_value`` 0, see :mod:`workbench.fills`). The saliency is ``S = sum_i f_c(x * M_i) M_i / (N p)`` (eq. 6), with ``f_c`` the target's
 probability (sigmoid for multi-label models, softmax otherwise).
 
 Masks are generated on the device in blocks of :data:`BLOCK`, block ``b`` from a generator seeded with
@@ -18,7 +18,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..fills import WINDOW_FILLS, fill_image, fill_param, fill_value_param
 from ..params import Spec, param
+from ..scores import OUTPUTS
 from .registry import Context, MethodOutput, register
 
 BLOCK = 64
@@ -37,10 +39,11 @@ class RiseSpec(Spec):
                       doc="Cells per side s of the random grid before upsampling.")
     p_keep: float = param(0.5, low=0.0, high=1.0, open_low=True, open_high=True, step=0.05,
                           label="keep probability", doc="Probability p that a grid cell is kept.")
-    baseline: float = param(0.0, low=-10.0, high=10.0, step=0.1,
-                            doc="Value of masked pixels in the model's normalised space (0 = data-set mean).")
-    output: str = param("probability", choices=("probability", "logit"),
-                        doc="Weight masks by the target's probability (RISE) or its logit.")
+    fill: str = fill_param("constant", WINDOW_FILLS, " (blur sigma 5 px)")
+    fill_value: float = fill_value_param()
+    output: str = param("probability", choices=OUTPUTS,
+                        doc="Weight masks by the target's probability (RISE, on every model), its logit, its "
+                            "log-probability, or auto (the logit on multi-label models, see workbench.scores).")
 
 
 class RiseMasks:
@@ -92,6 +95,7 @@ def rise(ctx: Context, spec: RiseSpec) -> MethodOutput:
         if ctx.wants_partial and stop < spec.num_masks:
             ctx.show(saliency / (stop * spec.p_keep), f"{stop}/{spec.num_masks} masks", stop / spec.num_masks)
 
-    ctx.engine.score_masks(ctx.x, masks, n=spec.num_masks, baseline=spec.baseline, target=ctx.target,
+    fill = fill_image(spec.fill, ctx.x, ctx.model.normalise, accepted=WINDOW_FILLS, value=spec.fill_value)
+    ctx.engine.score_masks(ctx.x, masks, n=spec.num_masks, baseline=fill, target=ctx.target,
                            transform=ctx.score_transform(spec.output), consume=accumulate)
     return MethodOutput(heatmap=saliency / (spec.num_masks * spec.p_keep))

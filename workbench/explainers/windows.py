@@ -14,8 +14,16 @@ from dataclasses import dataclass
 
 import torch
 
+from ..params import param
 
 EDGES = ("truncate", "flush")
+
+
+def edges_param() -> object:
+    """The ``edges`` field of a window method's spec (Occlusion Test, FMO)."""
+    return param("truncate", choices=EDGES,
+                 doc="Last window of a row/column: truncated at the image edge (as Captum's Occlusion) or moved "
+                     "inside it, flush with the edge.")
 
 
 def window_starts(size: int, patch: int, stride: int, edges: str = "truncate") -> list[int]:

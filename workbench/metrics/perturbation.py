@@ -9,10 +9,13 @@ first ``k`` squares perturbed (eq. 7). The curve is ``f_c(x^(k))`` for ``k = 0..
 
     AOPC = 1/(L+1) * sum_{k=0..L} (f_c(x^(0)) - f_c(x^(k)))          (eq. 12)
 
-averaged over ``repeats`` draws of the noise (and of the order for ``"random"``). Perturbation fills:
-``"uniform"`` noise U(0,1) in pixel space (Samek et al.; one seeded noise image per repeat, so a square
-keeps its noise once perturbed), ``"baseline"`` a constant in the model's normalised space (0 = data-set
-mean colour), or ``"blur"`` a Gaussian blur of the image.
+averaged over ``repeats`` draws of the noise (and of the order for ``"random"``). Perturbation fills
+(:mod:`workbench.fills`, :data:`~workbench.fills.METRIC_FILLS`): ``"uniform"`` noise U(0,1) in pixel space
+(Samek et al.; one seeded noise image per repeat, so a square keeps its noise once perturbed),
+``"constant"`` ``fill_value`` in the model's normalised space (0 = data-set mean colour), ``"black"``,
+``"blur"`` a Gaussian blur of the image (``blur_sigma``) or ``"image-mean"``.
+
+Each metric of :func:`evaluate` declares the curves it needs (:data:`CURVES_FOR`); only those are computed.
 
 All ``(L+1) x repeats`` images of a curve are built on the device from one rank map (pixel -> position of
 its square in the order) and scored in engine batches. Ties in the ranking keep the squares' row-major order.
@@ -28,15 +31,19 @@ import torch
 
 from ..device import resolve_device
 from ..engine import Engine
+from ..fills import BLUR_SIGMA, METRIC_FILLS, check_fill, fill_image
 from ..guard import preserved_model
 from ..images import as_image_tensor
 from ..models.zoo import as_model_entry, module_on
 from ..results import Cost, Explanation
-from ..superpixels import blur_image
+from ..scores import score_transform
 from ..targets import resolve_target
 
 ORDERS = ("morf", "lerf", "random")
-FILLS = ("uniform", "baseline", "blur")
+# the curves each metric of evaluate() needs
+CURVES_FOR = {"aopc_morf": ("morf",), "aopc_lerf": ("lerf",), "aopc_random": ("random",), "abpc": ("morf", "lerf"),
+              "aopc_morf_minus_random": ("morf", "random")}
+CURVE_METRICS = tuple(CURVES_FOR)
 
 
 @dataclass(frozen=True)
@@ -82,21 +89,10 @@ def region_ranks(heatmap: torch.Tensor, region: int, order: str, generator: torc
     return rank_of_square[squares]
 
 
-def _fill(fill: str, x: torch.Tensor, image: torch.Tensor, entry, generator: torch.Generator, value: float,
-          blur_sigma: float) -> torch.Tensor:
-    if fill == "uniform":
-        noise = torch.rand(image.shape, generator=generator, device=generator.device).to(image.device)
-        return entry.normalise(noise)
-    if fill == "baseline":
-        return torch.full_like(x, float(value))
-    return blur_image(x, blur_sigma)
-
-
 def _check(order: str, region: int, steps: int, fill: str, repeats: int, height: int, width: int) -> None:
     if order not in ORDERS:
         raise ValueError(f"order: expected one of {ORDERS}, got {order!r}")
-    if fill not in FILLS:
-        raise ValueError(f"fill: expected one of {FILLS}, got {fill!r}")
+    check_fill(fill, METRIC_FILLS)
     if isinstance(region, bool) or not isinstance(region, int) or not 1 <= region <= min(height, width):
         raise ValueError(f"region: expected an integer from 1 to the image side {min(height, width)}, got {region!r}")
     n_squares = math.ceil(height / region) * math.ceil(width / region)
@@ -108,7 +104,7 @@ def _check(order: str, region: int, steps: int, fill: str, repeats: int, height:
 
 def perturbation_curve(model, image, explanation, target=None, order: str = "morf", region: int = 9,
                        steps: int = 100, fill: str = "uniform", repeats: int = 1, seed: int = 0,
-                       value: float = 0.0, blur_sigma: float = 5.0, output: str = "logit",
+                       fill_value: float = 0.0, blur_sigma: float = BLUR_SIGMA, output: str = "logit",
                        device="auto", batch_size: int | None = None, progress=None, cancel=None) -> Curve:
     """One region-perturbation curve (module docstring) of ``explanation`` (an :class:`Explanation` or an
     ``H x W`` heatmap). ``target`` defaults to the explanation's target, else the top-1 class.
@@ -117,7 +113,7 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
     >>> import workbench as wb
     >>> m = wb.load_model("shapes", device="cpu"); img = wb.data.make_scene(0).image
     >>> e = wb.explain(m, img, "occlusion", patch=28, stride=28)
-    >>> c = wb.perturbation_curve(m, img, e, steps=20, fill="baseline")
+    >>> c = wb.perturbation_curve(m, img, e, steps=20, fill="constant")
     >>> c.scores.shape
     (21,)
     """
@@ -134,12 +130,10 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
         target = explanation.target
     height, width = heatmap.shape
     _check(order, region, steps, fill, repeats, height, width)
-    if output not in ("logit", "probability"):
-        raise ValueError(f"output: expected 'logit' or 'probability', got {output!r}")
+    transform = score_transform(entry, output, paper="logit")   # names a bad output
     dev = entry.device if device == "auto" else resolve_device(device)
     module = module_on(entry, dev)
     engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
-    transform = entry.probabilities if output == "probability" else None
     started = time.perf_counter()
     with preserved_model(module), engine.channels_last():
         image_batch = pixels.unsqueeze(0).to(dev)
@@ -151,7 +145,8 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
         curves = []
         for _ in range(repeats):
             ranks = region_ranks(heatmap.to(dev), region, order, generator)
-            base = _fill(fill, x, image_batch, entry, generator, value, blur_sigma)
+            base = fill_image(fill, x, entry.normalise, accepted=METRIC_FILLS, value=fill_value,
+                              blur_sigma=blur_sigma, generator=generator)
             ks = torch.arange(steps + 1, device=dev)
             scores = engine.score_masks(
                 x, lambda a, b: (ranks[None, None] >= ks[a:b, None, None, None]).to(x.dtype), n=steps + 1,
@@ -164,20 +159,29 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
                  all_scores=all_scores, region=region, fill=fill, target=target_index, cost=cost)
 
 
-def evaluate(model, image, explanation, target=None, region: int = 9, steps: int = 100, fill: str = "uniform",
-             repeats: int = 1, seed: int = 0, **options) -> dict:
-    """MoRF, LeRF and random curves of one explanation, their AOPCs, ABPC (area between the LeRF and MoRF
-    curves, ``mean_k (f(x_lerf^k) - f(x_morf^k))``) and AOPC(MoRF) - AOPC(random).
+def curves_for(metrics) -> tuple[str, ...]:
+    """The curve orders ``metrics`` (names of :data:`CURVES_FOR`) need, in :data:`ORDERS` order."""
+    unknown = [m for m in metrics if m not in CURVES_FOR]
+    if isinstance(metrics, str) or unknown:
+        raise ValueError(f"metrics: expected some of {list(CURVE_METRICS)}, got {metrics!r}")
+    return tuple(order for order in ORDERS if any(order in CURVES_FOR[m] for m in metrics))
 
-    Returns ``{"curves": {order: Curve}, "aopc_morf", "aopc_lerf", "aopc_random", "abpc",
-    "aopc_morf_minus_random"}``.
+
+def evaluate(model, image, explanation, target=None, region: int = 9, steps: int = 100, fill: str = "uniform",
+             repeats: int = 1, seed: int = 0, metrics=CURVE_METRICS, **options) -> dict:
+    """The region-perturbation metrics of one explanation: AOPC of the MoRF, LeRF and random curves, ABPC (area
+    between the LeRF and MoRF curves, ``mean_k (f(x_lerf^k) - f(x_morf^k))``) and AOPC(MoRF) - AOPC(random).
+    Only the curves that ``metrics`` need are computed (:data:`CURVES_FOR`; all by default).
+
+    Returns ``{"curves": {order: Curve}}`` and one entry per metric asked, e.g. ``"aopc_morf"``, ``"abpc"``.
     """
     curves = {order: perturbation_curve(model, image, explanation, target=target, order=order, region=region,
                                         steps=steps, fill=fill, repeats=repeats, seed=seed, **options)
-              for order in ORDERS}
-    return {
-        "curves": curves,
-        "aopc_morf": curves["morf"].aopc, "aopc_lerf": curves["lerf"].aopc, "aopc_random": curves["random"].aopc,
-        "abpc": float(np.mean(curves["lerf"].scores - curves["morf"].scores)),
-        "aopc_morf_minus_random": curves["morf"].aopc - curves["random"].aopc,
+              for order in curves_for(metrics)}
+    values = {
+        "aopc_morf": lambda: curves["morf"].aopc, "aopc_lerf": lambda: curves["lerf"].aopc,
+        "aopc_random": lambda: curves["random"].aopc,
+        "abpc": lambda: float(np.mean(curves["lerf"].scores - curves["morf"].scores)),
+        "aopc_morf_minus_random": lambda: curves["morf"].aopc - curves["random"].aopc,
     }
+    return {"curves": curves, **{m: values[m]() for m in CURVE_METRICS if m in metrics}}

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from ..analysis.sweep import DEFAULT_METRICS
 from ..explainers.registry import get_method, methods
-from ..metrics.perturbation import FILLS
+from ..fills import METRIC_FILLS
 from ..render import RANGE_MODES
 from .controls import ScheduleEditor, control_for, row_layout
 from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
@@ -340,7 +340,7 @@ class CurvesPanel:
                                         layout=row_layout(), continuous_update=False)
         self.steps = widgets.IntSlider(value=50, min=5, max=500, description="steps", style=STYLE,
                                        layout=row_layout(), continuous_update=False)
-        self.fill = widgets.Dropdown(options=list(FILLS), value="uniform",
+        self.fill = widgets.Dropdown(options=list(METRIC_FILLS), value="uniform",
                                      description="fill", style=STYLE, layout=row_layout())
         self.button = widgets.Button(description="evaluate", icon="line-chart", layout=AUTO)
         self.button.on_click(lambda _: on_evaluate())
