@@ -20,20 +20,16 @@ its square in the order) and scored in engine batches. Ties in the ranking keep 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..device import resolve_device
-from ..engine import Engine
-from ..guard import preserved_model
 from ..images import as_image_tensor
-from ..models.zoo import as_model_entry, module_on
+from ..progress import Controls, ProgressArg
 from ..results import Cost, Explanation
+from ..run import open_run
 from ..superpixels import blur_image
-from ..targets import resolve_target
 
 ORDERS = ("morf", "lerf", "random")
 FILLS = ("uniform", "baseline", "blur")
@@ -109,10 +105,12 @@ def _check(order: str, region: int, steps: int, fill: str, repeats: int, height:
 def perturbation_curve(model, image, explanation, target=None, order: str = "morf", region: int = 9,
                        steps: int = 100, fill: str = "uniform", repeats: int = 1, seed: int = 0,
                        value: float = 0.0, blur_sigma: float = 5.0, output: str = "logit",
-                       device="auto", batch_size: int | None = None, progress=None, cancel=None) -> Curve:
+                       device="auto", batch_size: int | None = None, progress: ProgressArg = None,
+                       cancel=None) -> Curve:
     """One region-perturbation curve (module docstring) of ``explanation`` (an :class:`Explanation` or an
     ``H x W`` heatmap). ``target`` defaults to the explanation's target, else the top-1 class.
-    Cost: ``(steps + 1) * repeats`` forward passes (+1 clean).
+    Cost: ``(steps + 1) * repeats`` forward passes (+1 clean), reported to ``progress``; ``cancel`` stops it
+    between batches (:mod:`workbench.progress`).
 
     >>> import workbench as wb
     >>> m = wb.load_model("shapes", device="cpu"); img = wb.data.make_scene(0).image
@@ -121,7 +119,6 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
     >>> c.scores.shape
     (21,)
     """
-    entry = as_model_entry(model)
     pixels = as_image_tensor(image)
     heatmap = explanation.heatmap if isinstance(explanation, Explanation) else explanation
     heatmap = torch.as_tensor(np.asarray(heatmap, dtype=np.float64))
@@ -136,17 +133,10 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
     _check(order, region, steps, fill, repeats, height, width)
     if output not in ("logit", "probability"):
         raise ValueError(f"output: expected 'logit' or 'probability', got {output!r}")
-    dev = entry.device if device == "auto" else resolve_device(device)
-    module = module_on(entry, dev)
-    engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
-    transform = entry.probabilities if output == "probability" else None
-    started = time.perf_counter()
-    with preserved_model(module), engine.channels_last():
-        image_batch = pixels.unsqueeze(0).to(dev)
-        x = entry.normalise(image_batch)
-        clean = engine.score_inputs(x, 1)[0]
-        target_index = resolve_target(target, clean, entry.class_names)
-        engine.plan((steps + 1) * repeats)
+    with open_run(model, pixels, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
+                  target=target, channels_last=True, clean_pass=True, planned=1 + (steps + 1) * repeats) as run:
+        entry, engine, dev, x, image_batch, target_index = run.model, run.engine, run.device, run.x, run.image, run.target
+        transform = entry.probabilities if output == "probability" else None
         generator = torch.Generator(device=dev).manual_seed(int(seed))
         curves = []
         for _ in range(repeats):
@@ -159,22 +149,25 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
             curves.append(scores.double().cpu().numpy())
     all_scores = np.stack(curves)
     aopc = float(np.mean(all_scores[:, :1] - all_scores))
-    cost = Cost(forward_passes=engine.forward_passes, seconds=time.perf_counter() - started)
+    cost = Cost(forward_passes=run.forward_passes, seconds=run.seconds)
     return Curve(order=order, steps=np.arange(steps + 1), scores=all_scores.mean(axis=0), aopc=aopc,
                  all_scores=all_scores, region=region, fill=fill, target=target_index, cost=cost)
 
 
 def evaluate(model, image, explanation, target=None, region: int = 9, steps: int = 100, fill: str = "uniform",
-             repeats: int = 1, seed: int = 0, **options) -> dict:
+             repeats: int = 1, seed: int = 0, progress: ProgressArg = None, cancel=None, **options) -> dict:
     """MoRF, LeRF and random curves of one explanation, their AOPCs, ABPC (area between the LeRF and MoRF
-    curves, ``mean_k (f(x_lerf^k) - f(x_morf^k))``) and AOPC(MoRF) - AOPC(random).
+    curves, ``mean_k (f(x_lerf^k) - f(x_morf^k))``) and AOPC(MoRF) - AOPC(random). ``progress`` counts the
+    passes of all curves; ``cancel`` stops between batches (:mod:`workbench.progress`).
 
     Returns ``{"curves": {order: Curve}, "aopc_morf", "aopc_lerf", "aopc_random", "abpc",
     "aopc_morf_minus_random"}``.
     """
-    curves = {order: perturbation_curve(model, image, explanation, target=target, order=order, region=region,
-                                        steps=steps, fill=fill, repeats=repeats, seed=seed, **options)
-              for order in ORDERS}
+    with Controls(progress, cancel) as controls:
+        curves = {order: perturbation_curve(model, image, explanation, target=target, order=order, region=region,
+                                            steps=steps, fill=fill, repeats=repeats, seed=seed, cancel=cancel,
+                                            progress=controls.part(i, len(ORDERS)), **options)
+                  for i, order in enumerate(ORDERS)}
     return {
         "curves": curves,
         "aopc_morf": curves["morf"].aopc, "aopc_lerf": curves["lerf"].aopc, "aopc_random": curves["random"].aopc,
