@@ -3,8 +3,9 @@
 Every perturbation method is "make masks, score the masked images, aggregate"; this module owns the
 scoring. It composes ``x * m + baseline * (1 - m)`` on the device (masks are 1 = keep), runs the model
 under ``torch.inference_mode()`` in batches sized to memory (halving and retrying on out-of-memory),
-counts forward passes, reports ``progress(done, total)`` after each batch and raises :class:`Cancelled`
-before the next batch once ``cancel`` (a ``threading.Event``) is set.
+counts the forward passes it makes, reports ``progress(done, total)`` after each batch and raises
+:class:`Cancelled` before the next batch once ``cancel`` (a ``threading.Event``) is set (the contract of
+:mod:`workbench.progress`; a run context hands its :class:`~workbench.progress.Controls` in).
 
 Masks and inputs come either as a tensor or as a function ``make(start, stop) -> tensor`` so that
 methods generate them on the device chunk by chunk, never all at once.
@@ -28,8 +29,9 @@ from torch import nn
 
 from .device import resolve_device
 from .memory_format import as_channels_last, channels_last
+from .progress import Cancelled, Controls, Progress
 
-Progress = Callable[[int, int], None]
+__all__ = ["Cancelled", "Engine", "Progress", "Source"]
 Source = Union[torch.Tensor, Callable[[int, int], torch.Tensor]]
 
 MAX_CPU_BATCH = 64
@@ -38,10 +40,6 @@ MAX_CPU_BATCH = 64
 # 1.53 ms at 8 and 1.51 at 16 vs 2.56 at 32 and 3.06 at 64; resnet18 21.2 ms at 8 vs 24.4 at 32 and 27.0 at 64.
 CPU_BATCH_BYTES = 5e6
 MAX_CUDA_BATCH = 1024
-
-
-class Cancelled(Exception):
-    """Raised by the engine when its ``cancel`` event is set; the computation stopped early."""
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
@@ -62,28 +60,24 @@ class Engine:
             first (``workbench.explain`` does, and restores it after).
         device: where to compute; default: the module's device.
         batch_size: images per forward pass; default: chosen from free memory (see :meth:`default_batch_size`).
-        progress: ``progress(done, total)`` after each batch.
+        progress: ``progress(done, total)`` after each batch (see :mod:`workbench.progress`).
         cancel: a ``threading.Event``; when set, the next batch raises :class:`Cancelled`.
+        controls: the caller's :class:`~workbench.progress.Controls` instead of ``progress`` and ``cancel``.
         amp: autocast to float16 on CUDA (scores come back as float32).
     """
 
     def __init__(self, module: nn.Module, device: str | torch.device | None = None, batch_size: int | None = None,
-                 progress: Progress | None = None, cancel=None, amp: bool = False):
+                 progress: Progress | None = None, cancel=None, amp: bool = False, controls: Controls | None = None):
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size < 1):
             raise ValueError(f"batch_size: expected a positive integer or None, got {batch_size!r}")
-        if progress is not None and not callable(progress):
-            raise TypeError(f"progress: expected a callable progress(done, total) or None, got {progress!r}")
-        if cancel is not None and not callable(getattr(cancel, "is_set", None)):
-            raise TypeError(f"cancel: expected a threading.Event (with is_set()) or None, got {cancel!r}")
+        self.controls = controls if controls is not None else Controls(progress, cancel)
         self.module = module
         if device is None:
             first = next(module.parameters(), None)
             device = first.device if first is not None else torch.device("cpu")
         self.device = resolve_device(device)
         self.batch_size = batch_size
-        self.progress = progress
-        self.cancel = cancel
         self.amp = amp and self.device.type == "cuda"
         self.channels_last_batches = False
         self.forward_passes = 0
@@ -91,17 +85,16 @@ class Engine:
 
     # -- bookkeeping ---------------------------------------------------------------------------------
     def check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.is_set():
-            raise Cancelled("cancelled")
+        self.controls.check_cancel()
 
     def plan(self, total_passes: int) -> None:
         """Announce the total passes of a multi-call method so progress counts towards one total."""
         self.planned = self.forward_passes + int(total_passes)
 
     def _report(self, call_total: int, call_start: int) -> None:
-        if self.progress is not None:
+        if self.controls.reporting:
             total = self.planned if self.planned is not None else call_start + call_total
-            self.progress(self.forward_passes, max(total, self.forward_passes))
+            self.controls.report(self.forward_passes, max(total, self.forward_passes))
 
     def default_batch_size(self, example: torch.Tensor) -> int:
         """Images per batch: on CUDA from free memory and a probe of two images, else by input bytes."""

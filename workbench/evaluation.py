@@ -36,6 +36,7 @@ import numpy as np
 
 from .data.items import NO_TARGET, Item
 from .data.scenes import make_scene
+from .progress import Controls, ProgressArg
 
 PERTURBATION_METRICS = ("aopc_morf", "aopc_lerf", "aopc_random", "abpc", "aopc_morf_minus_random")
 LOCALISATION_METRICS = ("pointing", "energy", "iou")
@@ -216,7 +217,7 @@ def _write(out: Path, table) -> None:
 def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: str | Path,
                    metrics: Sequence[str] = METRICS, params: dict[str, dict] | None = None, steps: int = 100,
                    region: int = 9, fill: str = "uniform", seed: int = 0, dask: str | None = None,
-                   progress: bool = True):
+                   progress: ProgressArg = True, cancel=None):
     """Evaluate ``methods`` on ``items`` and write one row per (image, target, method, metric) to ``out``.
 
     Args:
@@ -225,10 +226,11 @@ def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: st
         params: per-method parameters, e.g. ``{"occlusion": {"patch": 32, "stride": 16}}``.
         steps, region, fill: region-perturbation settings (see :func:`workbench.perturbation_curve`).
         dask: ``None`` to run in-process, ``"local"`` for a ``LocalCluster``, or a scheduler address.
+        progress: ``progress(done, total)`` counts jobs (default ``True``: a progress bar); ``cancel`` (a
+            ``threading.Event``) stops the run with :class:`workbench.Cancelled`, finished jobs kept in the
+            journal (see :mod:`workbench.progress`).
     Returns the full table (pandas DataFrame), previously finished rows included.
     """
-    from tqdm.auto import tqdm
-
     out = Path(out)
     if out.suffix not in (".parquet", ".csv"):
         raise ValueError(f"out: expected a .parquet or .csv file name, got {str(out)!r}")
@@ -246,11 +248,12 @@ def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: st
     todo = [job for job in _jobs(items, methods) if (job[0].image_id, job[1], job[2]) not in finished]
     journal = _journal_path(out)
     settings = dict(metrics=tuple(metrics), steps=steps, region=region, fill=fill, seed=seed)
-    bar = tqdm(total=len(todo), desc="evaluate", disable=not progress)
+    controls = Controls(progress, cancel, desc="evaluate")
     if dask is None:
-        for item, target, method in todo:
-            _append(journal, run_job(model, item, target, method, params.get(method, {}), **settings))
-            bar.update()
+        for done, (item, target, method) in enumerate(todo, start=1):
+            controls.check_cancel()
+            _append(journal, run_job(model, item, target, method, params.get(method, {}), cancel=cancel, **settings))
+            controls.report(done, len(todo))
     else:
         from distributed import Client, LocalCluster, as_completed
 
@@ -260,14 +263,17 @@ def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: st
         try:
             futures = [client.submit(run_job, model, item, target, method, params.get(method, {}), **settings,
                                      pure=False) for item, target, method in todo]
-            for future in as_completed(futures):
+            for done, future in enumerate(as_completed(futures), start=1):
+                if controls.cancelled:
+                    client.cancel(futures)
+                    controls.check_cancel()
                 _append(journal, future.result())
-                bar.update()
+                controls.report(done, len(todo))
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
-    bar.close()
+    controls.close()
     table = _read_rows(out)
     _write(out, table)
     return table

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..progress import Controls, ProgressArg
 from .sweep import spearman
 
 HOG_CELL = 16   # pixels per HOG cell (smaller on images under 32 px)
@@ -77,10 +78,10 @@ def randomise(layer: nn.Module, generator: torch.Generator) -> None:
 
 
 def sanity_check(model, image, method: str = "gradient", target=None, mode: str = "cascading", seed: int = 0,
-                 progress=None, cancel=None, **params) -> SanityResult:
+                 progress: ProgressArg = None, cancel=None, **params) -> SanityResult:
     """Model-parameter randomisation test of ``method`` on ``image`` (module docstring). The user's model is
     deep-copied first and never changed. ``progress(done, total)`` counts randomisation steps; ``cancel`` (a
-    ``threading.Event``) stops the run with :class:`workbench.Cancelled`."""
+    ``threading.Event``) stops the run with :class:`workbench.Cancelled` (see :mod:`workbench.progress`)."""
     import pandas as pd
 
     from ..api import explain
@@ -88,8 +89,7 @@ def sanity_check(model, image, method: str = "gradient", target=None, mode: str 
 
     if mode not in ("cascading", "independent"):
         raise ValueError(f"mode: expected 'cascading' or 'independent', got {mode!r}")
-    if progress is not None and not callable(progress):
-        raise TypeError(f"progress: expected a callable progress(done, total) or None, got {progress!r}")
+    controls = Controls(progress, cancel, desc="sanity check")
     entry = as_model_entry(model)
     original = explain(entry, image, method, target=target, seed=seed, cancel=cancel, **params)
     generator = torch.Generator().manual_seed(seed)
@@ -100,13 +100,14 @@ def sanity_check(model, image, method: str = "gradient", target=None, mode: str 
     cascade = copy.deepcopy(entry.module) if mode == "cascading" else None
     rows, maps = [], []
     for name in names:
+        controls.check_cancel()
         work = cascade if cascade is not None else copy.deepcopy(entry.module)   # never the user's module
         randomise(dict(work.named_modules())[name], generator)
         randomised = dataclasses.replace(entry, module=work, name=f"{entry.name} (randomised to {name})")
         e = explain(randomised, image, method, target=original.target, seed=seed, cancel=cancel, **params)
         maps.append(e.heatmap)
         rows.append({"layer": name, **similarities(original.heatmap, e.heatmap)})
-        if progress is not None:
-            progress(len(maps), len(names))
+        controls.report(len(maps), len(names))
+    controls.close()
     return SanityResult(method=method, mode=mode, original=original.heatmap, layers=names, heatmaps=maps,
                         table=pd.DataFrame(rows))

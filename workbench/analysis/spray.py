@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..progress import ProgressArg
+
 MAX_EIGEN = 10
 
 
@@ -120,10 +122,11 @@ def spray_heatmaps(heatmaps: np.ndarray, size: int = 32, k: int = 10, n_clusters
 
 def spray(model, images, target, method: str = "lrp_epsilon_gamma_box", size: int = 32, k: int = 10,
           n_clusters: int | None = None, seed: int = 0, layout: bool = True, batch_size: int | None = None,
-          progress=None, cancel=None, **params) -> SpectralResult:
+          progress: ProgressArg = None, cancel=None, **params) -> SpectralResult:
     """SpRAy over ``images`` (a sequence of images of one size) for class ``target``: one ``method`` heatmap
     per image, computed in batches by :func:`workbench.explain_batch` (``params``, ``batch_size``,
-    ``progress`` and ``cancel`` go there), then :func:`spray_heatmaps`."""
+    ``progress`` (counting images) and ``cancel`` go there, see :mod:`workbench.progress`), then
+    :func:`spray_heatmaps`."""
     from ..api import explain_batch
 
     images = list(images)

@@ -15,9 +15,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..engine import Cancelled
 from ..evaluation import COLUMNS, PERTURBATION_METRICS
 from ..fills import METRIC_FILLS, check_fill
+from ..progress import Controls, ProgressArg
 
 DEFAULT_METRICS = ("aopc_morf", "pointing", "passes", "seconds")
 
@@ -99,11 +99,13 @@ def check_sweep(method: str, param: str, values: Sequence, params: dict | None =
 
 def sweep(model, images: Sequence, method: str, param: str, values: Sequence, metrics: Sequence[str] = DEFAULT_METRICS,
           seed: int = 0, repeats: int = 1, steps: int = 50, region: int = 9, fill: str = "uniform",
-          params: dict | None = None, keep_heatmaps: bool = False, cancel=None) -> SweepResult:
+          params: dict | None = None, keep_heatmaps: bool = False, progress: ProgressArg = None,
+          cancel=None) -> SweepResult:
     """Sweep ``param`` of ``method`` over ``values`` on ``images`` (arrays, or evaluation ``Item``s with
     targets and masks, e.g. ``workbench.evaluation.scene_items(50)``; plain images use the top-1 class and
     have no pointing score). ``params`` fixes the method's other parameters; ``keep_heatmaps`` keeps every
-    heatmap in ``result.heatmaps``; ``cancel`` (a ``threading.Event``) stops between runs with ``Cancelled``."""
+    heatmap in ``result.heatmaps``. ``progress(done, total)`` counts runs (value x image x target x repeat);
+    ``cancel`` (a ``threading.Event``) stops the sweep with ``Cancelled`` (see :mod:`workbench.progress`)."""
     import pandas as pd
 
     from ..evaluation import run_job, summarise
@@ -120,13 +122,14 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
     items = _items(model, images)
     _check_masks(items, metrics)
     rows, stability, heatmaps = [], [], {}
+    controls = Controls(progress, cancel, desc="sweep")
+    total, done = len(values) * sum(len(item.targets) for item in items) * repeats, 0
     for setting in values:
         for item in items:
             for target in item.targets:
                 maps: list[np.ndarray] = []
                 for repeat in range(repeats):
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled("sweep cancelled")
+                    controls.check_cancel()
                     # the first failure stops the sweep, raised as it is (a ValueError names the argument)
                     found = run_job(model, item, target, method, {**(params or {}), param: setting}, metrics, steps,
                                     region, fill, seed + repeat, keep=lambda e: maps.append(e.heatmap), cancel=cancel,
@@ -134,9 +137,12 @@ def sweep(model, images: Sequence, method: str, param: str, values: Sequence, me
                     if keep_heatmaps and len(maps) == repeat + 1:
                         heatmaps[(setting, item.image_id, target, repeat)] = maps[-1]
                     rows += [{**row, "setting": setting, "repeat": repeat} for row in found]
+                    done += 1
+                    controls.report(done, total)
                 if len(maps) > 1:
                     pairs = [spearman(a, b) for a, b in combinations(maps, 2)]
                     stability.append({"setting": setting, "metric": "stability", "value": float(np.mean(pairs))})
+    controls.close()
     table = pd.DataFrame(rows, columns=[*COLUMNS, "setting", "repeat"])
     measured = pd.concat([table[["setting", "metric", "value"]],
                           pd.DataFrame(stability, columns=["setting", "metric", "value"])])

@@ -86,7 +86,7 @@ def optimise(ctx: Context, step_losses: Callable[[int], Losses], optimiser: torc
     history = History()
     with preserved_model(ctx.module, eval_mode=True, freeze=True):
         for i in range(iterations):
-            ctx.engine.check_cancel()
+            ctx.check_cancel()
             losses = step_losses(i)
             optimiser.zero_grad(set_to_none=True)
             losses["total"].sum().backward()
@@ -96,8 +96,7 @@ def optimise(ctx: Context, step_losses: Callable[[int], Losses], optimiser: torc
             ctx.count(forward=batch, backward=batch)
             history.record(losses)
             history.iterations = i + 1
-            if ctx.engine.progress is not None:
-                ctx.engine.progress(i + 1, iterations)
+            ctx.report(i + 1, iterations)
             if tol > 0:
                 total = history.total
                 if len(total) > patience and abs(total[-1] - total[-1 - patience]) < tol:

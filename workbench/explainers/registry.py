@@ -19,34 +19,24 @@ from typing import Any, Callable
 
 import torch
 
-from ..engine import Engine
 from ..models.zoo import ModelEntry
 from ..params import ParamInfo, Spec
 from ..results import Partial
-from ..targets import resolve_target
+from ..run import RunContext
 
 
 @dataclass
-class Context:
-    """What a method gets: the model on its device, the image, the target and the engine.
+class Context(RunContext):
+    """What a method gets: the run context of :mod:`workbench.run` (the model on its device, the guarded
+    module, the engine, progress and cancel, pass counts, the image, its clean scores and target) plus the
+    seed and the caller's ``partial`` callback.
 
-    ``image`` is ``(1,3,H,W)`` in [0,1]; ``x`` the same image normalised for the model. ``clean_scores``
-    (the model's ``(K,)`` logits on ``x``) and ``target`` (the class index) are set by
-    :meth:`observe_clean`: before the method runs for methods that need a clean pass, else by the method
-    from its own first forward pass (gradient methods). Gradient methods add their backward passes to
-    ``backward_passes``.
+    ``clean_scores`` and ``target`` are set before the method runs for methods that need a clean pass, else
+    by the method from its own first forward pass (:meth:`observe_clean`; gradient methods). Passes made
+    outside the engine are added with :meth:`count`; progress outside the engine goes to :meth:`report`.
     """
 
-    model: ModelEntry
-    module: torch.nn.Module
-    image: torch.Tensor
-    x: torch.Tensor
-    requested_target: Any
-    engine: Engine
-    seed: int
-    target: int | None = None
-    clean_scores: torch.Tensor | None = None
-    backward_passes: int = 0
+    seed: int = 0
     on_partial: Callable[[Partial], None] | None = None
     partial_interval: float = 0.3
     _last_partial: float = field(default=0.0, repr=False)
@@ -64,29 +54,6 @@ class Context:
         self._last_partial = time.perf_counter()
         self.on_partial(Partial(heatmap=heatmap.detach().to("cpu", torch.float32).numpy(), label=label,
                                 fraction=float(fraction)))
-
-    def observe_clean(self, scores: torch.Tensor) -> int:
-        """Record the clean ``(K,)`` logits and resolve the requested target against them."""
-        self.clean_scores = scores.detach()
-        self.target = resolve_target(self.requested_target, self.clean_scores, self.model.class_names)
-        return self.target
-
-    @property
-    def device(self) -> torch.device:
-        return self.engine.device
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return int(self.x.shape[-2]), int(self.x.shape[-1])
-
-    @property
-    def clean_score(self) -> float:
-        return float(self.clean_scores[self.target])
-
-    def count(self, forward: int = 0, backward: int = 0) -> None:
-        """Count passes made outside the engine (gradient methods)."""
-        self.engine.forward_passes += forward
-        self.backward_passes += backward
 
     def score_transform(self, output: str, paper: str = "probability"):
         """``None`` for raw logits, else a function of the logits (see :func:`workbench.scores.score_transform`;

@@ -23,21 +23,17 @@ its square in the order) and scored in engine batches. Ties in the ranking keep 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..device import resolve_device
-from ..engine import Engine
-from ..fills import BLUR_SIGMA, METRIC_FILLS, check_fill, fill_image
-from ..guard import preserved_model
+from ..fills import BLUR_SIGMA, METRIC_FILLS, fill_image
 from ..images import as_image_tensor
-from ..models.zoo import as_model_entry, module_on
+from ..progress import Controls, ProgressArg
 from ..results import Cost, Explanation
+from ..run import open_run
 from ..scores import score_transform
-from ..targets import resolve_target
 
 ORDERS = ("morf", "lerf", "random")
 # the curves each metric of evaluate() needs
@@ -105,10 +101,12 @@ def _check(order: str, region: int, steps: int, fill: str, repeats: int, height:
 def perturbation_curve(model, image, explanation, target=None, order: str = "morf", region: int = 9,
                        steps: int = 100, fill: str = "uniform", repeats: int = 1, seed: int = 0,
                        fill_value: float = 0.0, blur_sigma: float = BLUR_SIGMA, output: str = "logit",
-                       device="auto", batch_size: int | None = None, progress=None, cancel=None) -> Curve:
+                       device="auto", batch_size: int | None = None, progress: ProgressArg = None,
+                       cancel=None) -> Curve:
     """One region-perturbation curve (module docstring) of ``explanation`` (an :class:`Explanation` or an
     ``H x W`` heatmap). ``target`` defaults to the explanation's target, else the top-1 class.
-    Cost: ``(steps + 1) * repeats`` forward passes (+1 clean).
+    Cost: ``(steps + 1) * repeats`` forward passes (+1 clean), reported to ``progress``; ``cancel`` stops it
+    between batches (:mod:`workbench.progress`).
 
     >>> import workbench as wb
     >>> m = wb.load_model("shapes", device="cpu"); img = wb.data.make_scene(0).image
@@ -117,7 +115,6 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
     >>> c.scores.shape
     (21,)
     """
-    entry = as_model_entry(model)
     pixels = as_image_tensor(image)
     heatmap = explanation.heatmap if isinstance(explanation, Explanation) else explanation
     heatmap = torch.as_tensor(np.asarray(heatmap, dtype=np.float64))
@@ -130,17 +127,10 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
         target = explanation.target
     height, width = heatmap.shape
     _check(order, region, steps, fill, repeats, height, width)
-    transform = score_transform(entry, output, paper="logit")   # names a bad output
-    dev = entry.device if device == "auto" else resolve_device(device)
-    module = module_on(entry, dev)
-    engine = Engine(module, dev, batch_size=batch_size, progress=progress, cancel=cancel)
-    started = time.perf_counter()
-    with preserved_model(module), engine.channels_last():
-        image_batch = pixels.unsqueeze(0).to(dev)
-        x = entry.normalise(image_batch)
-        clean = engine.score_inputs(x, 1)[0]
-        target_index = resolve_target(target, clean, entry.class_names)
-        engine.plan((steps + 1) * repeats)
+    with open_run(model, pixels, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
+                  target=target, channels_last=True, clean_pass=True, planned=1 + (steps + 1) * repeats) as run:
+        entry, engine, dev, x, target_index = run.model, run.engine, run.device, run.x, run.target
+        transform = score_transform(entry, output, paper="logit")   # names a bad output
         generator = torch.Generator(device=dev).manual_seed(int(seed))
         curves = []
         for _ in range(repeats):
@@ -154,7 +144,7 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
             curves.append(scores.double().cpu().numpy())
     all_scores = np.stack(curves)
     aopc = float(np.mean(all_scores[:, :1] - all_scores))
-    cost = Cost(forward_passes=engine.forward_passes, seconds=time.perf_counter() - started)
+    cost = Cost(forward_passes=run.forward_passes, seconds=run.seconds)
     return Curve(order=order, steps=np.arange(steps + 1), scores=all_scores.mean(axis=0), aopc=aopc,
                  all_scores=all_scores, region=region, fill=fill, target=target_index, cost=cost)
 
@@ -168,16 +158,21 @@ def curves_for(metrics) -> tuple[str, ...]:
 
 
 def evaluate(model, image, explanation, target=None, region: int = 9, steps: int = 100, fill: str = "uniform",
-             repeats: int = 1, seed: int = 0, metrics=CURVE_METRICS, **options) -> dict:
+             repeats: int = 1, seed: int = 0, metrics=CURVE_METRICS, progress: ProgressArg = None, cancel=None,
+             **options) -> dict:
     """The region-perturbation metrics of one explanation: AOPC of the MoRF, LeRF and random curves, ABPC (area
     between the LeRF and MoRF curves, ``mean_k (f(x_lerf^k) - f(x_morf^k))``) and AOPC(MoRF) - AOPC(random).
-    Only the curves that ``metrics`` need are computed (:data:`CURVES_FOR`; all by default).
+    Only the curves that ``metrics`` need are computed (:data:`CURVES_FOR`; all by default). ``progress``
+    counts the passes of those curves; ``cancel`` stops between batches (:mod:`workbench.progress`).
 
     Returns ``{"curves": {order: Curve}}`` and one entry per metric asked, e.g. ``"aopc_morf"``, ``"abpc"``.
     """
-    curves = {order: perturbation_curve(model, image, explanation, target=target, order=order, region=region,
-                                        steps=steps, fill=fill, repeats=repeats, seed=seed, **options)
-              for order in curves_for(metrics)}
+    orders = curves_for(metrics)
+    with Controls(progress, cancel) as controls:
+        curves = {order: perturbation_curve(model, image, explanation, target=target, order=order, region=region,
+                                            steps=steps, fill=fill, repeats=repeats, seed=seed, cancel=cancel,
+                                            progress=controls.part(i, len(orders)), **options)
+                  for i, order in enumerate(orders)}
     values = {
         "aopc_morf": lambda: curves["morf"].aopc, "aopc_lerf": lambda: curves["lerf"].aopc,
         "aopc_random": lambda: curves["random"].aopc,

@@ -1,0 +1,126 @@
+"""The run context: what one computation on one model needs, built in one place (:func:`open_run`).
+
+It holds the model entry, the device, the module on that device (guarded: eval mode, and training flags,
+``requires_grad``, ``.grad`` and hooks restored on exit, see :mod:`workbench.guard`), the engine, the
+progress/cancel :class:`~workbench.progress.Controls`, the pass counts, and, for a run on one image, the
+image, its normalised input, the clean scores and the resolved target. ``explain``, ``explain_batch``,
+``perturbation_curve``, the mask-learning loop and backpropagation all run in one; methods receive it as
+their :class:`~workbench.explainers.registry.Context`.
+
+Pass bookkeeping lives here: the engine counts the forward passes it scores; passes made outside it
+(gradient methods, mask learning) are added with :meth:`RunContext.count`.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import torch
+
+from .device import resolve_device
+from .engine import Engine
+from .guard import preserved_model
+from .models.zoo import ModelEntry, as_model_entry, module_on
+from .progress import Controls, ProgressArg
+from .targets import resolve_target
+
+
+@dataclass
+class RunContext:
+    """One run's model, module, device, engine, controls and pass counts; for a run on one image also
+    ``image`` ``(1,3,H,W)`` in [0,1], ``x`` (the same, normalised for the model), ``clean_scores`` (the model's
+    ``(K,)`` logits on ``x``) and ``target`` (the class index), both set by :meth:`observe_clean`."""
+
+    model: ModelEntry
+    module: torch.nn.Module
+    engine: Engine
+    controls: Controls
+    image: torch.Tensor | None = None
+    x: torch.Tensor | None = None
+    requested_target: Any = None
+    target: int | None = None
+    clean_scores: torch.Tensor | None = None
+    backward_passes: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    _outside_forward: int = field(default=0, repr=False)
+
+    @property
+    def device(self) -> torch.device:
+        return self.engine.device
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.x.shape[-2]), int(self.x.shape[-1])
+
+    @property
+    def forward_passes(self) -> int:
+        """Forward passes of the run: the engine's and those counted with :meth:`count`."""
+        return self.engine.forward_passes + self._outside_forward
+
+    @property
+    def seconds(self) -> float:
+        """Seconds since the run was opened (after moving the model to its device)."""
+        return time.perf_counter() - self.started
+
+    @property
+    def clean_score(self) -> float:
+        return float(self.clean_scores[self.target])
+
+    def observe_clean(self, scores: torch.Tensor) -> int:
+        """Record the clean ``(K,)`` logits and resolve the requested target against them."""
+        self.clean_scores = scores.detach()
+        self.target = resolve_target(self.requested_target, self.clean_scores, self.model.class_names)
+        return self.target
+
+    def score_clean(self) -> int:
+        """Score the clean image through the engine (one forward pass) and resolve the target."""
+        return self.observe_clean(self.engine.score_inputs(self.x, 1)[0])
+
+    def count(self, forward: int = 0, backward: int = 0) -> None:
+        """Count passes made outside the engine (gradient methods, mask learning)."""
+        self._outside_forward += forward
+        self.backward_passes += backward
+
+    def report(self, done: int, total: int) -> None:
+        """Progress of work done outside the engine (e.g. optimisation steps)."""
+        self.controls.report(done, total)
+
+    def check_cancel(self) -> None:
+        """Raise :class:`~workbench.Cancelled` when the run's cancel event is set."""
+        self.controls.check_cancel()
+
+
+@contextmanager
+def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.device = "auto",
+             batch_size: int | None = None, progress: ProgressArg = None, cancel=None, target: Any = None,
+             channels_last: bool = False, clean_pass: bool = False, planned: int | None = None,
+             context: type[RunContext] = RunContext, **fields) -> Iterator[RunContext]:
+    """Open a run of ``model`` (a ModelEntry or module) on ``device`` (``"auto"``: where the model is; else a
+    copy there) and yield its context, with the module guarded until the block ends.
+
+    ``image``: a ``(3,H,W)`` tensor in [0,1] for a run on one image (``None``: the caller feeds its own
+    inputs). ``channels_last``: convolution weights and engine batches channels-last (forward-only runs).
+    ``clean_pass``: score the clean image first and resolve ``target`` (a class index or name; checked
+    against the class names first when the model has them). ``planned``: total engine passes announced for
+    progress, clean pass included. ``context``: the class to build (a subclass adds ``fields``).
+    """
+    controls = Controls(progress, cancel)
+    controls.check_cancel()
+    entry = as_model_entry(model)
+    dev = entry.device if device == "auto" else resolve_device(device)
+    module = module_on(entry, dev)
+    engine = Engine(module, dev, batch_size=batch_size, controls=controls)
+    run = context(model=entry, module=module, engine=engine, controls=controls, requested_target=target, **fields)
+    with controls, preserved_model(module), engine.channels_last(enabled=channels_last):
+        if image is not None:
+            run.image = image.unsqueeze(0).to(dev)
+            run.x = entry.normalise(run.image)
+            if entry.class_names:
+                resolve_target(target, torch.zeros(len(entry.class_names)), entry.class_names, check_only=True)
+        if planned is not None:
+            engine.plan(planned)
+        if clean_pass:
+            run.score_clean()
+        yield run
