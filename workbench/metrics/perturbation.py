@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..fills import BLUR_SIGMA, METRIC_FILLS, fill_image
+from ..fills import BLUR_SIGMA, METRIC_FILLS, check_fill, fill_image
 from ..images import as_image_tensor
 from ..progress import Controls, ProgressArg
 from ..results import Cost, Explanation
