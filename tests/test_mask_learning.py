@@ -214,7 +214,7 @@ def test_gaussian_blur_equals_scipy(sigma, padding, mode, size):
     radius at integer sigmas), on axes longer and shorter than the kernel (the matrix path)."""
     from scipy.ndimage import gaussian_filter
 
-    from workbench.explainers.meaningful_perturbation import gaussian_blur
+    from workbench.blur import gaussian_blur
 
     x = np.random.default_rng(0).random((2, 3, *size))
     expected = gaussian_filter(x, sigma=(0, 0, sigma, sigma), mode=mode, truncate=4.0)
