@@ -49,8 +49,11 @@ def check_fill(fill: Any, accepted: tuple[str, ...], argument: str = "fill") -> 
     return fill
 
 
-def fill_param(default: str, accepted: tuple[str, ...], note: str = "") -> Any:
-    """The ``fill`` field of a spec: a choice of ``accepted`` names, documented from :data:`MEANINGS`."""
+def fill_param(default: str, accepted: tuple[str, ...], note: str | None = None) -> Any:
+    """The ``fill`` field of a spec: a choice of ``accepted`` names, documented from :data:`MEANINGS` and
+    ``note`` (default: the :data:`BLUR_SIGMA` of the "blur" fill, where ``accepted`` offers it)."""
+    if note is None:
+        note = f" (blur sigma {BLUR_SIGMA:g} px)" if "blur" in accepted else ""
     meanings = "; ".join(f"{name}: {MEANINGS[name]}" for name in accepted)
     return param(default, choices=accepted, doc=f"What hidden pixels become ({meanings}){note}.")
 

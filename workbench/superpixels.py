@@ -82,7 +82,7 @@ class SuperpixelSpec(Spec):
     Subclasses redeclare ``n_segments`` with their own default (:func:`n_segments_param`)."""
 
     n_segments: int = n_segments_param(50, "Target number of SLIC superpixels.")
-    fill: str = fill_param("segment-mean", SUPERPIXEL_FILLS, " (blur sigma 5 px)")
+    fill: str = fill_param("segment-mean", SUPERPIXEL_FILLS)
     fill_value: float = fill_value_param()
     segmenter: str = param("slic", choices=SEGMENTERS, doc="Superpixel algorithm.")
     compactness: float = param(10.0, low=0.01, high=1000.0, log=True, doc="SLIC compactness.")

@@ -110,7 +110,7 @@ class FMOSpec(Spec):
     level_weights: tuple | None = param(
         None, kind="floats", label="level weights",
         doc="Weight of each level's normalised map in the final heatmap. None: equal weights.")
-    fill: str = fill_param("constant", WINDOW_FILLS, " (blur sigma 5 px)")
+    fill: str = fill_param("constant", WINDOW_FILLS)
     fill_value: float = fill_value_param()
     edges: str = edges_param()
 
