@@ -237,11 +237,11 @@ def windows_to_score(grid: WindowGrid, coarser: Level | None, remaining: int, le
 def level_maps(grid: WindowGrid, flat: torch.Tensor, drops: torch.Tensor, coarser: Level | None
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(raw, visited, heat)`` of a level from the drops of its scored windows (see the module docstring)."""
-    scored = torch.zeros(grid.count, dtype=torch.float64, device=drops.device)
-    scored[flat.to(drops.device)] = drops
+    window_drops = torch.zeros(grid.count, dtype=torch.float64, device=drops.device)
+    window_drops[flat.to(drops.device)] = drops
     hit = torch.zeros(grid.count, dtype=torch.bool, device=drops.device)
     hit[flat.to(drops.device)] = True
-    raw, covered = grid.mean_map(scored.view(grid.shape), hit.view(grid.shape))
+    raw, covered = grid.mean_map(window_drops.view(grid.shape), hit.view(grid.shape))
     visited = covered > 0
     heat = minmax_over(raw, visited)
     return raw, visited, heat if coarser is None else torch.where(visited, heat, coarser.heat)
