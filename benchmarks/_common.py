@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from typing import Callable
 
+import numpy as np
 import torch
 
 
@@ -80,3 +82,23 @@ def passes_alone(entry, image, n: int, batch_size: int | None = None) -> Callabl
                 entry.module(batch[:min(size, n - start)])
 
     return run
+
+
+def save_or_compare(compute: Callable[[], dict[str, np.ndarray]]) -> None:
+    """Command line of the before/after scripts: ``save PATH`` writes ``compute()``'s arrays; ``compare PATH``
+    recomputes them, prints each one's largest difference and exits 1 above 1e-6."""
+    action, path = sys.argv[1], sys.argv[2]
+    now = compute()
+    if action == "save":
+        np.savez(path, **now)
+        print(f"saved {len(now)} arrays to {path}")
+        return
+    before = dict(np.load(path))
+    assert sorted(before) == sorted(now), sorted(set(before) ^ set(now))
+    worst = 0.0
+    for key in sorted(now):
+        diff = float(np.max(np.abs(before[key].astype(np.float64) - now[key].astype(np.float64)), initial=0.0))
+        worst = max(worst, diff)
+        print(f"{key:40s} max|diff| = {diff:.3g}")
+    print(f"largest difference over {len(now)} arrays: {worst:.3g}")
+    sys.exit(0 if worst <= 1e-6 else 1)

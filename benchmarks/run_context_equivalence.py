@@ -3,11 +3,10 @@ the shapes model (cheap settings for the slow methods), plus explain_batch, a pe
 evaluate. ``save PATH`` writes them; ``compare PATH`` recomputes and prints the largest difference."""
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 import workbench as wb
+from _common import save_or_compare
 
 CHEAP = {"meaningful_perturbation": {"iterations": 20}, "extremal_perturbation": {"iterations": 20},
          "neuromask": {"iterations": 20}, "rise": {"num_masks": 200}, "lime": {"num_samples": 100},
@@ -35,18 +34,4 @@ def compute() -> dict[str, np.ndarray]:
 
 
 if __name__ == "__main__":
-    action, path = sys.argv[1], sys.argv[2]
-    now = compute()
-    if action == "save":
-        np.savez(path, **now)
-        print(f"saved {len(now)} arrays to {path}")
-    else:
-        before = dict(np.load(path))
-        assert sorted(before) == sorted(now), (sorted(before), sorted(now))
-        worst = 0.0
-        for key in sorted(now):
-            diff = float(np.max(np.abs(before[key].astype(np.float64) - now[key].astype(np.float64)), initial=0.0))
-            worst = max(worst, diff)
-            print(f"{key:40s} max|diff| = {diff:.3g}")
-        print(f"largest difference over {len(now)} arrays: {worst:.3g}")
-        sys.exit(0 if worst <= 1e-6 else 1)
+    save_or_compare(compute)

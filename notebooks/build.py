@@ -72,7 +72,7 @@ each level refines only the best of the kept windows it can afford."""),
         code("""scene = wb.data.make_scene(11)
 fmo = wb.explain(model, scene.image, "fmo")
 print("target:", fmo.target_name)
-for level, (windows, boxes) in enumerate(zip(fmo.extras["windows_per_level"], fmo.extras["kept_boxes"])):
+for level, (windows, boxes) in enumerate(zip(fmo.extras["passes_per_level"], fmo.extras["kept_boxes"])):
     patch, stride = fmo.extras["schedule"][level]
     print(f"level {level + 1}: patch {patch:2d}, stride {stride:2d}: {windows:4d} windows scored, "
           f"{len(boxes):3d} kept for the next level")

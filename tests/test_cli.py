@@ -41,6 +41,19 @@ def test_methods_lists_every_method(capsys):
     assert all(name in listed for name in wb.methods())
 
 
+def test_colour_tables_pass_through_their_anchors_and_are_read_only():
+    from workbench.render import _ANCHORS, TABLE_SIZE, colour_table
+
+    for name, anchors in _ANCHORS.items():
+        table = colour_table(name)
+        assert table.shape == (TABLE_SIZE, 3) and table.dtype == np.uint8 and not table.flags.writeable
+        for position, colour in anchors:
+            assert tuple(table[round(position * (TABLE_SIZE - 1))]) == colour
+        assert (np.abs(np.diff(table.astype(int), axis=0)) <= 4).all()   # linear between anchors: small steps
+    with pytest.raises(ValueError, match="cmap: expected one of"):
+        colour_table("jet")
+
+
 def test_colour_maps():
     signed = colourise(np.array([[-1.0, 0.0, 1.0]]))
     assert tuple(signed[0, 1]) == (247, 247, 247)        # zero is white on the diverging map

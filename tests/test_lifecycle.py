@@ -39,7 +39,7 @@ def test_fmo_refines_a_sliver_window_at_the_edge_of_a_non_square_image():
     image = np.ones((300, 451, 3), np.float32)
     e = wb.explain(LastColumn(), image, "fmo", target=0)
     assert e.heatmap.shape == (300, 451) and np.isfinite(e.heatmap).all()
-    assert all(n > 0 for n in e.extras["windows_per_level"])
+    assert all(n > 0 for n in e.extras["passes_per_level"])
     assert e.heatmap[:, -1].max() == e.heatmap.max()        # the last column is where the evidence is
     assert e.heatmap[:, -1].mean() > 2 * e.heatmap[:, :-1].mean()
 

@@ -87,3 +87,18 @@ def test_seed_and_batch_size(shapes, scene):
 def test_bad_parameters(shapes, scene, params, match):
     with pytest.raises(ValueError, match=match):
         wb.explain(shapes, scene.image, "lime", **params)
+
+
+def test_given_segments_are_renumbered_in_value_order_without_touching_them():
+    """Negative, sparse and unsorted labels become 0..K-1 in the order of their values (int64)."""
+    from workbench.superpixels import check_segments
+
+    given = np.array([[40, -3, 7], [7, 1000, -3]], dtype=np.int32)
+    before = given.copy()
+    np.testing.assert_array_equal(check_segments(given, 2, 3), [[2, 0, 1], [1, 3, 0]])
+    assert check_segments(given, 2, 3).dtype == np.int64
+    np.testing.assert_array_equal(given, before)
+    with pytest.raises(ValueError, match="segments: expected at least two segments"):
+        check_segments(np.full((2, 3), 5), 2, 3)
+    with pytest.raises(ValueError, match="segments: expected an integer label map"):
+        check_segments(given.astype(float), 2, 3)

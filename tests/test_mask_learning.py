@@ -214,8 +214,15 @@ def test_gaussian_blur_equals_scipy(sigma, padding, mode, size):
     radius at integer sigmas), on axes longer and shorter than the kernel (the matrix path)."""
     from scipy.ndimage import gaussian_filter
 
-    from workbench.explainers.meaningful_perturbation import gaussian_blur
+    from workbench.blur import gaussian_blur
 
     x = np.random.default_rng(0).random((2, 3, *size))
     expected = gaussian_filter(x, sigma=(0, 0, sigma, sigma), mode=mode, truncate=4.0)
     np.testing.assert_allclose(gaussian_blur(torch.from_numpy(x), sigma, padding).numpy(), expected, atol=1e-12)
+
+
+def test_gaussian_blur_names_a_bad_padding():
+    from workbench.blur import gaussian_blur
+
+    with pytest.raises(ValueError, match="padding: expected one of"):
+        gaussian_blur(torch.zeros(1, 1, 4, 4), 1.0, padding="reflect")

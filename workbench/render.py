@@ -1,11 +1,15 @@
-"""Heatmaps to pictures, without plotting libraries: colour maps and overlays as ``H x W x 3`` uint8 arrays
+"""Heatmaps to pictures without a figure: colour maps and overlays as ``H x W x 3`` uint8 arrays
 (used by the CLI's PNG output and by the widget's image layers)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
-# Anchor colours (0..1) interpolated linearly: a perceptually ordered sequential map for unsigned heat
-# (black-purple-orange-yellow, like "inferno") and a diverging blue-white-red map for signed heat.
+# Anchor colours (0..255) of each map, interpolated linearly by matplotlib: a perceptually ordered sequential
+# map for unsigned heat (black-purple-orange-yellow, five samples of "inferno") and a diverging blue-white-red map
+# for signed heat (ColorBrewer's five-class RdBu). matplotlib's own "inferno" and "RdBu_r" (the 11-class RdBu,
+# darker at the ends) differ from these by up to 35/255 and 76/255: kept, so that pictures stay as they were.
 TABLE_SIZE = 257
 _ANCHORS = {
     "heat": [(0.0, (0, 0, 4)), (0.25, (87, 16, 110)), (0.5, (188, 55, 84)), (0.75, (249, 142, 9)),
@@ -15,14 +19,19 @@ _ANCHORS = {
 }
 
 
+@lru_cache(maxsize=None)
 def colour_table(name: str) -> np.ndarray:
-    """``257 x 3`` uint8 table of a colour map (``"heat"`` or ``"signed"``); odd, so 0.5 has its own entry."""
+    """``257 x 3`` uint8 table (read-only) of a colour map (``"heat"`` or ``"signed"``); odd, so 0.5 has its
+    own entry."""
+    from matplotlib.colors import LinearSegmentedColormap
+
     if name not in _ANCHORS:
         raise ValueError(f"cmap: expected one of {sorted(_ANCHORS)}, got {name!r}")
-    positions, colours = zip(*_ANCHORS[name])
-    grid = np.linspace(0, 1, TABLE_SIZE)
-    table = np.stack([np.interp(grid, positions, [c[i] for c in colours]) for i in range(3)], axis=1)
-    return table.round().astype(np.uint8)
+    anchors = [(position, tuple(c / 255 for c in colour)) for position, colour in _ANCHORS[name]]
+    cmap = LinearSegmentedColormap.from_list(name, anchors, N=TABLE_SIZE)
+    table = (cmap(np.linspace(0, 1, TABLE_SIZE))[:, :3] * 255).round().astype(np.uint8)
+    table.flags.writeable = False
+    return table
 
 
 def normalise_heat(heatmap: np.ndarray, signed: bool) -> np.ndarray:

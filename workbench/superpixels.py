@@ -37,8 +37,16 @@ def segment(image: np.ndarray, n_segments: int = 50, compactness: float = 10.0, 
         labels = quickshift(image, kernel_size=4, max_dist=200, ratio=0.2, channel_axis=-1)
     else:
         raise ValueError(f"method: expected one of {SEGMENTERS}, got {method!r}")
-    _, consecutive = np.unique(labels, return_inverse=True)
-    return consecutive.reshape(labels.shape).astype(np.int64)
+    return consecutive(labels)
+
+
+def consecutive(labels: np.ndarray) -> np.ndarray:
+    """``labels`` (integers) renumbered ``0..K-1`` in the order of their values, int64 (scikit-image's
+    ``relabel_sequential``, on labels shifted to start at 0, which it keeps)."""
+    from skimage.segmentation import relabel_sequential
+
+    labels = np.asarray(labels, dtype=np.int64)
+    return relabel_sequential(labels - labels.min())[0].astype(np.int64)
 
 
 def check_segments(segments, height: int, width: int) -> np.ndarray:
@@ -47,11 +55,10 @@ def check_segments(segments, height: int, width: int) -> np.ndarray:
     if segments.shape != (height, width) or not np.issubdtype(segments.dtype, np.integer):
         raise ValueError(f"segments: expected an integer label map of shape {(height, width)}, "
                          f"got {segments.dtype} {segments.shape}")
-    _, consecutive = np.unique(segments, return_inverse=True)
-    consecutive = consecutive.reshape(segments.shape).astype(np.int64)
-    if consecutive.max() < 1:
+    labels = consecutive(segments)
+    if labels.max() < 1:
         raise ValueError("segments: expected at least two segments, got one")
-    return consecutive
+    return labels
 
 
 def labels_for(image: torch.Tensor, segments, n_segments: int, compactness: float, method: str = "slic"
@@ -75,7 +82,7 @@ class SuperpixelSpec(Spec):
     Subclasses redeclare ``n_segments`` with their own default (:func:`n_segments_param`)."""
 
     n_segments: int = n_segments_param(50, "Target number of SLIC superpixels.")
-    fill: str = fill_param("segment-mean", SUPERPIXEL_FILLS, " (blur sigma 5 px)")
+    fill: str = fill_param("segment-mean", SUPERPIXEL_FILLS)
     fill_value: float = fill_value_param()
     segmenter: str = param("slic", choices=SEGMENTERS, doc="Superpixel algorithm.")
     compactness: float = param(10.0, low=0.01, high=1000.0, log=True, doc="SLIC compactness.")

@@ -110,13 +110,13 @@ class GradientSpec(Spec):
 
 
 @dataclass(frozen=True)
-class ModifiedReluSpec(Spec):
+class ModifiedReluSpec(GradientSpec):
+    """The gradient's ``heat`` and a BatchNorm merge (the LRP rules and the modified ReLUs)."""
     citation = "Zeiler & Fergus 2014; Springenberg et al. 2015"
     description = (
         'Backpropagates through ReLUs with modified rules (only positive signals); '
         "a bright pixel is an input pattern that excites the target's evidence."
     )
-    heat: str = param("sum", choices=HEATS, doc="Heatmap from the 3 input channels: signed sum or sum of |.|.")
     canonize: str = param("auto", choices=CANONIZE, doc="Merge BatchNorm layers first (auto) or not (off).")
 
 

@@ -22,9 +22,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..blur import gaussian_blur
 from ..params import param
 from ._mask_optim import MaskLearningSpec, optimise
-from .meaningful_perturbation import gaussian_blur
 from .registry import Context, MethodOutput, register
 
 COLDNESS = 20.0

@@ -110,7 +110,7 @@ class FMOSpec(Spec):
     level_weights: tuple | None = param(
         None, kind="floats", label="level weights",
         doc="Weight of each level's normalised map in the final heatmap. None: equal weights.")
-    fill: str = fill_param("constant", WINDOW_FILLS, " (blur sigma 5 px)")
+    fill: str = fill_param("constant", WINDOW_FILLS)
     fill_value: float = fill_value_param()
     edges: str = edges_param()
 
@@ -209,59 +209,82 @@ def window_boxes(grid: WindowGrid, flat: torch.Tensor) -> torch.Tensor:
     return torch.stack([top[r], left[c], bottom[r], right[c]], dim=1)
 
 
+@dataclass(frozen=True)
+class Level:
+    """One level of the hierarchy as scored: the coarser windows it refined, the windows it scored, its maps,
+    and the windows it keeps for the next level to refine (best first)."""
+    patch: int
+    stride: int
+    refined: torch.Tensor | None   # (n, 4) boxes of the coarser level's kept windows it refined; None at level 0
+    scored: torch.Tensor           # (m, 4) boxes of the windows it scored
+    raw: torch.Tensor              # mean drop of the scored windows covering each pixel (0 where none)
+    visited: torch.Tensor          # bool: pixels a scored window covers
+    heat: torch.Tensor             # normalised over ``visited``; elsewhere the coarser level's heat
+    kept: torch.Tensor             # (k, 4) boxes of its windows kept for refinement, largest drop first
+    seconds: float
+
+
+def windows_to_score(grid: WindowGrid, coarser: Level | None, remaining: int, levels_left: int
+                     ) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """The coarser level's kept boxes this level refines and the flat indices of the windows it scores: every
+    window at level 0; else the children of the best kept boxes that fit the level's allowance."""
+    if coarser is None:
+        return None, torch.arange(grid.count)
+    count, flat = affordable(grid, coarser.kept, level_allowance(remaining, levels_left))
+    return coarser.kept[:count], flat
+
+
+def level_maps(grid: WindowGrid, flat: torch.Tensor, drops: torch.Tensor, coarser: Level | None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(raw, visited, heat)`` of a level from the drops of its scored windows (see the module docstring)."""
+    window_drops = torch.zeros(grid.count, dtype=torch.float64, device=drops.device)
+    window_drops[flat.to(drops.device)] = drops
+    hit = torch.zeros(grid.count, dtype=torch.bool, device=drops.device)
+    hit[flat.to(drops.device)] = True
+    raw, covered = grid.mean_map(window_drops.view(grid.shape), hit.view(grid.shape))
+    visited = covered > 0
+    heat = minmax_over(raw, visited)
+    return raw, visited, heat if coarser is None else torch.where(visited, heat, coarser.heat)
+
+
+def fmo_extras(levels: list[Level]) -> dict:
+    """The per-level record as lists, one entry a level; a level's kept boxes are those the next level
+    refined (the last level: all it kept)."""
+    kept = [finer.refined for finer in levels[1:]] + [levels[-1].kept]
+    return {
+        "schedule": [[level.patch, level.stride] for level in levels],
+        "level_maps": [level.heat.float().cpu().numpy() for level in levels],
+        "raw_level_maps": [level.raw.float().cpu().numpy() for level in levels],
+        "visited": [level.visited.cpu().numpy() for level in levels],
+        "scored_boxes": [level.scored.numpy() for level in levels],
+        "kept_boxes": [boxes.numpy() for boxes in kept],
+        "passes_per_level": [len(level.scored) for level in levels],
+        "seconds_per_level": [level.seconds for level in levels],
+    }
+
+
 @register("fmo", spec=FMOSpec, label="FMO (multi-resolution occlusion)", family="perturbation",
           citation=FMOSpec.citation, signed=False, forward_only=True)
 def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
     height, width = ctx.size
-    levels = spec.levels_for(height, width)
-    weights = spec.level_weights or (1.0,) * len(levels)
-    level_maps, raw_maps, visited_maps, windows, seconds, kept_boxes, scored_boxes = [], [], [], [], [], [], []
-    grids = [WindowGrid(height, width, patch, stride, spec.edges, device=ctx.device) for patch, stride in levels]
+    schedule = spec.levels_for(height, width)
+    weights = spec.level_weights or (1.0,) * len(schedule)
+    grids = [WindowGrid(height, width, patch, stride, spec.edges, device=ctx.device) for patch, stride in schedule]
     remaining = math.floor(spec.budget * (grids[-1].count + 1)) - 1   # windows it may score (passes less the clean one)
-    previous: torch.Tensor | None = None
-    boxes: torch.Tensor | None = None
     fill = window_fill(ctx, spec)
-    for level, (grid, (patch, stride)) in enumerate(zip(grids, levels)):
+    levels: list[Level] = []
+    for index, (grid, (patch, stride)) in enumerate(zip(grids, schedule)):
         started = time.perf_counter()
-        if boxes is None:
-            flat = torch.arange(grid.count)
-        else:  # the best kept windows of the coarser level whose children fit this level's share
-            count, flat = affordable(grid, boxes, level_allowance(remaining, len(levels) - level))
-            boxes = boxes[:count]
-            kept_boxes[-1] = boxes.numpy()
+        coarser = levels[-1] if levels else None
+        refined, flat = windows_to_score(grid, coarser, remaining, len(grids) - index)
         remaining -= len(flat)
         drops = occlusion_drops(ctx, grid, flat, fill)
-        scored = torch.zeros(grid.count, dtype=torch.float64, device=ctx.device)
-        scored[flat.to(ctx.device)] = drops
-        visited = torch.zeros(grid.count, dtype=torch.bool, device=ctx.device)
-        visited[flat.to(ctx.device)] = True
-        raw, covered = grid.mean_map(scored.view(grid.shape), visited.view(grid.shape))
-        heat = minmax_over(raw, covered > 0)
-        if previous is not None:
-            heat = torch.where(covered > 0, heat, previous)
-        raw_maps.append(raw)
-        cap = spec.keep_fraction if level else 1.0  # level 0 is kept by the threshold alone
+        raw, visited, heat = level_maps(grid, flat, drops, coarser)
+        cap = spec.keep_fraction if index else 1.0  # level 0 is kept by the threshold alone
         kept = flat[keep_windows(drops, spec.keep_threshold, cap).cpu()]
-        boxes = window_boxes(grid, kept)
-        level_maps.append(heat)
-        visited_maps.append(covered > 0)
-        windows.append(len(flat))
-        kept_boxes.append(boxes.numpy())
-        scored_boxes.append(window_boxes(grid, flat).numpy())
-        seconds.append(time.perf_counter() - started)
-        previous = heat
-        done = len(level_maps)
-        total = sum(w * m for w, m in zip(weights, level_maps)) / sum(weights[:done])   # the map so far
-        ctx.show(total, f"level {done}/{len(levels)} ({patch},{stride})", done / len(levels), force=True)
-    extras = {
-        "schedule": [list(level) for level in levels],
-        "level_maps": [m.float().cpu().numpy() for m in level_maps],
-        "raw_level_maps": [m.float().cpu().numpy() for m in raw_maps],
-        "visited": [v.cpu().numpy() for v in visited_maps],
-        "scored_boxes": scored_boxes,
-        "kept_boxes": kept_boxes,
-        "windows_per_level": windows,
-        "passes_per_level": list(windows),
-        "seconds_per_level": seconds,
-    }
-    return MethodOutput(heatmap=total, extras=extras)
+        levels.append(Level(patch, stride, refined, window_boxes(grid, flat), raw, visited, heat,
+                            window_boxes(grid, kept), time.perf_counter() - started))
+        done = len(levels)
+        total = sum(w * level.heat for w, level in zip(weights, levels)) / sum(weights[:done])   # the map so far
+        ctx.show(total, f"level {done}/{len(grids)} ({patch},{stride})", done / len(grids), force=True)
+    return MethodOutput(heatmap=total, extras=fmo_extras(levels))

@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 
 from ..fills import check_fill, fill_param
+from ..blur import gaussian_blur
 from ..params import param
 from ..scores import OUTPUTS, game_loss
-from .meaningful_perturbation import gaussian_blur
 from ._mask_optim import MaskLearningSpec, mask_resolution_param, optimise
 from .registry import Context, MethodOutput, register
 

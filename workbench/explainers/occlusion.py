@@ -30,7 +30,7 @@ class OcclusionSpec(Spec):
     patch: int = param(16, low=1, high=4096, step=1, label="window",
                        doc="Side of the square occluder in pixels.")
     stride: int = param(8, low=1, high=4096, step=1, doc="Step between window positions in pixels.")
-    fill: str = fill_param("constant", WINDOW_FILLS, " (blur sigma 5 px)")
+    fill: str = fill_param("constant", WINDOW_FILLS)
     fill_value: float = fill_value_param()
     edges: str = edges_param()
 

@@ -39,7 +39,7 @@ class RiseSpec(Spec):
                       doc="Cells per side s of the random grid before upsampling.")
     p_keep: float = param(0.5, low=0.0, high=1.0, open_low=True, open_high=True, step=0.05,
                           label="keep probability", doc="Probability p that a grid cell is kept.")
-    fill: str = fill_param("constant", WINDOW_FILLS, " (blur sigma 5 px)")
+    fill: str = fill_param("constant", WINDOW_FILLS)
     fill_value: float = fill_value_param()
     output: str = param("probability", choices=OUTPUTS,
                         doc="Weight masks by the target's probability (RISE, on every model), its logit, its "
