@@ -83,7 +83,7 @@ def watermark_clusters(model, images, marked, size: int = 32):
 
 @pytest.mark.slow
 def test_spray_finds_the_watermark_cluster_for_the_confounded_model_only(confounded, shapes):
-    images = star_scenes(200, seed=31)
+    images = star_scenes(100, seed=31)   # 200 gave the same clusters (purity 1.00, watermark share 0.55-0.56)
     marked = np.arange(len(images)) < len(images) // 2
     found, watermark, hits = watermark_clusters(confounded, images, marked)
     assert found.n_clusters >= 2, found.eigenvalues
