@@ -448,7 +448,8 @@ def test_a_view_that_drew_an_older_edit_gets_the_whole_figure_again():
     current = view.figure._last_layout_edit_id
     view.figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": current}   # an up-to-date view
     assert sent == []
-    view.figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": 0}         # a view of the first state
+    view.figure._js2py_traceDeltas = {"trace_deltas": [{}] * 5, "trace_edit_id": 0}   # a view of the first state
+    view.figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": 0}
     relayouts = [m["relayout_data"] for name, m in sent if name == "_py2js_relayout"]
     restyles = {tuple(m["restyle_traces"]): m["restyle_data"] for name, m in sent if name == "_py2js_restyle"}
     assert relayouts[0]["title"]["text"] == "a map"

@@ -217,7 +217,7 @@ def fill_every_tab(page) -> None:
     wait_for_title(page, "Spearman after all layers")
     click_tab(page, "SpRAy")
     run_button(page, "SpRAy")
-    wait_for_title(page, "clusters")
+    wait_for_title(page, "eigenvalues")      # "1 cluster (eigenvalues ...)" or "3 clusters (...)"
     assert_no_errors(page)
 
 

@@ -47,7 +47,13 @@ class LiveFigure(go.FigureWidget):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._answered: set[int] = set()       # stale edit ids already answered with a redraw
+        self._view_traces = 0                  # traces the last reporting view holds
+        self.observe(self._traces_reported, names="_js2py_traceDeltas")
         self.observe(self._view_reported, names="_js2py_layoutDelta")
+
+    def _traces_reported(self, change) -> None:
+        if change["new"]:
+            self._view_traces = len(change["new"].get("trace_deltas") or [])
 
     def _view_reported(self, change) -> None:
         message = change["new"]
@@ -59,9 +65,10 @@ class LiveFigure(go.FigureWidget):
             self.redraw()
 
     def redraw(self) -> None:
-        """Send the whole figure (layout, then every trace) as edits that any view applies."""
-        self._send_relayout_msg(deepcopy(self._layout))
-        for index, trace in enumerate(self._data):
+        """Send the whole layout and every trace the view holds (a view reports its traces before its layout) as
+        edits that any view applies."""
+        self._send_relayout_msg(deepcopy(self._layout_obj._props))
+        for index, trace in enumerate(self._data[:self._view_traces]):
             self._send_restyle_msg({key: [value] for key, value in trace.items() if key not in ("type", "uid")},
                                    trace_indexes=[index])
 
