@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import workbench as wb
+from workbench.ui.panels import clusters
 from workbench.ui.session import Handlers, Jobs
 
 DEBOUNCE = 0.02
@@ -52,6 +53,10 @@ def test_every_control_type_changes_the_figure(bench):
     w = bench
     first = heat(w)
     assert w.explanation.method == "occlusion" and first.size > 0
+    # no loss history for Occlusion: a sentence naming the methods that have one, no empty axes
+    assert w.loss_panel.plot.layout.display == "none"
+    assert "Occlusion Test</b> learns no mask" in w.loss_panel.note.value
+    assert all(name in w.loss_panel.note.value for name in ("NeuroMask", "Meaningful", "Extremal"))
 
     # a method (drop-down) -> its generated panel, with the FMO schedule editor
     fmo_map = change(w, lambda: setattr(w.method_picker, "value", "fmo"))
@@ -88,6 +93,7 @@ def test_every_control_type_changes_the_figure(bench):
     assert w.explanation.params["l_sparse"] == pytest.approx(3.0)
     assert not np.allclose(sparse, loose)
     assert len(w.loss.figure.data) >= 3   # the loss history view shows each term
+    assert w.loss_panel.plot.layout.display is None and w.loss_panel.note.value == ""
 
     # the target (drop-down of the top-5 classes with their scores)
     second = w.target_picker.options[2][1]
@@ -241,6 +247,9 @@ def test_spray_view_shows_clusters_and_a_clicked_heatmap(bench):
     result = w.spray_result
     assert sum(len(t.x) for t in w.spray_view.figure.data) == 12
     assert len(w.spray_view.figure.data) == result.n_clusters
+    title = w.spray_view.figure.layout.title.text
+    assert title.startswith(f"{clusters(result.n_clusters)} ("), title
+    assert (clusters(1), clusters(3)) == ("1 cluster", "3 clusters")
     w.spray_view.on_point(3)
     titles = [a.text for a in w.spray_maps.children[0].layout.annotations]
     assert titles[0] == "image 3" and titles[1].startswith(f"cluster {result.labels[3]}")
@@ -424,6 +433,31 @@ def test_a_view_opened_after_any_edit_draws_the_current_figure(bench):
     for figure in figures:
         assert same(figure._widget_data, figure._data), figure.layout.title.text
         assert same(figure._widget_layout, figure._layout_obj._props), figure.layout.title.text
+
+
+def test_a_view_that_drew_an_older_edit_gets_the_whole_figure_again():
+    """A page that loaded slowly lost the edits sent meanwhile: its view reports an older edit id on start."""
+    from workbench.ui.views import OverlayView
+
+    view = OverlayView()
+    view.show_image(np.zeros((8, 8, 3), dtype=np.uint8))
+    view.show_heatmap(np.arange(64, dtype=np.float32).reshape(8, 8), False, "a map")
+    sent = []
+    view.figure.observe(lambda change: change["new"] and sent.append((change["name"], change["new"])),
+                        names=["_py2js_relayout", "_py2js_restyle"])
+    current = view.figure._last_layout_edit_id
+    view.figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": current}   # an up-to-date view
+    assert sent == []
+    view.figure._js2py_traceDeltas = {"trace_deltas": [{}] * 5, "trace_edit_id": 0}   # a view of the first state
+    view.figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": 0}
+    relayouts = [m["relayout_data"] for name, m in sent if name == "_py2js_relayout"]
+    restyles = {tuple(m["restyle_traces"]): m["restyle_data"] for name, m in sent if name == "_py2js_restyle"}
+    assert relayouts[0]["title"]["text"] == "a map"
+    assert np.array_equal(np.asarray(restyles[(1,)]["z"][0], dtype=float), np.arange(64).reshape(8, 8))
+    assert restyles[(0,)]["source"][0].startswith("data:image/png")
+    count = len(sent)
+    view.figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": 0}         # answered once
+    assert len(sent) == count
 
 
 def test_scene_truth_outline_and_pointing_marker(shapes):

@@ -2,9 +2,15 @@
 read what the page draws."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,6 +22,54 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# JupyterLab's own settings for the headless server: no news toast ("Would you like to get notified about
+# official Jupyter news?"), no update check
+LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+                {"fetchNews": "false", "checkForUpdates": False}}
+
+
+@contextlib.contextmanager
+def lab_server(root: Path):
+    """A JupyterLab server on 127.0.0.1 serving ``root`` (kernels inherit this process's environment, so
+    PYTHONPATH picks the checkout they import); yields its URL."""
+    for name, values in LAB_SETTINGS.items():
+        path = root / ".settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port = free_port()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "JUPYTER_PLATFORM_DIRS": "1"}
+    log = open(root / "jupyter.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
+         "--LabApp.extension_manager=readonly", f"--LabApp.workspaces_dir={root / '.workspaces'}",
+         f"--LabApp.user_settings_dir={root / '.settings'}",
+         "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+         f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+         "jupyterlab.NeverCheckForUpdate"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{url}/api/status", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError("JupyterLab exited: " + (root / "jupyter.log").read_text()[-2000:])
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("JupyterLab did not start in 90 s: " + (root / "jupyter.log").read_text()[-2000:])
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
 
 
 def overlay_rasters(page) -> list[str]:
@@ -143,8 +197,26 @@ def click_tab(page, title: str) -> None:
     page.wait_for_timeout(400)
 
 
+# Drop-downs inside ``root`` whose shown (selected) text is wider than the room the <select> gives it (its
+# inner width less its padding, which holds the arrow): the browser cuts such text without an ellipsis.
+CUT_SELECTS = """(root) => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  const cut = [];
+  for (const select of root.querySelectorAll('select')) {
+    if (select.multiple || select.size > 1 || select.selectedIndex < 0 || select.offsetParent === null) continue;
+    const style = getComputedStyle(select);
+    ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const text = select.options[select.selectedIndex].text;
+    const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const width = ctx.measureText(text).width;
+    if (width > room + 1) cut.push(`select text cut (${Math.ceil(width)} > ${Math.floor(room)}): "${text}"`);
+  }
+  return cut;
+}"""
+
 # Layout faults inside the Workbench (selector ``.workbench``): boxes that scroll sideways, labels cut short
-# (text wider than its box), plot titles under the Plotly toolbar.
+# (text wider than its box), drop-downs whose shown text is cut (``CUT_SELECTS``), plot titles under the Plotly
+# toolbar.
 LAYOUT_FAULTS = """() => {
   const root = document.querySelector('.workbench');
   if (!root) return ['no .workbench element'];
@@ -161,6 +233,7 @@ LAYOUT_FAULTS = """() => {
     if (visible(label) && label.scrollWidth > label.clientWidth + 1)
       faults.push(`label truncated (${label.scrollWidth} > ${label.clientWidth}): ${name(label)}`);
   }
+  faults.push(...(""" + CUT_SELECTS + """)(root));
   const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
   for (const plot of root.querySelectorAll('.js-plotly-plot')) {
     if (!visible(plot)) continue;

@@ -113,6 +113,13 @@ class Method:
     def params(self) -> tuple[ParamInfo, ...]:
         return self.spec.params()
 
+    @property
+    def learns_mask(self) -> bool:
+        """True for methods that optimise a mask and record its loss history (spec from ``MaskLearningSpec``)."""
+        from ._mask_optim import MaskLearningSpec
+
+        return issubclass(self.spec, MaskLearningSpec)
+
     def __repr__(self) -> str:
         names = ", ".join(f"{p.name}={p.default!r}" for p in self.params)
         return f"<method {self.name!r} ({self.label}; {self.citation}): {names}>"

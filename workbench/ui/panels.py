@@ -51,6 +51,11 @@ def _photos() -> list[str]:
     return list(PHOTOS)
 
 
+def clusters(n: int) -> str:
+    """``"1 cluster"``, ``"3 clusters"``."""
+    return f"{n} cluster{'' if n == 1 else 's'}"
+
+
 def csv_link(name: str, table) -> str:
     """An HTML link that downloads ``table`` (a pandas DataFrame) as ``name.csv`` from the browser."""
     data = base64.b64encode(table.to_csv(index=False).encode("utf-8")).decode("ascii")
@@ -145,9 +150,10 @@ class ExplainerPanel:
 
     def __init__(self, method: str, on_method: Callable[[str], None], on_superpixels: Callable[[int], None]):
         registered = methods()
+        # the method's name only (its family heads the controls below): the longest label fits the wider box
         self.picker = widgets.Dropdown(
-            options=[(f"{m.label}  [{m.family}]", name) for name, m in sorted(registered.items())],
-            value=method, description="explainer", style=STYLE, layout=row_layout())
+            options=[(m.label, name) for name, m in sorted(registered.items())], value=method,
+            description="explainer", style={"description_width": "60px"}, layout=widgets.Layout(width="316px"))
         self.picker.observe(lambda change: on_method(change["new"]), names="value")
         self.controls_box = widgets.VBox()
         self.superpixels = widgets.IntSlider(value=50, min=5, max=500, step=1, continuous_update=False,
@@ -165,7 +171,8 @@ class ExplainerPanel:
         info = get_method(method)
         self.controls = {}
         self.schedule_editor = None
-        children = [widgets.HTML(f"<i>{html.escape(info.citation)}</i>"), self.description_html(method)]
+        children = [widgets.HTML(f"<i>{html.escape(info.family)} · {html.escape(info.citation)}</i>"),
+                    self.description_html(method)]
         if info.spec.heading:
             children.append(widgets.HTML(f"<b>{html.escape(info.spec.heading)}</b>"))
         for p in info.params:
@@ -434,11 +441,29 @@ class ComparisonPanel:
 
 
 class LossPanel:
-    """The loss history of a mask-learning method."""
+    """The loss history of a mask-learning method; for any other method, a sentence naming the methods that
+    have one instead of empty axes."""
 
     def __init__(self):
         self.view = LossView()
-        self.widget = widgets.HBox([self.view.figure])
+        self.learners = [m.label for _, m in sorted(methods().items()) if m.learns_mask]
+        self.note = widgets.HTML()
+        self.plot = widgets.Box([self.view.figure])
+        self.widget = widgets.VBox([self.note, self.plot])
+        self.show(None, None)
+
+    def show(self, history: dict[str, list[float]] | None, method: str | None) -> None:
+        """Draw ``history``; without one, hide the plot and say which methods have a loss history."""
+        self.view.show(history)
+        empty = not history
+        who = f"<b>{html.escape(get_method(method).label)}</b>" if method else "This method"
+        note = (f"{who} learns no mask, so it has no loss history. Only the mask-learning methods have one: "
+                f"{html.escape(', '.join(self.learners))}.") if empty else ""
+        if self.note.value != note:                  # unchanged widgets send nothing (cached switches stay fast)
+            self.note.value = note
+        display = "none" if empty else None
+        if self.plot.layout.display != display:
+            self.plot.layout.display = display
 
 
 class SweepPanel:
@@ -547,7 +572,7 @@ class SprayPanel:
     def show(self, result) -> None:
         self.result = result
         gaps = ", ".join(f"{v:.3f}" for v in result.eigenvalues[:5])
-        self.view.show(result.layout, result.labels, f"{result.n_clusters} clusters (eigenvalues {gaps} ...)")
+        self.view.show(result.layout, result.labels, f"{clusters(result.n_clusters)} (eigenvalues {gaps} ...)")
         titles = [f"cluster {c} mean ({int((result.labels == c).sum())})" for c in range(result.n_clusters)]
         self.maps.children = [self.grid.show_maps(titles, list(result.cluster_means))]
 

@@ -38,7 +38,39 @@ class LiveFigure(go.FigureWidget):
     starts after an edit, because the page loads the 5 MB widget bundle more slowly than a fast method
     computes, or because the notebook is reopened, drew the figure's first state: an empty heatmap under a
     finished explanation. Here every edit also refreshes the synced state, so a late view draws what is
-    current (live views already applied the edit and do not redraw on a state change)."""
+    current (live views already applied the edit and do not redraw on a state change).
+
+    A page that loads the bundle slowly also loses the edit messages sent while it loads, and then draws the
+    state it got first. A view reports the edit it drew when it starts (``_js2py_layoutDelta`` with its
+    ``layout_edit_id``); an older one than the last edit sent gets the whole figure again (:meth:`redraw`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._answered: set[int] = set()       # stale edit ids already answered with a redraw
+        self._view_traces = 0                  # traces the last reporting view holds
+        self.observe(self._traces_reported, names="_js2py_traceDeltas")
+        self.observe(self._view_reported, names="_js2py_layoutDelta")
+
+    def _traces_reported(self, change) -> None:
+        if change["new"]:
+            self._view_traces = len(change["new"].get("trace_deltas") or [])
+
+    def _view_reported(self, change) -> None:
+        message = change["new"]
+        if not message:
+            return
+        drawn = message.get("layout_edit_id")
+        if isinstance(drawn, int) and drawn < self._last_layout_edit_id and drawn not in self._answered:
+            self._answered.add(drawn)
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Send the whole layout and every trace the view holds (a view reports its traces before its layout) as
+        edits that any view applies."""
+        self._send_relayout_msg(deepcopy(self._layout_obj._props))
+        for index, trace in enumerate(self._data[:self._view_traces]):
+            self._send_restyle_msg({key: [value] for key, value in trace.items() if key not in ("type", "uid")},
+                                   trace_indexes=[index])
 
     def _sync_state(self) -> None:
         self._widget_data = deepcopy(self._data)

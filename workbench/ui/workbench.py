@@ -21,7 +21,7 @@ from ..models.zoo import available_models, load_model
 from ..targets import top_classes
 from .panels import (CSS, SUPERPIXELS, ComparisonPanel, CorrelationPanel, CurvesPanel, ExplainerPanel,
                      ImagePanel, LossPanel, ModelPanel, OverlayPanel, SanityPanel, SprayPanel, StatusPanel,
-                     SweepPanel, superpixel_methods)
+                     SweepPanel, clusters, superpixel_methods)
 from .session import Handlers, Session
 
 TAB_TITLES = ("curves", "correlations", "comparison", "loss history", "sweep", "sanity", "SpRAy")
@@ -303,7 +303,7 @@ class Workbench(widgets.HBox):
             f"{cost.seconds:.2f} s{' (cached)' if cached else ''}")
         self.overlay_panel.set_levels(len(explanation.extras.get("level_maps") or []))
         self._draw_heatmap()
-        self.loss.show(explanation.extras.get("loss_history"))
+        self.loss_panel.show(explanation.extras.get("loss_history"), explanation.method)
         matrix = explanation.extras.get("matrix")
         if matrix is not None:
             self.correlation_panel.show(matrix, explanation.extras.get("groups", []))
@@ -318,9 +318,10 @@ class Workbench(widgets.HBox):
         if level is not None:
             heat = e.extras["level_maps"][level]
             title = f"{title}: level {level + 1} {tuple(e.extras['schedule'][level])}"
-        self.overlay_panel.show_heatmap(heat, _signed(e.method, heat), title)
-        self._draw_outline()
-        self._draw_truth(heat)
+        with self.overlay.figure.batch_update():     # one message to the browser, one synced-state copy
+            self.overlay_panel.show_heatmap(heat, _signed(e.method, heat), title)
+            self._draw_outline()
+            self._draw_truth(heat)
 
     def _draw_truth(self, heat) -> None:
         """On generated scenes: the target's true outline and the pointing-game marker (green hit, red miss)."""
@@ -458,4 +459,4 @@ class Workbench(widgets.HBox):
 
     def _spray_done(self, result) -> None:
         self.spray_panel.show(result)
-        self.status.value = f"SpRAy: {result.n_clusters} clusters"
+        self.status.value = f"SpRAy: {clusters(result.n_clusters)}"
