@@ -241,6 +241,7 @@ def test_spray_view_shows_clusters_and_a_clicked_heatmap(bench):
     w = bench
     w.method_picker.value = "gradient"
     assert w.wait(60)
+    assert w.spray_panel.source.value == "lrp_epsilon_gamma_box" and w.spray_images.value == 60
     w.spray_images.value = 12
     w.request_spray()
     assert w.wait(180) and w.error.value == "", w.error.value
@@ -253,6 +254,18 @@ def test_spray_view_shows_clusters_and_a_clicked_heatmap(bench):
     w.spray_view.on_point(3)
     titles = [a.text for a in w.spray_maps.children[0].layout.annotations]
     assert titles[0] == "image 3" and titles[1].startswith(f"cluster {result.labels[3]}")
+    # the tab's heatmaps: LRP by default (the paper's), the current explainer's on request
+    from workbench.analysis.spray import pool_heatmaps
+    from workbench.data.scenes import images_with_class
+
+    target = w.session.resolved_target()
+    first = images_with_class(target, 1, seed=9191, marked=1)
+    for source, method in (("lrp_epsilon_gamma_box", "lrp_epsilon_gamma_box"), ("current", "gradient")):
+        w.spray_panel.source.value = source
+        w.request_spray()
+        assert w.wait(180) and w.error.value == "", w.error.value
+        expected = pool_heatmaps(wb.explain_batch(w.session.model, first, method, target=target), 32)[0]
+        np.testing.assert_allclose(w.spray_result.heatmaps[0], expected, rtol=1e-5, atol=1e-9)
 
 
 def drawn(w) -> tuple[float, float, float, float]:

@@ -463,19 +463,22 @@ class Session:
                                 **params)
         self.analyses.submit(("sanity", self.key()), work, handlers, debounce=False)
 
-    def request_spray(self, n_images: int, watermark_half: bool, handlers: Handlers) -> None:
-        """SpRAy with the current method over ``n_images`` generated scenes that contain the current target
-        class (half of them with the corner watermark when ``watermark_half``)."""
+    def request_spray(self, n_images: int, watermark_half: bool, handlers: Handlers, method: str | None = None
+                      ) -> None:
+        """SpRAy over ``n_images`` generated scenes that contain the current target class (half of them with the
+        corner watermark when ``watermark_half``), with ``method``'s heatmaps and its settings in this session
+        (``None``: the current method)."""
         from ..analysis.spray import spray
         from ..data.scenes import images_with_class
 
-        method, params, model, seed = self.method, self.params_for(), self.model, self.seed
+        method = method or self.method
+        params, model, seed = self.params_for(method), self.model, self.seed
         target = self.resolved_target()
 
         def work(cancel, progress, partial):
             images = images_with_class(target, n_images, seed=9191, marked=n_images // 2 if watermark_half else 0)
             return spray(model, images, target, method=method, seed=seed, progress=progress, cancel=cancel, **params)
-        key = ("spray", self.key(), n_images, watermark_half)
+        key = ("spray", self.key(method), n_images, watermark_half)
         self.analyses.submit(key, work, handlers, debounce=False)
 
     @property

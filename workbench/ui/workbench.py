@@ -19,7 +19,7 @@ import numpy as np
 from ..explainers.registry import get_method
 from ..models.zoo import available_models, load_model
 from ..targets import top_classes
-from .panels import (CSS, SUPERPIXELS, ComparisonPanel, CorrelationPanel, CurvesPanel, ExplainerPanel,
+from .panels import (CSS, CURRENT, SUPERPIXELS, ComparisonPanel, CorrelationPanel, CurvesPanel, ExplainerPanel,
                      ImagePanel, LossPanel, ModelPanel, OverlayPanel, SanityPanel, SprayPanel, StatusPanel,
                      SweepPanel, clusters, superpixel_methods)
 from .session import Handlers, Session
@@ -452,10 +452,13 @@ class Workbench(widgets.HBox):
         self.status.value = f"sanity check of <b>{html.escape(result.method)}</b> done"
 
     def request_spray(self) -> None:
-        """SpRAy over generated scenes of the current target class with the current method."""
+        """SpRAy over generated scenes of the current target class, with the heatmaps the tab's source names."""
+        source = self.spray_panel.source.value
+        method = None if source == CURRENT else source
         self.status.value = f"SpRAy over {self.spray_images.value} scenes..."
-        self.session.request_spray(self.spray_images.value, self.spray_watermark.value, Handlers(
-            on_done=self._shown_by(self.spray_panel, self._spray_done), on_error=self._show_error))
+        self.session.request_spray(
+            self.spray_images.value, self.spray_watermark.value, method=method,
+            handlers=Handlers(on_done=self._shown_by(self.spray_panel, self._spray_done), on_error=self._show_error))
 
     def _spray_done(self, result) -> None:
         self.spray_panel.show(result)
