@@ -148,3 +148,14 @@ def test_bad_arguments_are_named():
         model.score(torch.zeros(1, 3, 4, 4), torch.tensor([14]), torch.tensor([0]))
     with pytest.raises(ValueError, match="x: expected one"):
         IncrementalModel(plain_cnn().eval(), torch.rand(2, 3, 16, 16))
+
+
+def test_fmo_levels_use_it_and_say_so(shapes):
+    image = np.random.default_rng(0).uniform(size=(64, 64, 3)).astype(np.float32)
+    fast = wb.explain(shapes, image, "fmo")
+    full = wb.explain(shapes, image, "fmo", incremental="off")
+    assert len(fast.extras["inference"]) == len(fast.extras["schedule"])
+    assert any(note.startswith("incremental inference") for note in fast.extras["inference"])
+    assert all(note == "full inference: incremental='off'" for note in full.extras["inference"])
+    assert np.abs(fast.heatmap - full.heatmap).max() <= 1e-5 * max(1.0, np.abs(full.heatmap).max())
+    assert fast.cost.forward_passes == full.cost.forward_passes

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-__all__ = ["INCREMENTAL", "IncrementalModel", "NotIncremental", "incremental_param", "occluded_boxes", "plan_incremental"]
+__all__ = ["INCREMENTAL", "IncrementalModel", "IncrementalPlan", "NotIncremental", "incremental_param", "occluded_boxes", "plan_incremental"]
 
 # Incremental inference is used when its multiply-accumulates per image are at most this share of full
 # inference's (a dry run of one patch in the middle of the image decides).
@@ -369,7 +369,7 @@ INCREMENTAL = ("auto", "off")
 
 
 def incremental_param() -> object:
-    """The ``incremental`` field of a window method's spec (Occlusion Test)."""
+    """The ``incremental`` field of a window method's spec (Occlusion Test, FMO)."""
     from .params import param
     return param("auto", choices=INCREMENTAL,
                  doc="Incremental inference (Krypton, Nakandala et al. 2019): recompute only the part of each "
@@ -377,24 +377,39 @@ def incremental_param() -> object:
                      "enough work; 'off': full inference.")
 
 
+class IncrementalPlan:
+    """Whether to score ``patch x patch`` occluders of ``x`` incrementally, per patch size (FMO's levels differ):
+    ``mode`` ``"auto"`` uses an :class:`IncrementalModel` (traced once) when the model traces and one patch
+    in the middle needs at most ``max_ratio`` of full inference's multiply-accumulates; ``"off"`` never."""
+
+    def __init__(self, module: nn.Module, x: torch.Tensor, mode: str = "auto", max_ratio: float = MAX_MAC_RATIO):
+        if mode not in INCREMENTAL:
+            raise ValueError(f"incremental: expected one of {INCREMENTAL}, got {mode!r}")
+        self.module, self.x, self.mode, self.max_ratio = module, x, mode, max_ratio
+        self._model: IncrementalModel | None = None
+        self._failure = "incremental='off'" if mode == "off" else ""
+
+    def model_for(self, patch: int) -> tuple[IncrementalModel | None, str]:
+        """The model to score ``patch``-sized occluders with, or ``None`` for full inference; and a sentence
+        saying which and why (for an Explanation's extras)."""
+        if self._model is None and not self._failure:
+            try:
+                self._model = IncrementalModel(self.module, self.x)
+            except NotIncremental as error:
+                self._failure = str(error)
+        if self._model is None:
+            return None, f"full inference: {self._failure}"
+        ratio = self._model.mac_ratio(patch)
+        if ratio > self.max_ratio:
+            return None, (f"full inference: incremental inference would need {ratio:.2f} of its "
+                          f"multiply-accumulates (more than {self.max_ratio})")
+        return self._model, f"incremental inference (Krypton): {ratio:.2f} of full inference's multiply-accumulates"
+
+
 def plan_incremental(module: nn.Module, x: torch.Tensor, patch: int, mode: str = "auto",
                      max_ratio: float = MAX_MAC_RATIO) -> tuple[IncrementalModel | None, str]:
-    """An :class:`IncrementalModel` for occluding ``patch x patch`` boxes of ``x`` when ``mode`` is ``"auto"``
-    and it pays (at most ``max_ratio`` of full inference's multiply-accumulates), else ``None``; with a
-    sentence saying which and why (for an Explanation's extras)."""
-    if mode not in INCREMENTAL:
-        raise ValueError(f"incremental: expected one of {INCREMENTAL}, got {mode!r}")
-    if mode == "off":
-        return None, "full inference: incremental='off'"
-    try:
-        model = IncrementalModel(module, x)
-    except NotIncremental as error:
-        return None, f"full inference: {error}"
-    ratio = model.mac_ratio(patch)
-    if ratio > max_ratio:
-        return None, (f"full inference: incremental inference would need {ratio:.2f} of its multiply-accumulates "
-                      f"(more than {max_ratio})")
-    return model, f"incremental inference (Krypton): {ratio:.2f} of full inference's multiply-accumulates"
+    """:meth:`IncrementalPlan.model_for` of one patch size."""
+    return IncrementalPlan(module, x, mode, max_ratio).model_for(patch)
 
 
 def occluded_boxes(x: torch.Tensor, fill: torch.Tensor, rows: tuple[torch.Tensor, torch.Tensor],

@@ -54,6 +54,7 @@ import torch
 
 from ..fills import WINDOW_FILLS, fill_param, fill_value_param
 from ..params import Spec, param
+from ..incremental import IncrementalPlan, incremental_param
 from .occlusion import occlusion_drops, window_fill
 from .registry import Context, MethodOutput, register
 from .windows import WindowGrid, edges_param
@@ -113,6 +114,7 @@ class FMOSpec(Spec):
     fill: str = fill_param("constant", WINDOW_FILLS, " (blur sigma 5 px)")
     fill_value: float = fill_value_param()
     edges: str = edges_param()
+    incremental: str = incremental_param()
 
     def check(self) -> None:
         if self.schedule is not None:
@@ -221,6 +223,7 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
     previous: torch.Tensor | None = None
     boxes: torch.Tensor | None = None
     fill = window_fill(ctx, spec)
+    plan, inference = IncrementalPlan(ctx.module, ctx.x, spec.incremental), []
     for level, (grid, (patch, stride)) in enumerate(zip(grids, levels)):
         started = time.perf_counter()
         if boxes is None:
@@ -230,7 +233,9 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
             boxes = boxes[:count]
             kept_boxes[-1] = boxes.numpy()
         remaining -= len(flat)
-        drops = occlusion_drops(ctx, grid, flat, fill)
+        incremental, note = plan.model_for(patch)
+        inference.append(note)
+        drops = occlusion_drops(ctx, grid, flat, fill, incremental)
         scored = torch.zeros(grid.count, dtype=torch.float64, device=ctx.device)
         scored[flat.to(ctx.device)] = drops
         visited = torch.zeros(grid.count, dtype=torch.bool, device=ctx.device)
@@ -255,6 +260,7 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
         ctx.show(total, f"level {done}/{len(levels)} ({patch},{stride})", done / len(levels), force=True)
     extras = {
         "schedule": [list(level) for level in levels],
+        "inference": inference,
         "level_maps": [m.float().cpu().numpy() for m in level_maps],
         "raw_level_maps": [m.float().cpu().numpy() for m in raw_maps],
         "visited": [v.cpu().numpy() for v in visited_maps],

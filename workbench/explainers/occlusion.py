@@ -71,6 +71,7 @@ def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tenso
     nw = len(grid.col_starts)
     flat = flat_indices.to(ctx.device)
     batch = ctx.engine.batch_size or INCREMENTAL_BATCH
+    total = ctx.engine.planned if ctx.engine.planned is not None else ctx.forward_passes + len(flat)
     scores = []
     for start in range(0, len(flat), batch):
         ctx.check_cancel()
@@ -78,7 +79,7 @@ def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tenso
         patches, box_top, box_left = occluded_boxes(ctx.x, fill, (top[r], bottom[r]), (left[c], right[c]), grid.patch)
         scores.append(model.score(patches, box_top, box_left)[:, ctx.target].float())
         ctx.count(forward=len(r))
-        ctx.report(start + len(r), len(flat))
+        ctx.report(ctx.forward_passes, max(total, ctx.forward_passes))  # as the engine counts
     return torch.cat(scores) if scores else torch.empty(0, device=ctx.device)
 
 
