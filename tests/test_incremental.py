@@ -146,6 +146,8 @@ def test_bad_arguments_are_named():
     model = IncrementalModel(plain_cnn().eval(), torch.rand(1, 3, 16, 16))
     with pytest.raises(ValueError, match="top, left"):
         model.score(torch.zeros(1, 3, 4, 4), torch.tensor([14]), torch.tensor([0]))
+    with pytest.raises(ValueError, match="patches"):
+        model.score(torch.zeros(2, 3, 4, 4), torch.tensor([0]), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="x: expected one"):
         IncrementalModel(plain_cnn().eval(), torch.rand(2, 3, 16, 16))
 

@@ -347,7 +347,7 @@ class IncrementalModel:
         h, w = patches.shape[-2:]
         height, width = self.x.shape[-2:]
         top, left = top.to(self.x.device).long(), left.to(self.x.device).long()
-        if patches.dim() != 4 or patches.shape[1] != self.x.shape[1] or len(top) != len(patches) != len(left):
+        if patches.dim() != 4 or patches.shape[1] != self.x.shape[1] or not len(top) == len(patches) == len(left):
             raise ValueError(f"patches: expected (B, {self.x.shape[1]}, h, w) with B tops and lefts, got "
                              f"{tuple(patches.shape)}, {len(top)}, {len(left)}")
         if len(top) and (int(top.min()) < 0 or int(left.min()) < 0 or int(top.max()) + h > height
