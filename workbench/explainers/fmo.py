@@ -54,6 +54,7 @@ import torch
 
 from ..fills import WINDOW_FILLS, fill_param, fill_value_param
 from ..params import Spec, param
+from ..incremental import IncrementalPlan, incremental_param
 from .occlusion import occlusion_drops, window_fill
 from .registry import Context, MethodOutput, register
 from .windows import WindowGrid, edges_param
@@ -113,6 +114,7 @@ class FMOSpec(Spec):
     fill: str = fill_param("constant", WINDOW_FILLS)
     fill_value: float = fill_value_param()
     edges: str = edges_param()
+    incremental: str = incremental_param()
 
     def check(self) -> None:
         if self.schedule is not None:
@@ -272,13 +274,16 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
     grids = [WindowGrid(height, width, patch, stride, spec.edges, device=ctx.device) for patch, stride in schedule]
     remaining = math.floor(spec.budget * (grids[-1].count + 1)) - 1   # windows it may score (passes less the clean one)
     fill = window_fill(ctx, spec)
+    plan, inference = IncrementalPlan(ctx.module, ctx.x, spec.incremental), []
     levels: list[Level] = []
     for index, (grid, (patch, stride)) in enumerate(zip(grids, schedule)):
         started = time.perf_counter()
         coarser = levels[-1] if levels else None
         refined, flat = windows_to_score(grid, coarser, remaining, len(grids) - index)
         remaining -= len(flat)
-        drops = occlusion_drops(ctx, grid, flat, fill)
+        incremental, note = plan.model_for(patch)
+        inference.append(note)
+        drops = occlusion_drops(ctx, grid, flat, fill, incremental)
         raw, visited, heat = level_maps(grid, flat, drops, coarser)
         cap = spec.keep_fraction if index else 1.0  # level 0 is kept by the threshold alone
         kept = flat[keep_windows(drops, spec.keep_threshold, cap).cpu()]
@@ -287,4 +292,4 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
         done = len(levels)
         total = sum(w * level.heat for w, level in zip(weights, levels)) / sum(weights[:done])   # the map so far
         ctx.show(total, f"level {done}/{len(grids)} ({patch},{stride})", done / len(grids), force=True)
-    return MethodOutput(heatmap=total, extras=fmo_extras(levels))
+    return MethodOutput(heatmap=total, extras={**fmo_extras(levels), "inference": inference})

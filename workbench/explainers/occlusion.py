@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from ..fills import WINDOW_FILLS, fill_image, fill_param, fill_value_param
+from ..incremental import IncrementalModel, incremental_param, occluded_boxes, plan_incremental
 from ..params import Spec, param
 from .registry import Context, MethodOutput, register
 from .windows import WindowGrid, edges_param
@@ -33,6 +34,7 @@ class OcclusionSpec(Spec):
     fill: str = fill_param("constant", WINDOW_FILLS)
     fill_value: float = fill_value_param()
     edges: str = edges_param()
+    incremental: str = incremental_param()
 
     def check_image(self, height: int, width: int) -> None:
         if self.patch > min(height, width):
@@ -45,9 +47,12 @@ def window_fill(ctx: Context, spec: Spec) -> torch.Tensor:
     return fill_image(spec.fill, ctx.x, ctx.model.normalise, accepted=WINDOW_FILLS, value=spec.fill_value)
 
 
-def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
+def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, fill: torch.Tensor,
+                    incremental: IncrementalModel | None = None) -> torch.Tensor:
     """Score drop ``f_c(x) - f_c(x with window hidden)`` for the given windows, hidden pixels taking ``fill``,
-    through the engine."""
+    through the engine, or ``incremental``-ly (see :mod:`workbench.incremental`) when given."""
+    if incremental is not None:
+        return ctx.clean_score - incremental_scores(ctx, grid, flat_indices, fill, incremental).double()
     flat_indices = flat_indices.to(ctx.device)
     scores = ctx.engine.score_masks(
         ctx.x, lambda a, b: grid.keep_masks(flat_indices[a:b]), n=len(flat_indices),
@@ -55,11 +60,36 @@ def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, 
     return ctx.clean_score - scores.double()
 
 
+INCREMENTAL_BATCH = 32
+
+
+def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, fill: torch.Tensor,
+                       model: IncrementalModel) -> torch.Tensor:
+    """Target scores of the occluded images by incremental inference, in batches, with the run's progress,
+    cancel and pass count."""
+    top, bottom, left, right = (t.to(ctx.device) for t in grid.extents())
+    nw = len(grid.col_starts)
+    flat = flat_indices.to(ctx.device)
+    batch = ctx.engine.batch_size or INCREMENTAL_BATCH
+    total = ctx.engine.planned if ctx.engine.planned is not None else ctx.forward_passes + len(flat)
+    scores = []
+    for start in range(0, len(flat), batch):
+        ctx.check_cancel()
+        r, c = flat[start:start + batch] // nw, flat[start:start + batch] % nw
+        patches, box_top, box_left = occluded_boxes(ctx.x, fill, (top[r], bottom[r]), (left[c], right[c]), grid.patch)
+        scores.append(model.score(patches, box_top, box_left)[:, ctx.target].float())
+        ctx.count(forward=len(r))
+        ctx.report(ctx.forward_passes, max(total, ctx.forward_passes))  # as the engine counts
+    return torch.cat(scores) if scores else torch.empty(0, device=ctx.device)
+
+
 @register("occlusion", spec=OcclusionSpec, label="Occlusion Test", family="perturbation",
           citation=OcclusionSpec.citation, forward_only=True)
 def occlusion(ctx: Context, spec: OcclusionSpec) -> MethodOutput:
     height, width = ctx.size
     grid = WindowGrid(height, width, spec.patch, spec.stride, spec.edges, device=ctx.device)
-    drops = occlusion_drops(ctx, grid, torch.arange(grid.count), window_fill(ctx, spec)).view(grid.shape)
+    model, inference = plan_incremental(ctx.module, ctx.x, spec.patch, spec.incremental)
+    drops = occlusion_drops(ctx, grid, torch.arange(grid.count), window_fill(ctx, spec), model).view(grid.shape)
     heat, _ = grid.mean_map(drops)
-    return MethodOutput(heatmap=heat, extras={"windows": grid.count, "drops": drops.cpu().numpy()})
+    return MethodOutput(heatmap=heat, extras={"windows": grid.count, "drops": drops.cpu().numpy(),
+                                              "inference": inference})
