@@ -48,10 +48,7 @@ def window_fill(ctx: Context, spec: Spec) -> torch.Tensor:
 def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
     """Score drop ``f_c(x) - f_c(x with window hidden)`` for the given windows, hidden pixels taking ``fill``,
     through the engine."""
-    flat_indices = flat_indices.to(ctx.device)
-    scores = ctx.engine.score_masks(
-        ctx.x, lambda a, b: grid.keep_masks(flat_indices[a:b]), n=len(flat_indices),
-        baseline=fill, target=ctx.target)
+    scores = ctx.engine.score_windows(ctx.x, grid.boxes(flat_indices), fill, target=ctx.target)
     return ctx.clean_score - scores.double()
 
 
