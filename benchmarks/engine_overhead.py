@@ -68,9 +68,12 @@ def main() -> None:
     args = parser.parse_args()
     print(device_line())
     print(load_line(), "(before)")
-    rows = [measure(name, args.n, args.batch_size, args.repeats) for name in args.models.split(",")]
-    print(table(rows, ["model", "N", "batch", "plain s", "engine s", "ratio", "channels-last s", "cl ratio",
-                       "masks ratio"]))
+    columns = ["model", "N", "batch", "plain s", "engine s", "ratio", "channels-last s", "cl ratio", "masks ratio"]
+    rows = []
+    for name in args.models.split(","):
+        rows.append(measure(name, args.n, args.batch_size, args.repeats))
+        print(table(rows[-1:], columns), flush=True)
+    print(table(rows, columns))
     print(load_line(), "(after)")
     print("ratio = engine (window occluders) / plain (target <= 1.10); cl ratio = the same with channels-last "
           "weights and batches / plain; masks ratio = engine composing from full-size masks / plain")

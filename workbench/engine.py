@@ -7,6 +7,10 @@ counts the forward passes it makes, reports ``progress(done, total)`` after each
 :class:`Cancelled` before the next batch once ``cancel`` (a ``threading.Event``) is set (the contract of
 :mod:`workbench.progress`; a run context hands its :class:`~workbench.progress.Controls` in).
 
+Window occluders (the Occlusion Test, FMO) skip the masks: :meth:`Engine.score_windows` writes each window
+into a reused batch of clean copies. The model's passes run under autocast to the engine's ``precision``
+(:mod:`workbench.precision`); scores come back float32.
+
 Masks and inputs come either as a tensor or as a function ``make(start, stop) -> tensor`` so that
 methods generate them on the device chunk by chunk, never all at once.
 
