@@ -391,14 +391,19 @@ def incremental_param() -> object:
 class IncrementalPlan:
     """Whether to score ``patch x patch`` occluders of ``x`` incrementally, per patch size (FMO's levels differ):
     ``mode`` ``"auto"`` uses an :class:`IncrementalModel` (traced once) when the model traces and one patch
-    in the middle needs at most ``max_ratio`` of full inference's multiply-accumulates; ``"off"`` never."""
+    in the middle needs at most ``max_ratio`` of full inference's multiply-accumulates; ``"off"`` never.
+    Incremental inference runs in float32 only: at a reduced ``precision`` the run's clean score and the
+    occluded scores would come from different precisions, so it stays off."""
 
-    def __init__(self, module: nn.Module, x: torch.Tensor, mode: str = "auto", max_ratio: float = MAX_MAC_RATIO):
+    def __init__(self, module: nn.Module, x: torch.Tensor, mode: str = "auto", max_ratio: float = MAX_MAC_RATIO,
+                 precision: str = "float32"):
         if mode not in INCREMENTAL:
             raise ValueError(f"incremental: expected one of {INCREMENTAL}, got {mode!r}")
         self.module, self.x, self.mode, self.max_ratio = module, x, mode, max_ratio
         self._model: IncrementalModel | None = None
-        self._failure = "incremental='off'" if mode == "off" else ""
+        self._failure = ("incremental='off'" if mode == "off" else
+                         f"precision {precision} (incremental inference runs in float32)" if precision != "float32"
+                         else "")
 
     def model_for(self, patch: int) -> tuple[IncrementalModel | None, str]:
         """The model to score ``patch``-sized occluders with, or ``None`` for full inference; and a sentence
@@ -418,9 +423,10 @@ class IncrementalPlan:
 
 
 def plan_incremental(module: nn.Module, x: torch.Tensor, patch: int, mode: str = "auto",
-                     max_ratio: float = MAX_MAC_RATIO) -> tuple[IncrementalModel | None, str]:
+                     max_ratio: float = MAX_MAC_RATIO, precision: str = "float32"
+                     ) -> tuple[IncrementalModel | None, str]:
     """:meth:`IncrementalPlan.model_for` of one patch size."""
-    return IncrementalPlan(module, x, mode, max_ratio).model_for(patch)
+    return IncrementalPlan(module, x, mode, max_ratio, precision).model_for(patch)
 
 
 def occluded_boxes(x: torch.Tensor, fill: torch.Tensor, rows: tuple[torch.Tensor, torch.Tensor],
