@@ -573,9 +573,9 @@ class SprayPanel:
         self.images = widgets.BoundedIntText(value=60, min=3, max=2000, description="scenes",
                                              layout=widgets.Layout(width="160px"))
         self.watermark = widgets.Checkbox(value=True, description="watermark on half", indent=False, layout=AUTO)
-        self.source = widgets.Dropdown(options=[(f"{get_method(SPRAY_METHOD).label} (as in the paper)", SPRAY_METHOD),
+        self.source = widgets.Dropdown(options=[(f"{get_method(SPRAY_METHOD).label} (the paper's)", SPRAY_METHOD),
                                                 ("the current explainer", CURRENT)],
-                                       value=SPRAY_METHOD, description="heatmaps", layout=widgets.Layout(width="330px"))
+                                       value=SPRAY_METHOD, description="heatmaps", layout=widgets.Layout(width="340px"))
         self.freshness = Freshness(("model", "target", "method"))
         self.grid = ComparisonView(columns=3, tile=150)
         self.button = widgets.Button(description="SpRAy", icon="object-group", layout=AUTO)
@@ -585,7 +585,7 @@ class SprayPanel:
             widgets.HTML("Spectral Relevance Analysis (Lapuschkin et al. 2019) of heatmaps for the target class "
                          "over generated scenes: clusters are prediction strategies. Perturbation maps of a "
                          "confident model rarely show a second cue such as the watermark; LRP does."),
-            widgets.HBox([self.source, self.images, self.watermark, self.button]), self.freshness.banner,
+            self.source, widgets.HBox([self.images, self.watermark, self.button]), self.freshness.banner,
             self.view.figure,
             self.maps])
 
