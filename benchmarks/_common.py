@@ -45,6 +45,13 @@ def device_line() -> str:
     return f"device: CPU, {torch.get_num_threads()} threads (torch {torch.__version__})"
 
 
+def load_line() -> str:
+    """The machine's load averages (1, 5, 15 min): print with every timing, since others may share the CPU."""
+    import os
+
+    return "load average: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
+
+
 def fmo_settings(thresholds: str, budgets: str) -> list[dict[str, float]]:
     """FMO parameter settings to sweep: every comma-separated ``keep_threshold`` with every ``budget``
     (an empty list stands for the default), the default setting first."""

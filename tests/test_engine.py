@@ -155,3 +155,51 @@ def test_channels_last_only_during_the_block_also_on_error():
     assert all(torch.equal(p, b[2]) for p, b in zip(weights, before))
     with channels_last(torch.nn.Linear(3, 2)) as converted:    # nothing to convert
         assert not converted
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_window_occluders_score_as_the_window_masks(shapes, scene, channels_last):
+    """score_windows (the clean image copied, each window written) gives score_masks' scores for the same 0/1
+    window masks: bit for bit with the default fill 0, within rounding for an image fill (x*m + b*(1-m) with
+    m = 1 is b + (x - b), one rounding off x); channels-last does not change the scores."""
+    from workbench.explainers.windows import WindowGrid
+
+    x = shapes.preprocess(scene.image)
+    grid = WindowGrid(224, 224, 64, 48, edges="truncate")   # 5 x 5 windows, the last ones truncated
+    flat = torch.arange(grid.count)
+    fill = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    engine = Engine(shapes.module.eval(), batch_size=8)
+    with engine.channels_last(channels_last):
+        for baseline, exact in ((0.0, True), (fill, False)):
+            expected = engine.score_masks(x, lambda a, b: grid.keep_masks(flat[a:b]), n=grid.count,
+                                          baseline=baseline, target=0)
+            got = engine.score_windows(x, grid.boxes(flat), baseline, target=0)
+            assert got.dtype == torch.float32
+            if exact:
+                assert torch.equal(got, expected)
+            else:
+                torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-4)
+    assert engine.forward_passes == 4 * grid.count
+
+
+def test_window_boxes_must_be_n_by_4():
+    with pytest.raises(ValueError, match="boxes"):
+        Engine(nn.Flatten()).score_windows(torch.rand(1, 3, 4, 4), torch.zeros(3, 2, dtype=torch.long))
+
+
+def test_window_occluders_survive_a_model_that_writes_into_its_input():
+    """The reused batch of clean copies is remade when the model changed it in place (version counter)."""
+    class Overwrites(nn.Module):
+        def forward(self, x):
+            out = x.sum(dim=(1, 2, 3))[:, None]
+            x.mul_(0)        # destroys its input after reading it
+            return out
+
+    x = torch.rand(1, 3, 6, 6)
+    boxes = torch.tensor([[0, 2, 0, 2], [1, 3, 1, 3], [2, 6, 0, 6], [0, 6, 4, 6], [3, 4, 3, 4]])
+    masks = torch.ones(5, 1, 6, 6)
+    for mask, (top, bottom, left, right) in zip(masks, boxes.tolist()):
+        mask[:, top:bottom, left:right] = 0
+    expected = Engine(nn.Flatten(), batch_size=2).score_inputs(x * masks, 5)   # ... by a model that does not
+    got = Engine(Overwrites(), batch_size=2).score_windows(x, boxes, 0.0)
+    torch.testing.assert_close(got[:, 0], expected.sum(1), rtol=1e-6, atol=1e-6)

@@ -135,6 +135,32 @@ def test_untraceable_model_falls_back_and_says_so():
     assert np.array_equal(auto.heatmap, off.heatmap)
 
 
+class Counting(nn.Module):
+    """A forward with a Python side effect (a call counter) and control flow on it: tracing would run it once
+    and bake the branch in."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 3)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        scale = 2.0 if self.calls % 2 else 1.0
+        return self.conv(x).mean(dim=(2, 3)) * scale
+
+
+def test_a_forward_with_side_effects_falls_back_and_the_model_is_left_as_it_was():
+    module = Counting().eval()
+    with pytest.raises(NotIncremental, match="changes the model's own attributes \\(calls\\)"):
+        IncrementalModel(module, torch.rand(1, 3, 16, 16))
+    assert module.calls == 0 and not hasattr(module, "_tracer_extras")
+    image = np.random.default_rng(0).uniform(size=(16, 16, 3)).astype(np.float32)
+    e = wb.explain(module, image, "occlusion", patch=4, stride=4)
+    assert e.extras["inference"].startswith("full inference: model: its forward changes"), e.extras["inference"]
+    assert module.calls >= 1                         # the passes went through the user's forward
+
+
 def test_large_patch_turns_it_off():
     model, note = plan_incremental(random_batchnorm(plain_cnn()), torch.rand(1, 3, 16, 16), 16)
     assert model is None and "multiply-accumulates" in note

@@ -533,3 +533,19 @@ def test_descriptions_exports_quality_and_time_estimate(shapes):
     for trace, method in zip(maps, ("gradient", "occlusion")):            # each colour bar spans its own map
         z = np.array(trace.z, dtype=float)
         assert (trace.zmin, trace.zmax) == pytest.approx(colour_range(z, signed=trace.zmin < 0))
+
+
+def test_fast_toggle_explains_in_auto_precision_and_says_what_it_trades(bench):
+    import torch
+    from workbench.precision import resolve_precision
+
+    w = bench
+    seen = []
+    counting = w.session.compute
+    w.session.compute = lambda *args, **kwargs: (seen.append(kwargs["precision"]), counting(*args, **kwargs))[1]
+    change(w, lambda: setattr(w.fast, "value", True))
+    assert seen == ["auto"] and w.session.precision == "auto"
+    assert w.explanation.extras.get("precision", "float32") == resolve_precision("auto", torch.device("cpu"))
+    change(w, lambda: setattr(w.fast, "value", False))     # back to float32: the cached map, no new run
+    assert seen == ["auto"] and w.session.precision == "float32"
+    assert "reduced precision" in w.fast.description and "accuracy" in w.fast.tooltip

@@ -35,7 +35,7 @@ def _prepare(model, method: str, params: dict, shape):
 def explain(model, image, method: str = "occlusion", target: int | str | None = None,
             device: str | torch.device = "auto", seed: int = 0, progress: ProgressArg = None,
             cancel=None, batch_size: int | None = None, partial: Callable[[Partial], None] | None = None,
-            **params) -> Explanation:
+            precision: str = "float32", **params) -> Explanation:
     """Explain the model's score for ``target`` on ``image`` with a registered method.
 
     Args:
@@ -53,6 +53,10 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         partial: ``partial(p)`` receives intermediate heatmaps (:class:`workbench.Partial`) while the method
             runs: each FMO level as soon as it is scored, the RISE/LIME map from the samples
             scored so far about every 0.3 s. Progressive display in the Workbench uses it.
+        precision: of the model's passes: ``"float32"`` (default), ``"bfloat16"``, ``"float16"`` (CUDA only) or
+            ``"auto"`` (bfloat16 on CUDA and on CPUs with AMX/AVX512-BF16, else float32); see
+            :mod:`workbench.precision`. The heatmap is float32 either way; a reduced precision is recorded in
+            ``extras["precision"]``.
         **params: the method's parameters (see ``workbench.methods()[method].params``).
 
     >>> import workbench as wb
@@ -69,7 +73,7 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
     # methods that only score forward passes through the engine: channels-last weights and batches
     with open_run(entry, pixels, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
                   target=target, channels_last=info.forward_only, clean_pass=info.needs_clean_pass, context=Context,
-                  seed=int(seed), on_partial=partial) as ctx:
+                  seed=int(seed), on_partial=partial, precision=precision) as ctx:
         output = info.run(ctx, spec)
     dev = ctx.device
     if dev.type == "cuda":
@@ -84,13 +88,14 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         target_name=names[target_index] if target_index < len(names) else str(target_index),
         params={**spec.to_dict(), **({"seed": int(seed)} if info.random else {})},
         cost=Cost(forward_passes=ctx.forward_passes, backward_passes=ctx.backward_passes, seconds=seconds),
-        extras=output.extras, score=ctx.clean_score, seed=int(seed) if info.random else None,
+        extras={**output.extras, **({"precision": ctx.precision} if ctx.precision != "float32" else {})},
+        score=ctx.clean_score, seed=int(seed) if info.random else None,
         model=entry.name, device=str(dev))
 
 
 def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: int | str | None = None,
                   device: str | torch.device = "auto", seed: int = 0, batch_size: int | None = None,
-                  progress: ProgressArg = None, cancel=None, **params) -> np.ndarray:
+                  progress: ProgressArg = None, cancel=None, precision: str = "float32", **params) -> np.ndarray:
     """``(N,H,W)`` float32 heatmaps of one method for many images of one size (a data set for SpRAy).
 
     Methods with a batched run (``methods()[method].batch``, e.g. the backpropagation methods) run
@@ -98,7 +103,7 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
     call :func:`explain` per image.
     ``target``: one class for every image, or ``None`` for each image's top-1 class. ``progress(done, total)``
     counts images; ``cancel`` (a ``threading.Event``) stops between batches (or within an image run by
-    :func:`explain`) with :class:`workbench.Cancelled` (see :mod:`workbench.progress`).
+    :func:`explain`) with :class:`workbench.Cancelled` (see :mod:`workbench.progress`). ``precision``: as for :func:`explain`.
     """
     pixels = [as_image_tensor(image) for image in images]
     if not pixels:
@@ -114,10 +119,11 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
             for done, image in enumerate(pixels, start=1):
                 controls.check_cancel()
                 maps.append(explain(entry, image, method, target=target, device=device, seed=seed, cancel=cancel,
-                                    **params).heatmap)
+                                    precision=precision, **params).heatmap)
                 controls.report(done, n)
         return np.stack(maps)
-    with open_run(entry, device=device, batch_size=batch_size, progress=progress, cancel=cancel) as run:
+    with open_run(entry, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
+                  precision=precision) as run:
         names, dev, module = entry.class_names, run.device, run.module
         index = None
         if target is not None:
@@ -134,6 +140,7 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
             run.check_cancel()
             batch = torch.stack(pixels[start:start + step]).to(dev)
             targets = None if index is None else torch.full((len(batch),), index, dtype=torch.long, device=dev)
-            maps.append(info.batch(spec, entry, module, batch, targets).to("cpu", torch.float32))
+            with run.autocast():
+                maps.append(info.batch(spec, entry, module, batch, targets).to("cpu", torch.float32))
             run.report(min(start + step, n), n)
     return torch.cat(maps).numpy()

@@ -7,6 +7,10 @@ counts the forward passes it makes, reports ``progress(done, total)`` after each
 :class:`Cancelled` before the next batch once ``cancel`` (a ``threading.Event``) is set (the contract of
 :mod:`workbench.progress`; a run context hands its :class:`~workbench.progress.Controls` in).
 
+Window occluders (the Occlusion Test, FMO) skip the masks: :meth:`Engine.score_windows` writes each window
+into a reused batch of clean copies. The model's passes run under autocast to the engine's ``precision``
+(:mod:`workbench.precision`); scores come back float32.
+
 Masks and inputs come either as a tensor or as a function ``make(start, stop) -> tensor`` so that
 methods generate them on the device chunk by chunk, never all at once.
 
@@ -22,13 +26,14 @@ torch.Size([10])
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator, Union
+from typing import Callable, ContextManager, Iterator, Union
 
 import torch
 from torch import nn
 
 from .device import resolve_device
 from .memory_format import as_channels_last, channels_last
+from .precision import autocast, resolve_precision
 from .progress import Cancelled, Controls, Progress
 
 __all__ = ["Cancelled", "Engine", "Progress", "Source"]
@@ -63,11 +68,13 @@ class Engine:
         progress: ``progress(done, total)`` after each batch (see :mod:`workbench.progress`).
         cancel: a ``threading.Event``; when set, the next batch raises :class:`Cancelled`.
         controls: the caller's :class:`~workbench.progress.Controls` instead of ``progress`` and ``cancel``.
-        amp: autocast to float16 on CUDA (scores come back as float32).
+        precision: ``"float32"``, ``"bfloat16"``, ``"float16"`` (CUDA) or ``"auto"``: the model's passes run
+            under autocast to it (:mod:`workbench.precision`); scores come back as float32.
     """
 
     def __init__(self, module: nn.Module, device: str | torch.device | None = None, batch_size: int | None = None,
-                 progress: Progress | None = None, cancel=None, amp: bool = False, controls: Controls | None = None):
+                 progress: Progress | None = None, cancel=None, precision: str = "float32",
+                 controls: Controls | None = None):
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size < 1):
             raise ValueError(f"batch_size: expected a positive integer or None, got {batch_size!r}")
@@ -78,7 +85,7 @@ class Engine:
             device = first.device if first is not None else torch.device("cpu")
         self.device = resolve_device(device)
         self.batch_size = batch_size
-        self.amp = amp and self.device.type == "cuda"
+        self.precision = resolve_precision(precision, self.device)
         self.channels_last_batches = False
         self.forward_passes = 0
         self.planned: int | None = None  # total passes a method announces, for progress across several calls
@@ -104,11 +111,15 @@ class Engine:
         torch.cuda.synchronize(self.device)
         before = torch.cuda.memory_allocated(self.device)
         torch.cuda.reset_peak_memory_stats(self.device)
-        with torch.inference_mode(), torch.autocast("cuda", enabled=self.amp):
+        with torch.inference_mode(), self.autocast():
             self.module(example[:1].expand(2, *example.shape[1:]).contiguous())
         per_two = max(torch.cuda.max_memory_allocated(self.device) - before, 2 * per_image)
         free, _ = torch.cuda.mem_get_info(self.device)
         return int(max(1, min(MAX_CUDA_BATCH, 0.5 * free // (per_two / 2))))
+
+    def autocast(self) -> ContextManager:
+        """Autocast to the engine's precision on its device (a no-op at float32); wrap model passes in it."""
+        return autocast(self.precision, self.device)
 
     @contextmanager
     def channels_last(self, enabled: bool = True) -> Iterator[None]:
@@ -121,9 +132,14 @@ class Engine:
             finally:
                 self.channels_last_batches = False
 
+    def _empty_batch(self, size: int, like: torch.Tensor) -> torch.Tensor:
+        """An uninitialised ``(size, C, H, W)`` batch shaped like ``like``, in the layout batches are fed in."""
+        layout = torch.channels_last if self.channels_last_batches else torch.contiguous_format
+        return torch.empty((size, *like.shape[1:]), device=self.device, dtype=like.dtype, memory_format=layout)
+
     # -- scoring -------------------------------------------------------------------------------------
     def _forward(self, batch: torch.Tensor, target: int | None, transform) -> torch.Tensor:
-        with torch.autocast(self.device.type, enabled=self.amp):
+        with self.autocast():
             out = self.module(batch)
         if not isinstance(out, torch.Tensor) or out.dim() != 2:
             raise ValueError(f"model: expected the module to return (N, classes) scores, got "
@@ -207,12 +223,48 @@ class Engine:
             current["masks"] = m
             if not self.channels_last_batches:
                 return torch.addcmul(base, m, delta)
-            out = torch.empty((len(m), *delta.shape[1:]), device=self.device, dtype=x.dtype,
-                              memory_format=torch.channels_last)   # composed in place: no second copy
-            return torch.addcmul(base, m, delta, out=out)
+            return torch.addcmul(base, m, delta, out=self._empty_batch(len(m), x))  # in place: no second copy
 
         def consume_with_masks(start: int, stop: int, scores: torch.Tensor) -> None:
             consume(start, stop, current["masks"], scores)
 
         return self.score_inputs(compose, n, target=target, transform=transform,
                                  consume=consume_with_masks if consume is not None else None)
+
+    def score_windows(self, x: torch.Tensor, boxes: torch.Tensor, fill: float | torch.Tensor = 0.0,
+                      target: int | None = None,
+                      transform: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+        """Score copies of ``x`` each with one rectangle replaced by ``fill``'s pixels: the same scores as
+        :meth:`score_masks` with 0/1 window masks, composed without full-size masks: one batch of clean
+        copies is made once and reused, each batch writing its windows and putting back the previous batch's
+        (a model that writes into its input is detected by the batch's version counter and the copies
+        remade). On the shapes model this is ~6 ms per 32 images for a fresh copy vs ~45 ms for masks.
+
+        Args:
+            x: ``(1,C,H,W)`` model input (normalised).
+            boxes: ``(n, 4)`` integer ``(top, bottom, left, right)`` half-open pixel extents, one per copy.
+            fill: a number or a tensor broadcastable to ``(1,C,H,W)``, in the model's input space.
+        """
+        if boxes.dim() != 2 or boxes.shape[1] != 4:
+            raise ValueError(f"boxes: expected an (n, 4) tensor of (top, bottom, left, right), got {tuple(boxes.shape)}")
+        x = x.to(self.device)
+        fill = torch.as_tensor(fill, dtype=x.dtype, device=self.device).expand_as(x)
+        extents = boxes.tolist()
+        state: dict = {"copies": None, "written": [], "version": -1}
+
+        def compose(start: int, stop: int) -> torch.Tensor:
+            copies = state["copies"]
+            if copies is None or len(copies) < stop - start or copies._version != state["version"]:
+                with torch.inference_mode(False):       # a normal tensor: in-place writes bump its version
+                    copies = self._empty_batch(stop - start, x)
+                copies.copy_(x.expand_as(copies))
+                state["copies"], state["written"] = copies, []
+            for image, (top, bottom, left, right) in zip(copies, state["written"]):   # the clean pixels back
+                image[:, top:bottom, left:right] = x[0, :, top:bottom, left:right]
+            state["written"] = extents[start:stop]
+            for image, (top, bottom, left, right) in zip(copies, state["written"]):
+                image[:, top:bottom, left:right] = fill[0, :, top:bottom, left:right]
+            state["version"] = copies._version
+            return copies[:stop - start]
+
+        return self.score_inputs(compose, len(extents), target=target, transform=transform)

@@ -164,6 +164,30 @@ def _macs(module: nn.Module, out: torch.Tensor) -> int:
     return 0
 
 
+_MODULE_INTERNALS = ("_parameters", "_buffers", "_modules")
+
+
+def _python_attributes(module: nn.Module) -> dict[str, dict]:
+    """Each submodule's plain attributes (not parameters, buffers or children), by submodule name."""
+    return {name: {k: v for k, v in vars(m).items() if k not in _MODULE_INTERNALS}
+            for name, m in module.named_modules()}
+
+
+def _restore_attributes(module: nn.Module, before: dict[str, dict]) -> list[str]:
+    """Put back any plain attribute that tracing rebound or added; the names of those that changed."""
+    changed = []
+    for name, m in module.named_modules():
+        saved = before.get(name, {})
+        for key in [k for k in vars(m) if k not in _MODULE_INTERNALS]:
+            if key not in saved:
+                changed.append(f"{name}.{key}".lstrip("."))
+                delattr(m, key)
+            elif vars(m)[key] is not saved[key]:
+                changed.append(f"{name}.{key}".lstrip("."))
+                setattr(m, key, saved[key])
+    return changed
+
+
 def _map(value, fn):
     if isinstance(value, (list, tuple)):
         return type(value)(_map(v, fn) for v in value)
@@ -185,10 +209,15 @@ class IncrementalModel:
     def __init__(self, module: nn.Module, x: torch.Tensor):
         if x.dim() != 4 or x.shape[0] != 1:
             raise ValueError(f"x: expected one (1, C, H, W) image, got shape {tuple(x.shape)}")
+        attributes = _python_attributes(module)
         try:
             graph = _Tracer().trace(module)
         except Exception as error:  # tracing fails in many ways (control flow on values, unsupported calls)
             raise NotIncremental(f"model: torch.fx could not trace it ({type(error).__name__}: {error})") from error
+        finally:
+            changed = _restore_attributes(module, attributes)
+        if changed:   # e.g. a call counter: the traced graph would not be the forward the user wrote
+            raise NotIncremental(f"model: its forward changes the model's own attributes ({', '.join(changed)})")
         self.graph = fx.GraphModule(module, graph)
         self.modules = dict(self.graph.named_modules())
         self.inputs = [n for n in self.graph.graph.nodes if n.op == "placeholder"]
@@ -202,6 +231,12 @@ class IncrementalModel:
         self._dry = False   # shapes only, for mac_ratio
         with torch.inference_mode():
             self._clean_pass(x)
+            expected = module(x)   # the forward the user wrote (its errors raise here, as in full inference)
+        traced = self.clean[next(n for n in self.graph.graph.nodes if n.op == "output")]
+        if not (isinstance(traced, torch.Tensor) and traced.shape == expected.shape
+                and torch.allclose(traced.float(), expected.float(), rtol=1e-4,
+                                   atol=1e-5 * float(expected.abs().max()) + 1e-12)):
+            raise NotIncremental("model: the traced graph does not reproduce its forward (Python control flow?)")
 
     # -- the clean pass ------------------------------------------------------------------------------
     def _call(self, node: fx.Node, args, kwargs):
@@ -391,14 +426,19 @@ def incremental_param() -> object:
 class IncrementalPlan:
     """Whether to score ``patch x patch`` occluders of ``x`` incrementally, per patch size (FMO's levels differ):
     ``mode`` ``"auto"`` uses an :class:`IncrementalModel` (traced once) when the model traces and one patch
-    in the middle needs at most ``max_ratio`` of full inference's multiply-accumulates; ``"off"`` never."""
+    in the middle needs at most ``max_ratio`` of full inference's multiply-accumulates; ``"off"`` never.
+    Incremental inference runs in float32 only: at a reduced ``precision`` the run's clean score and the
+    occluded scores would come from different precisions, so it stays off."""
 
-    def __init__(self, module: nn.Module, x: torch.Tensor, mode: str = "auto", max_ratio: float = MAX_MAC_RATIO):
+    def __init__(self, module: nn.Module, x: torch.Tensor, mode: str = "auto", max_ratio: float = MAX_MAC_RATIO,
+                 precision: str = "float32"):
         if mode not in INCREMENTAL:
             raise ValueError(f"incremental: expected one of {INCREMENTAL}, got {mode!r}")
         self.module, self.x, self.mode, self.max_ratio = module, x, mode, max_ratio
         self._model: IncrementalModel | None = None
-        self._failure = "incremental='off'" if mode == "off" else ""
+        self._failure = ("incremental='off'" if mode == "off" else
+                         f"precision {precision} (incremental inference runs in float32)" if precision != "float32"
+                         else "")
 
     def model_for(self, patch: int) -> tuple[IncrementalModel | None, str]:
         """The model to score ``patch``-sized occluders with, or ``None`` for full inference; and a sentence
@@ -418,9 +458,10 @@ class IncrementalPlan:
 
 
 def plan_incremental(module: nn.Module, x: torch.Tensor, patch: int, mode: str = "auto",
-                     max_ratio: float = MAX_MAC_RATIO) -> tuple[IncrementalModel | None, str]:
+                     max_ratio: float = MAX_MAC_RATIO, precision: str = "float32"
+                     ) -> tuple[IncrementalModel | None, str]:
     """:meth:`IncrementalPlan.model_for` of one patch size."""
-    return IncrementalPlan(module, x, mode, max_ratio).model_for(patch)
+    return IncrementalPlan(module, x, mode, max_ratio, precision).model_for(patch)
 
 
 def occluded_boxes(x: torch.Tensor, fill: torch.Tensor, rows: tuple[torch.Tensor, torch.Tensor],

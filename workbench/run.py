@@ -23,6 +23,7 @@ from .device import resolve_device
 from .engine import Engine
 from .guard import preserved_model
 from .models.zoo import ModelEntry, as_model_entry, module_on
+from .precision import resolve_precision
 from .progress import Controls, ProgressArg
 from .targets import resolve_target
 
@@ -78,6 +79,16 @@ class RunContext:
         """Score the clean image through the engine (one forward pass) and resolve the target."""
         return self.observe_clean(self.engine.score_inputs(self.x, 1)[0])
 
+    @property
+    def precision(self) -> str:
+        """The run's resolved precision (see :mod:`workbench.precision`)."""
+        return self.engine.precision
+
+    def autocast(self):
+        """Autocast to the run's precision (a no-op at float32): methods wrap their own model passes
+        (mask learning, backpropagation) in it; the engine wraps its passes itself."""
+        return self.engine.autocast()
+
     def count(self, forward: int = 0, backward: int = 0) -> None:
         """Count passes made outside the engine (gradient methods, mask learning)."""
         self._outside_forward += forward
@@ -96,6 +107,7 @@ class RunContext:
 def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.device = "auto",
              batch_size: int | None = None, progress: ProgressArg = None, cancel=None, target: Any = None,
              channels_last: bool = False, clean_pass: bool = False, planned: int | None = None,
+             precision: str = "float32",
              context: type[RunContext] = RunContext, **fields) -> Iterator[RunContext]:
     """Open a run of ``model`` (a ModelEntry or module) on ``device`` (``"auto"``: where the model is; else a
     copy there) and yield its context, with the module guarded until the block ends.
@@ -104,14 +116,16 @@ def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.de
     inputs). ``channels_last``: convolution weights and engine batches channels-last (forward-only runs).
     ``clean_pass``: score the clean image first and resolve ``target`` (a class index or name; checked
     against the class names first when the model has them). ``planned``: total engine passes announced for
-    progress, clean pass included. ``context``: the class to build (a subclass adds ``fields``).
+    progress, clean pass included. ``precision``: of the model's passes (:mod:`workbench.precision`; checked
+    against the device before anything runs). ``context``: the class to build (a subclass adds ``fields``).
     """
     controls = Controls(progress, cancel)
     controls.check_cancel()
     entry = as_model_entry(model)
     dev = entry.device if device == "auto" else resolve_device(device)
+    resolve_precision(precision, dev)
     module = module_on(entry, dev)
-    engine = Engine(module, dev, batch_size=batch_size, controls=controls)
+    engine = Engine(module, dev, batch_size=batch_size, controls=controls, precision=precision)
     run = context(model=entry, module=module, engine=engine, controls=controls, requested_target=target, **fields)
     with controls, preserved_model(module), engine.channels_last(enabled=channels_last):
         if image is not None:

@@ -87,7 +87,8 @@ def optimise(ctx: Context, step_losses: Callable[[int], Losses], optimiser: torc
     with preserved_model(ctx.module, eval_mode=True, freeze=True):
         for i in range(iterations):
             ctx.check_cancel()
-            losses = step_losses(i)
+            with ctx.autocast():   # the forward pass in the run's precision; backward follows autocast's casts
+                losses = step_losses(i)
             optimiser.zero_grad(set_to_none=True)
             losses["total"].sum().backward()
             optimiser.step()

@@ -215,9 +215,11 @@ class Rules:
     def run(self, ctx: Context, spec: Spec) -> MethodOutput:
         composite = self.composite_for(spec, ctx.module, lambda: input_box(ctx.model, ctx.image))
         absorbed: list[torch.Tensor] = []
-        output, channels = relevance(ctx.module, composite, ctx.x,
-                                     lambda out: torch.tensor([ctx.observe_clean(out[0])], device=out.device),
-                                     scale_by_output=self.lrp, absorbed=absorbed)
+        with ctx.autocast():
+            output, channels = relevance(ctx.module, composite, ctx.x,
+                                         lambda out: torch.tensor([ctx.observe_clean(out[0].float())],
+                                                                  device=out.device),
+                                         scale_by_output=self.lrp, absorbed=absorbed)
         ctx.count(forward=1, backward=1)
         channels = channels[0]
         score = float(output[0, ctx.target])

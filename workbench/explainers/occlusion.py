@@ -50,13 +50,11 @@ def window_fill(ctx: Context, spec: Spec) -> torch.Tensor:
 def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, fill: torch.Tensor,
                     incremental: IncrementalModel | None = None) -> torch.Tensor:
     """Score drop ``f_c(x) - f_c(x with window hidden)`` for the given windows, hidden pixels taking ``fill``,
-    through the engine, or ``incremental``-ly (see :mod:`workbench.incremental`) when given."""
+    through the engine (each window written into a copy of the clean image), or ``incremental``-ly (see
+    :mod:`workbench.incremental`) when given."""
     if incremental is not None:
         return ctx.clean_score - incremental_scores(ctx, grid, flat_indices, fill, incremental).double()
-    flat_indices = flat_indices.to(ctx.device)
-    scores = ctx.engine.score_masks(
-        ctx.x, lambda a, b: grid.keep_masks(flat_indices[a:b]), n=len(flat_indices),
-        baseline=fill, target=ctx.target)
+    scores = ctx.engine.score_windows(ctx.x, grid.boxes(flat_indices), fill, target=ctx.target)
     return ctx.clean_score - scores.double()
 
 
@@ -88,7 +86,7 @@ def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tenso
 def occlusion(ctx: Context, spec: OcclusionSpec) -> MethodOutput:
     height, width = ctx.size
     grid = WindowGrid(height, width, spec.patch, spec.stride, spec.edges, device=ctx.device)
-    model, inference = plan_incremental(ctx.module, ctx.x, spec.patch, spec.incremental)
+    model, inference = plan_incremental(ctx.module, ctx.x, spec.patch, spec.incremental, precision=ctx.precision)
     drops = occlusion_drops(ctx, grid, torch.arange(grid.count), window_fill(ctx, spec), model).view(grid.shape)
     heat, _ = grid.mean_map(drops)
     return MethodOutput(heatmap=heat, extras={"windows": grid.count, "drops": drops.cpu().numpy(),

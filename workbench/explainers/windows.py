@@ -79,6 +79,14 @@ class WindowGrid:
         top, bottom, left, right = (t.to(torch.float64) for t in self.extents())
         return (top + bottom - 1) / 2, (left + right - 1) / 2
 
+    def boxes(self, flat_indices: torch.Tensor) -> torch.Tensor:
+        """``(b, 4)`` CPU ``(top, bottom, left, right)`` extents of the windows with these flat (row-major)
+        indices, for :meth:`workbench.engine.Engine.score_windows`."""
+        top, bottom, left, right = self.extents()
+        flat = flat_indices.cpu()
+        r, c = flat // len(self.col_starts), flat % len(self.col_starts)
+        return torch.stack([top[r], bottom[r], left[c], right[c]], dim=1)
+
     def keep_masks(self, flat_indices: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
         """``(b,1,H,W)`` masks, 1 = keep, each hiding the window with that flat (row-major) index."""
         nw = len(self.col_starts)

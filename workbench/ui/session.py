@@ -316,6 +316,7 @@ class Session:
         self.params: dict[str, dict[str, Any]] = {}
         self.seed = 0
         self.device = device
+        self.precision = "float32"              # of the model's passes (workbench.precision); "auto" when fast
         self.compute = compute or explain
         self.explanations = Jobs(debounce)
         self.evaluations = Jobs(debounce)
@@ -358,16 +359,16 @@ class Session:
     def key(self, method: str | None = None) -> Hashable:
         method = method or self.method
         return (self.model.name, id(self.model), self.image_key, self.target, method,
-                freeze(self.params_for(method)), self.seed)
+                freeze(self.params_for(method)), self.seed, self.precision)
 
     # -- compute --------------------------------------------------------------------------------------------
     def explain_work(self, method: str) -> Work:
         params, target, seed = self.params_for(method), self.target, self.seed
-        model, image, device = self.model, self.image, self.device
+        model, image, device, precision = self.model, self.image, self.device, self.precision
 
         def work(cancel, progress, partial):
             return self.compute(model, image, method, target=target, seed=seed, device=device, progress=progress,
-                                cancel=cancel, partial=partial, **params)
+                                cancel=cancel, partial=partial, precision=precision, **params)
         return work
 
     def request_explanation(self, handlers: Handlers, debounce: bool = True) -> bool:

@@ -76,29 +76,23 @@ class LiveFigure(go.FigureWidget):
         self._widget_data = deepcopy(self._data)
         self._widget_layout = deepcopy(self._layout_obj._props)
 
-    def _send_relayout_msg(self, *args, **kwargs):
-        super()._send_relayout_msg(*args, **kwargs)
+
+def _then_sync(name: str):
+    """``FigureWidget.<name>`` (one edit message to the views) followed by :meth:`LiveFigure._sync_state`."""
+    send = getattr(go.FigureWidget, name)
+
+    def send_and_sync(self, *args, **kwargs):
+        send(self, *args, **kwargs)
         self._sync_state()
 
-    def _send_restyle_msg(self, *args, **kwargs):
-        super()._send_restyle_msg(*args, **kwargs)
-        self._sync_state()
+    send_and_sync.__name__ = name
+    return send_and_sync
 
-    def _send_update_msg(self, *args, **kwargs):
-        super()._send_update_msg(*args, **kwargs)
-        self._sync_state()
 
-    def _send_addTraces_msg(self, *args, **kwargs):
-        super()._send_addTraces_msg(*args, **kwargs)
-        self._sync_state()
-
-    def _send_deleteTraces_msg(self, *args, **kwargs):
-        super()._send_deleteTraces_msg(*args, **kwargs)
-        self._sync_state()
-
-    def _send_moveTraces_msg(self, *args, **kwargs):
-        super()._send_moveTraces_msg(*args, **kwargs)
-        self._sync_state()
+# every kind of edit Plotly sends: relayout, restyle, update, add/delete/move traces
+for _name in ("_send_relayout_msg", "_send_restyle_msg", "_send_update_msg", "_send_addTraces_msg",
+              "_send_deleteTraces_msg", "_send_moveTraces_msg"):
+    setattr(LiveFigure, _name, _then_sync(_name))
 
 
 def _image_axes(figure: go.FigureWidget, height: int, width: int) -> None:

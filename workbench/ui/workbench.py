@@ -65,7 +65,8 @@ class Workbench(widgets.HBox):
             models = ["(given)"] + models
         self.model_panel = ModelPanel(models, models[0] if self._given_model is not None else self.session.model.name,
                                       self._model_changed, self._target_changed)
-        self.explainer_panel = ExplainerPanel(self.session.method, self._method_changed, self._superpixels_changed)
+        self.explainer_panel = ExplainerPanel(self.session.method, self._method_changed, self._superpixels_changed,
+                                              self._fast_changed)
         self.status_panel = StatusPanel()
         self.overlay_panel = OverlayPanel(self._draw_heatmap, self._draw_outline, self._show_error)
         self.curves_panel = CurvesPanel(self.request_evaluation)
@@ -110,7 +111,8 @@ class Workbench(widgets.HBox):
                          self.overlay_panel)
         self.image_source, self.scene_seed, self.photo, self.upload = i.source, i.scene_seed, i.photo, i.upload
         self.model_picker, self.target_picker = m.picker, m.target
-        self.method_picker, self.superpixels, self.method_panel = x.picker, x.superpixels, x.controls_box
+        self.method_picker, self.superpixels, self.method_panel, self.fast = (x.picker, x.superpixels,
+                                                                             x.controls_box, x.fast)
         self.progress, self.status, self.error = s.progress, s.status, s.error
         self.overlay, self.opacity, self.colour_scale, self.layer, self.outlines = (o.view, o.opacity, o.colour_scale,
                                                                                    o.layer, o.outlines)
@@ -199,6 +201,10 @@ class Workbench(widgets.HBox):
             return
         for method in superpixel_methods():
             self.session.set_param(SUPERPIXELS, value, method)
+        self.request()
+
+    def _fast_changed(self, fast: bool) -> None:
+        self.session.precision = "auto" if fast else "float32"
         self.request()
 
     def _method_changed(self, method: str) -> None:
