@@ -202,11 +202,13 @@ class IncrementalModel:
     Args:
         module: an eval-mode network mapping ``(N, C, H, W)`` to ``(N, K)``.
         x: the clean ``(1, C, H, W)`` input; its activations are computed and kept.
+        clean_output: the module's output on ``x`` when already computed (the run's clean pass); the traced
+            graph must reproduce it (else :class:`NotIncremental`).
 
     Raises :class:`NotIncremental` when ``torch.fx`` cannot trace the module.
     """
 
-    def __init__(self, module: nn.Module, x: torch.Tensor):
+    def __init__(self, module: nn.Module, x: torch.Tensor, clean_output: torch.Tensor | None = None):
         if x.dim() != 4 or x.shape[0] != 1:
             raise ValueError(f"x: expected one (1, C, H, W) image, got shape {tuple(x.shape)}")
         attributes = _python_attributes(module)
@@ -231,7 +233,8 @@ class IncrementalModel:
         self._dry = False   # shapes only, for mac_ratio
         with torch.inference_mode():
             self._clean_pass(x)
-            expected = module(x)   # the forward the user wrote (its errors raise here, as in full inference)
+            # the forward the user wrote: the run's clean pass when given, else one more pass
+            expected = module(x) if clean_output is None else clean_output.reshape(1, -1)
         traced = self.clean[next(n for n in self.graph.graph.nodes if n.op == "output")]
         if not (isinstance(traced, torch.Tensor) and traced.shape == expected.shape
                 and torch.allclose(traced.float(), expected.float(), rtol=1e-4,
@@ -431,10 +434,10 @@ class IncrementalPlan:
     occluded scores would come from different precisions, so it stays off."""
 
     def __init__(self, module: nn.Module, x: torch.Tensor, mode: str = "auto", max_ratio: float = MAX_MAC_RATIO,
-                 precision: str = "float32"):
+                 precision: str = "float32", clean_output: torch.Tensor | None = None):
         if mode not in INCREMENTAL:
             raise ValueError(f"incremental: expected one of {INCREMENTAL}, got {mode!r}")
-        self.module, self.x, self.mode, self.max_ratio = module, x, mode, max_ratio
+        self.module, self.x, self.mode, self.max_ratio, self.clean_output = module, x, mode, max_ratio, clean_output
         self._model: IncrementalModel | None = None
         self._failure = ("incremental='off'" if mode == "off" else
                          f"precision {precision} (incremental inference runs in float32)" if precision != "float32"
@@ -445,7 +448,7 @@ class IncrementalPlan:
         saying which and why (for an Explanation's extras)."""
         if self._model is None and not self._failure:
             try:
-                self._model = IncrementalModel(self.module, self.x)
+                self._model = IncrementalModel(self.module, self.x, self.clean_output)
             except NotIncremental as error:
                 self._failure = str(error)
         if self._model is None:
@@ -458,10 +461,10 @@ class IncrementalPlan:
 
 
 def plan_incremental(module: nn.Module, x: torch.Tensor, patch: int, mode: str = "auto",
-                     max_ratio: float = MAX_MAC_RATIO, precision: str = "float32"
-                     ) -> tuple[IncrementalModel | None, str]:
+                     max_ratio: float = MAX_MAC_RATIO, precision: str = "float32",
+                     clean_output: torch.Tensor | None = None) -> tuple[IncrementalModel | None, str]:
     """:meth:`IncrementalPlan.model_for` of one patch size."""
-    return IncrementalPlan(module, x, mode, max_ratio, precision).model_for(patch)
+    return IncrementalPlan(module, x, mode, max_ratio, precision, clean_output).model_for(patch)
 
 
 def occluded_boxes(x: torch.Tensor, fill: torch.Tensor, rows: tuple[torch.Tensor, torch.Tensor],

@@ -274,7 +274,9 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
     grids = [WindowGrid(height, width, patch, stride, spec.edges, device=ctx.device) for patch, stride in schedule]
     remaining = math.floor(spec.budget * (grids[-1].count + 1)) - 1   # windows it may score (passes less the clean one)
     fill = window_fill(ctx, spec)
-    plan, inference = IncrementalPlan(ctx.module, ctx.x, spec.incremental, precision=ctx.precision), []
+    plan = IncrementalPlan(ctx.module, ctx.x, spec.incremental, precision=ctx.precision,
+                           clean_output=ctx.clean_scores)
+    inference = []
     levels: list[Level] = []
     for index, (grid, (patch, stride)) in enumerate(zip(grids, schedule)):
         started = time.perf_counter()
