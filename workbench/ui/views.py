@@ -37,8 +37,8 @@ class LiveFigure(go.FigureWidget):
     leaves the synced ``_widget_data``/``_widget_layout`` as they were at construction. A browser view that
     starts after an edit, because the page loads the 5 MB widget bundle more slowly than a fast method
     computes, or because the notebook is reopened, drew the figure's first state: an empty heatmap under a
-    finished explanation. Here every edit also refreshes the synced state (silently: no message), so a late
-    view, which asks the kernel for the widget's state when it starts, draws what is current.
+    finished explanation. Here every edit also refreshes the synced state, so a late view draws what is
+    current (live views already applied the edit and do not redraw on a state change).
 
     A page that loads the bundle slowly also loses the edit messages sent while it loads, and then draws the
     state it got first. A view reports the edit it drew when it starts (``_js2py_layoutDelta`` with its
@@ -73,11 +73,8 @@ class LiveFigure(go.FigureWidget):
                                    trace_indexes=[index])
 
     def _sync_state(self) -> None:
-        # written without a change notification: live views already applied the edit, and a notified trait
-        # would send the whole figure to every view again (the cost of a cached switch); a view that starts
-        # later asks for the state and gets this
-        self._trait_values["_widget_data"] = deepcopy(self._data)
-        self._trait_values["_widget_layout"] = deepcopy(self._layout_obj._props)
+        self._widget_data = deepcopy(self._data)
+        self._widget_layout = deepcopy(self._layout_obj._props)
 
 
 def _then_sync(name: str):
