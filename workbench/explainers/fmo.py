@@ -205,10 +205,7 @@ def affordable(grid: WindowGrid, boxes: torch.Tensor, allowance: int) -> tuple[i
 def window_boxes(grid: WindowGrid, flat: torch.Tensor) -> torch.Tensor:
     """``(n, 4)`` boxes ``(top, left, bottom, right)`` of the windows with these flat indices (truncated at
     the image edge)."""
-    nw = len(grid.col_starts)
-    top, bottom, left, right = grid.extents()
-    r, c = flat.cpu() // nw, flat.cpu() % nw
-    return torch.stack([top[r], left[c], bottom[r], right[c]], dim=1)
+    return grid.boxes(flat)[:, [0, 2, 1, 3]]          # grid.boxes is (top, bottom, left, right)
 
 
 @dataclass(frozen=True)

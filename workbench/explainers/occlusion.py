@@ -1,8 +1,8 @@
 """Occlusion Test (Zeiler & Fergus, "Visualizing and Understanding Convolutional Networks", ECCV 2014).
 
 Slide a ``patch x patch`` occluder with ``stride``; hidden pixels take ``fill`` (default ``"constant"``
-``fill_value`` 0 in the model's normalised space, the data set's mean colour; see :mod:`workbench.fills`). The heat of a pixel is the mean over the windows
-covering it of ``f_c(x) - f_c(x_occluded)`` (logits). Windows start at 0, s, 2s, ... as in Captum's
+``fill_value`` 0 in the model's normalised space, the data set's mean colour; see :mod:`workbench.fills`).
+The heat of a pixel is the mean over the windows covering it of ``f_c(x) - f_c(x_occluded)`` (logits). Windows start at 0, s, 2s, ... as in Captum's
 ``Occlusion``: ``(ceil((H-k)/s)+1) * (ceil((W-k)/s)+1)`` passes plus one clean pass, the last window of a
 row or column truncated at the image edge (``edges="truncate"``, equal to Captum) or moved inside it at
 full size (``edges="flush"``). (METHODS.md's ``floor`` count, leaving edge pixels uncovered, is not what
@@ -65,18 +65,16 @@ def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tenso
                        model: IncrementalModel) -> torch.Tensor:
     """Target scores of the occluded images by incremental inference, in batches, with the run's progress,
     cancel and pass count."""
-    top, bottom, left, right = (t.to(ctx.device) for t in grid.extents())
-    nw = len(grid.col_starts)
-    flat = flat_indices.to(ctx.device)
+    boxes = grid.boxes(flat_indices).to(ctx.device)   # (top, bottom, left, right) per window
     batch = ctx.engine.batch_size or INCREMENTAL_BATCH
-    total = ctx.engine.planned if ctx.engine.planned is not None else ctx.forward_passes + len(flat)
+    total = ctx.engine.planned if ctx.engine.planned is not None else ctx.forward_passes + len(boxes)
     scores = []
-    for start in range(0, len(flat), batch):
+    for start in range(0, len(boxes), batch):
         ctx.check_cancel()
-        r, c = flat[start:start + batch] // nw, flat[start:start + batch] % nw
-        patches, box_top, box_left = occluded_boxes(ctx.x, fill, (top[r], bottom[r]), (left[c], right[c]), grid.patch)
+        b = boxes[start:start + batch]
+        patches, box_top, box_left = occluded_boxes(ctx.x, fill, (b[:, 0], b[:, 1]), (b[:, 2], b[:, 3]), grid.patch)
         scores.append(model.score(patches, box_top, box_left)[:, ctx.target].float())
-        ctx.count(forward=len(r))
+        ctx.count(forward=len(b))
         ctx.report(ctx.forward_passes, max(total, ctx.forward_passes))  # as the engine counts
     return torch.cat(scores) if scores else torch.empty(0, device=ctx.device)
 
