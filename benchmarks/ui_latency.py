@@ -4,7 +4,7 @@ switch back to a cached setting. Also the size of the heatmap message sent to th
 
 The debounce (0.25 s by default: a dragged slider computes once, when it rests) is a deliberate wait and
 is left out here (``debounce=0``); add it to get what a user sees after letting go of a control.
-Targets: FMO < 0.5 s, cached switch < 0.05 s.
+Targets: FMO < 0.5 s, cached switch < 0.02 s.
 
     python benchmarks/ui_latency.py [--repeats 3]
 """
@@ -14,9 +14,10 @@ import argparse
 import statistics
 import time
 
-import plotly.io
+import json
 
 import workbench as wb
+from workbench.ui.views import _to_js
 from _common import device_line, table
 
 
@@ -29,6 +30,11 @@ def latency(bench, apply) -> float:
     if bench.error.value:
         raise RuntimeError(bench.error.value)
     return seconds
+
+
+def sent_size(bench) -> int:
+    """Bytes of the heatmap trace as the Workbench's figure serialises it for the browser."""
+    return len(json.dumps(_to_js(bench.overlay.figure._data[1])))
 
 
 def main() -> None:
@@ -52,7 +58,7 @@ def main() -> None:
             for name, value in params.items():
                 bench.session.set_param(name, value, method)
             times.append(latency(bench, lambda: setattr(bench.method_picker, "value", method)))
-        message = len(plotly.io.to_json(bench.overlay.figure.data[1]))
+        message = sent_size(bench)
         rows.append({"change": f"method -> {label}", "seconds (median)": f"{statistics.median(times):.3f}",
                      "passes": bench.explanation.cost.forward_passes, "heatmap message": f"{message / 1024:.0f} KiB"})
     # a cached switch: back to a setting already computed
@@ -62,9 +68,9 @@ def main() -> None:
         cached.append(latency(bench, lambda: setattr(bench.method_picker, "value", "lime")))
     assert "(cached)" in bench.status.value
     rows.append({"change": "method -> a cached setting", "seconds (median)": f"{statistics.median(cached):.4f}",
-                 "passes": 0, "heatmap message": f"{len(plotly.io.to_json(bench.overlay.figure.data[1])) / 1024:.0f} KiB"})
+                 "passes": 0, "heatmap message": f"{sent_size(bench) / 1024:.0f} KiB"})
     print(table(rows, ["change", "seconds (median)", "passes", "heatmap message"]))
-    print("targets: fmo < 0.5 s, cached < 0.05 s (debounce not included)")
+    print("targets: fmo < 0.5 s, cached < 0.02 s (debounce not included)")
 
 
 if __name__ == "__main__":

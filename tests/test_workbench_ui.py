@@ -202,7 +202,7 @@ def test_sweep_and_sanity_views_update(bench):
     w = bench
     w.method_picker.value = "occlusion"
     assert w.wait(60)
-    assert "stride" in w.sweep_param.options
+    assert "stride" in [name for _, name in w.sweep_param.options]
     w.sweep_param.value = "stride"
     w.sweep_values.value = "28,56"
     w.steps.value = 5
@@ -220,7 +220,8 @@ def test_sweep_and_sanity_views_update(bench):
     w.sweep_values.value = "32,56"
     w.request_sweep()
     assert w.wait(120) and w.error.value == ""
-    assert list(w.sweep_view.figure.data[0].x) == [32, 56] and "patch" in w.sweep_view.figure.layout.title.text
+    label = dict((name, label) for label, name in w.sweep_param.options)["patch"]   # the control's words
+    assert list(w.sweep_view.figure.data[0].x) == [32, 56] and label in w.sweep_view.figure.layout.title.text
 
     w.sweep_values.value = "0,4"                          # stride/patch 0 is invalid: reported, nothing runs
     w.request_sweep()
@@ -362,10 +363,15 @@ def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
     w = bench
     for fill in w.fill.options:                              # evaluation fill
         evaluate(w.session.model, w.session.image, w.explanation, steps=2, fill=fill)
-    for method in w.compare_methods.options:                 # comparison list and explainer drop-down
+    compared = [name for _, name in w.compare_methods.options]
+    for method in compared:                                  # comparison list and explainer drop-down
         get_method(method)
-    assert {value for _, value in w.method_picker.options} == set(w.compare_methods.options)
-    assert set(w.sweep_metric.options) <= set(DEFAULT_METRICS)
+    assert {value for _, value in w.method_picker.options} == set(compared)
+    assert {name for _, name in w.sweep_metric.options} <= set(DEFAULT_METRICS)
+    w.method_picker.value = "ablation_ca"                     # lists show words, not internal names
+    assert w.wait(120)
+    for listed in (w.compare_methods, w.sweep_metric, w.sweep_param, w.method_picker):
+        assert all("_" not in label for label, _ in listed.options), listed.options
     for scale in w.colour_scale.options:
         w.overlay.set_colour_scale(scale)
     for mode in w.colour_range.options:
@@ -383,7 +389,7 @@ def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
     editor = w.schedule_editor
     for preset in editor.presets.options:                     # FMO presets give schedules FMO accepts
         get_method("fmo").spec.from_dict({"schedule": editor.preset(preset)}).check_image(224, 224)
-    for method in w.compare_methods.options:                  # every spec drop-down's choices are valid
+    for method in compared:                                   # every spec drop-down's choices are valid
         spec = get_method(method).spec
         for p in spec.params():
             for choice in p.choices or ():
@@ -549,3 +555,49 @@ def test_fast_toggle_explains_in_auto_precision_and_says_what_it_trades(bench):
     change(w, lambda: setattr(w.fast, "value", False))     # back to float32: the cached map, no new run
     assert seen == ["auto"] and w.session.precision == "float32"
     assert "reduced precision" in w.fast.description and "accuracy" in w.fast.tooltip
+
+
+def test_switching_back_shows_the_kept_controls_with_their_values(bench):
+    """A method's controls are built once per image size: switching back shows the same widgets with what the
+    user set, and a value set from code (not through the control) builds them again to show it."""
+    w = bench
+    patch = w.controls["patch"]
+    change(w, lambda: setattr(patch, "value", 48))
+    change(w, lambda: setattr(w.method_picker, "value", "lime"))
+    lime_samples = w.controls["num_samples"]
+    change(w, lambda: setattr(w.method_picker, "value", "occlusion"))
+    assert w.controls["patch"] is patch and patch.value == 48
+    assert w.session.params_for("occlusion")["patch"] == 48
+    w.session.set_param("stride", 16, "occlusion")               # from code: the kept panel would show 28
+    change(w, lambda: setattr(w.method_picker, "value", "lime"))
+    assert w.controls["num_samples"] is lime_samples
+    change(w, lambda: setattr(w.method_picker, "value", "occlusion"))
+    assert w.controls["patch"] is not patch and w.controls["stride"].value == 16
+    assert w.controls["patch"].value == 48
+    calls = len(w.compute.calls)
+    change(w, lambda: setattr(w.controls["stride"], "value", 14))     # the rebuilt controls are live
+    assert len(w.compute.calls) == calls + 1 and w.explanation.params["stride"] == 14
+
+
+def test_maps_travel_to_the_browser_as_typed_arrays_that_decode_to_the_drawn_values(bench):
+    """The heatmap is sent as plotly.js's typed-array spec (base64 float32 with its shape), in edits and in the
+    synced state a new view draws; decoded it is the drawn map to float32 precision."""
+    import base64
+    import json
+
+    from workbench.ui.views import _to_js
+
+    w = bench
+    figure = w.overlay.figure
+    sent = []
+    figure.observe(lambda c: c["new"] and sent.append(c["new"]), names=["_py2js_update", "_py2js_restyle"])
+    change(w, lambda: setattr(w.controls["patch"], "value", 40))
+    edits = [m.get("restyle_data") or m.get("style_data") or {} for m in sent]
+    z = [edit["z"][0] for edit in edits if "z" in edit][-1]
+    for spec in (_to_js(z), figure.get_state("_widget_data")["_widget_data"][1]["z"]):
+        assert spec["dtype"] == "f4" and spec["shape"] == ",".join(map(str, heat(w).shape))
+        decoded = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f4").reshape(heat(w).shape)
+        np.testing.assert_allclose(decoded, heat(w), rtol=1e-6)
+        json.dumps(spec)          # plain JSON: no nested lists of every cell
+    assert _to_js(np.arange(3.0))["dtype"] == "float64"                  # 1-D arrays keep plotly's binary buffers
+    assert _to_js(np.array([["a", "b"]])) == [["a", "b"]]                 # non-numeric arrays as lists

@@ -198,18 +198,23 @@ def click_tab(page, title: str) -> None:
 
 
 # Drop-downs inside ``root`` whose shown (selected) text is wider than the room the <select> gives it (its
-# inner width less its padding, which holds the arrow): the browser cuts such text without an ellipsis.
+# inner width less its padding, which holds the arrow), and list boxes (multiple selection) with any option
+# wider than theirs: the browser cuts such text without an ellipsis.
 CUT_SELECTS = """(root) => {
   const ctx = document.createElement('canvas').getContext('2d');
   const cut = [];
   for (const select of root.querySelectorAll('select')) {
-    if (select.multiple || select.size > 1 || select.selectedIndex < 0 || select.offsetParent === null) continue;
+    if (select.offsetParent === null) continue;
+    const list = select.multiple || select.size > 1;
+    if (!list && select.selectedIndex < 0) continue;
     const style = getComputedStyle(select);
     ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-    const text = select.options[select.selectedIndex].text;
+    const texts = list ? Array.from(select.options, o => o.text) : [select.options[select.selectedIndex].text];
     const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    const width = ctx.measureText(text).width;
-    if (width > room + 1) cut.push(`select text cut (${Math.ceil(width)} > ${Math.floor(room)}): "${text}"`);
+    for (const text of texts) {
+      const width = ctx.measureText(text).width;
+      if (width > room + 1) cut.push(`select text cut (${Math.ceil(width)} > ${Math.floor(room)}): "${text}"`);
+    }
   }
   return cut;
 }"""

@@ -26,13 +26,14 @@ _STYLE = {"description_width": "110px"}
 SLIDER_MAX_STEPS = 2000
 
 
-def _label(info: ParamInfo) -> str:
+def param_label(info: ParamInfo) -> str:
+    """The words a control shows for a parameter (its spec's label, else its name in words)."""
     return info.label or info.name.replace("_", " ")
 
 
 def _number_control(info: ParamInfo, value: Any) -> widgets.Widget:
     integer = info.kind == "int"
-    common = dict(description=_label(info), tooltip=info.doc, style=_STYLE, layout=row_layout(),
+    common = dict(description=param_label(info), tooltip=info.doc, style=_STYLE, layout=row_layout(),
                   continuous_update=False)
     low, high = info.low, info.high
     if info.log and not integer and low is not None and high is not None:
@@ -77,13 +78,13 @@ def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tu
     if info.kind in ("int", "float"):
         control = _number_control(info, value)
     elif info.kind == "bool":
-        control = widgets.Checkbox(value=bool(value), description=_label(info), tooltip=info.doc, indent=False,
+        control = widgets.Checkbox(value=bool(value), description=param_label(info), tooltip=info.doc, indent=False,
                                    layout=widgets.Layout(width="auto"))
     elif info.kind == "choice":
-        control = widgets.Dropdown(options=list(info.choices), value=value, description=_label(info),
+        control = widgets.Dropdown(options=list(info.choices), value=value, description=param_label(info),
                                    tooltip=info.doc, style=_STYLE, layout=row_layout())
     elif info.kind == "floats":
-        control = widgets.Text(value=_floats_text(value), description=_label(info), tooltip=info.doc,
+        control = widgets.Text(value=_floats_text(value), description=param_label(info), tooltip=info.doc,
                                placeholder="auto" if info.default is None else "", continuous_update=False,
                                style=_STYLE, layout=row_layout())
         convert = _parse_floats

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import ipywidgets as widgets
@@ -20,10 +21,12 @@ from ..analysis.sweep import DEFAULT_METRICS
 from ..explainers.registry import get_method, methods
 from ..fills import METRIC_FILLS
 from ..render import RANGE_MODES
-from .controls import ScheduleEditor, control_for, row_layout
+from .controls import ScheduleEditor, control_for, param_label, row_layout
 from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
                     SprayView, SweepView)
 
+METRIC_LABELS = {"aopc_morf": "AOPC (MoRF)", "pointing": "pointing game", "passes": "forward passes",
+                 "seconds": "seconds"}   # the sweep's metrics in words
 SUPERPIXELS = "n_segments"   # the superpixel count: every method with this parameter shares one slider
 STYLE = {"description_width": "110px"}
 AUTO = {"width": "auto"}     # buttons and check boxes as wide as their text (never cut short)
@@ -149,6 +152,27 @@ FAST_TIP = ("Model passes in bfloat16 (precision='auto'): about 2-3x faster on G
             "more on models whose score changes are small (see README, Reduced precision).")
 
 
+KEPT_PANELS = 32    # methods x image sizes whose controls are kept
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a == b`` for parameter values (anything that cannot be compared counts as different)."""
+    try:
+        return a is b or bool(a == b)
+    except Exception:
+        return False
+
+
+@dataclass
+class _Built:
+    """One method's built controls: the panel's children, the controls by parameter, the schedule editor and
+    the values the controls show."""
+    children: tuple
+    controls: dict[str, widgets.Widget]
+    schedule_editor: ScheduleEditor | None
+    values: dict[str, Any]
+
+
 class ExplainerPanel:
     """The explainer drop-down and the chosen method's controls generated from its spec (with the FMO schedule
     editor, the superpixel-count slider shared by every method with one, and the spec's heading)."""
@@ -168,6 +192,7 @@ class ExplainerPanel:
         self.superpixels.observe(lambda change: on_superpixels(change["new"]), names="value")
         self.controls: dict[str, widgets.Widget] = {}
         self.schedule_editor: ScheduleEditor | None = None
+        self._built: dict[tuple, _Built] = {}      # (method, image size) -> its controls, kept
         self.fast = widgets.Checkbox(value=False, description="fast (reduced precision)", indent=False,
                                      tooltip=FAST_TIP, layout=row_layout())
         self.fast.observe(lambda change: on_fast(change["new"]), names="value")
@@ -176,30 +201,53 @@ class ExplainerPanel:
     def build(self, method: str, values: dict[str, Any], size: tuple[int, int],
               on_param: Callable[[str, Any], None]) -> None:
         """The controls of ``method`` showing ``values`` (``size``: the image's, for FMO's schedule). The caller
-        keeps the superpixel slider's own observer quiet while its value is set."""
+        keeps the superpixel slider's own observer quiet while its value is set.
+
+        A method's controls are built once per image size and kept: switching back shows the same widgets (a
+        cached switch sends no new widgets to the browser), unless ``values`` differ from what they show (a
+        value set from code), which builds them again."""
+        key = (method, tuple(size))
+        kept = self._built.get(key)
+        if kept is None or not all(_same(values[name], shown) for name, shown in kept.values.items()):
+            kept = self._built[key] = self._new_panel(method, values, size, on_param)
+        if SUPERPIXELS in kept.controls:
+            self.superpixels.value = values[SUPERPIXELS]
+        self.controls, self.schedule_editor = dict(kept.controls), kept.schedule_editor
+        if self.controls_box.children != kept.children:
+            self.controls_box.children = kept.children
+
+    def _new_panel(self, method: str, values: dict[str, Any], size: tuple[int, int],
+                   on_param: Callable[[str, Any], None]) -> "_Built":
+        if len(self._built) >= KEPT_PANELS:
+            self._built.clear()
         info = get_method(method)
-        self.controls = {}
-        self.schedule_editor = None
+        built = _Built(children=(), controls={}, schedule_editor=None, values={})
+
+        def changed(name: str, value: Any) -> None:
+            built.values[name] = value          # what the kept control shows now
+            on_param(name, value)
+
         children = [widgets.HTML(f"<i>{html.escape(info.family)} · {html.escape(info.citation)}</i>"),
                     self.description_html(method)]
         if info.spec.heading:
             children.append(widgets.HTML(f"<b>{html.escape(info.spec.heading)}</b>"))
         for p in info.params:
             if p.name == SUPERPIXELS:
-                self.superpixels.value = values[p.name]
-                self.controls[p.name] = self.superpixels
+                built.controls[p.name] = self.superpixels
                 shared = ", ".join(get_method(m).label.split(" (")[0] for m in superpixel_methods())
                 children.append(widgets.VBox([widgets.HTML(f"<b>Superpixels</b> ({html.escape(shared)})"),
                                               self.superpixels]))
                 continue
-            control = control_for(p, values[p.name], on_param, size)
+            control = control_for(p, values[p.name], changed, size)
             if control is None:
                 continue
             if p.kind == "schedule":
-                self.schedule_editor = control.editor
-            self.controls[p.name] = control
+                built.schedule_editor = control.editor
+            built.controls[p.name] = control
+            built.values[p.name] = values[p.name]
             children.append(control)
-        self.controls_box.children = children
+        built.children = tuple(children)
+        return built
 
     @staticmethod
     def description_html(method: str) -> widgets.HTML:
@@ -415,8 +463,10 @@ class ComparisonPanel:
         registered = methods()
         self.view = ComparisonView(columns=3, tile=160)
         self.methods = widgets.SelectMultiple(
-            options=sorted(registered), value=[m for m in ("fmo", "occlusion", "gradient") if m in registered],
-            rows=6, description="methods", style=STYLE, layout=row_layout())
+            options=[(m.label, name) for name, m in sorted(registered.items(), key=lambda item: item[1].label)],
+            value=[m for m in ("fmo", "occlusion", "gradient") if m in registered],
+            rows=6, description="methods", style={"description_width": "60px"},
+            layout=widgets.Layout(width="330px"))      # room for the longest label, "Ablation-CA (superpixel ...)"
         self.button = widgets.Button(description="compare", icon="th", layout=AUTO)
         self.button.on_click(lambda _: on_compare())
         self.settings = widgets.VBox([widgets.HTML("Each method with its current settings, over the image; "
@@ -486,7 +536,7 @@ class SweepPanel:
         self.param = widgets.Dropdown(description="parameter", layout=widgets.Layout(width="240px"))
         self.values = widgets.Text(description="values", placeholder="4,8,16 or 0.1:0.7:0.1",
                                    layout=widgets.Layout(width="240px"))
-        self.metric = widgets.Dropdown(options=list(DEFAULT_METRICS), value="aopc_morf",
+        self.metric = widgets.Dropdown(options=[(METRIC_LABELS[m], m) for m in DEFAULT_METRICS], value="aopc_morf",
                                        description="metric", layout=widgets.Layout(width="240px"))
         self.metric.observe(lambda _: self.draw(), names="value")
         self.button = widgets.Button(description="sweep", icon="sliders", layout=AUTO)
@@ -497,17 +547,20 @@ class SweepPanel:
                                     widgets.HBox([self.metric, self.button]), self.freshness.banner,
                                     self.view.figure, self.export])
 
-    def set_params(self, names: list[str]) -> None:
-        self.param.options = names
-        self.param.value = names[0] if names else None
+    def set_params(self, params: list[tuple[str, str]]) -> None:
+        """The parameters to offer, as (label, name) pairs."""
+        if [tuple(option) for option in self.param.options] == params:   # the same method's: keep the choice
+            return
+        self.param.options = params
+        self.param.value = params[0][1] if params else None
 
     def show(self, result) -> None:
         """Draw a sweep; the metric drop-down offers the metrics it has (pointing only on generated scenes)."""
         self.result = result
         present = [m for m in DEFAULT_METRICS if m in set(result.summary["metric"])]
-        if list(self.metric.options) != present:
+        if [name for _, name in self.metric.options] != present:
             chosen = self.metric.value if self.metric.value in present else present[0]
-            self.metric.options = present
+            self.metric.options = [(METRIC_LABELS[m], m) for m in present]
             self.metric.value = chosen
         self.export.value = csv_link("sweep", result.summary)
         self.draw()
@@ -521,7 +574,9 @@ class SweepPanel:
             metric = "passes"
         settings, means, errors = result.series(metric)
         _, passes, _ = result.series("passes")
-        self.view.show(settings, means, errors, passes, result.param, metric)
+        labels = {name: label for label, name in self.param.options}
+        self.view.show(settings, means, errors, passes, labels.get(result.param, result.param),
+                       METRIC_LABELS.get(metric, metric))
 
     def heatmap_at(self, setting):
         """The map the last sweep made at ``setting`` (None when there is none)."""

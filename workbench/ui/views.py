@@ -6,9 +6,13 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Callable
 
+import base64
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.serializers import _js_to_py, _py_to_js
 from plotly.subplots import make_subplots
+from traitlets import Dict, List
 
 from ..render import colour_range, downsample, outline_rgba, png_data_uri, round_for_display
 from ..superpixels import boundaries
@@ -30,6 +34,32 @@ def _title(text: str) -> dict:
                 pad=dict(t=TOOLBAR))
 
 
+_TYPED = {"f": "f4", "i1": "i1", "i2": "i2", "i4": "i4", "u1": "u1", "u2": "u2", "u4": "u4"}
+
+
+def _to_js(value, manager=None):
+    """Plotly's serialiser, but a numeric array of two or more dimensions travels as plotly.js's typed-array
+    spec (``dtype``, base64 ``bdata``, ``shape``; floats as float32, enough for maps drawn to 3 significant
+    digits) instead of nested lists: one string, where nested lists cost the kernel a walk over every cell of
+    a heatmap for each edit and each state sync."""
+    if isinstance(value, dict):
+        return {key: _to_js(item, manager) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_js(item, manager) for item in value]
+    if isinstance(value, np.ndarray) and value.ndim >= 2 and value.size:
+        code = _TYPED.get(value.dtype.kind if value.dtype.kind == "f" else value.dtype.str[1:])
+        if code is not None:
+            data = np.ascontiguousarray(value, dtype=np.dtype("<" + code))
+            return {"dtype": code, "bdata": base64.b64encode(data.tobytes()).decode("ascii"),
+                    "shape": ",".join(str(n) for n in value.shape)}
+    return _py_to_js(value, manager)
+
+
+def _synced(trait):
+    """A synced figure trait that serialises with :func:`_to_js`."""
+    return trait.tag(sync=True, to_json=_to_js, from_json=_js_to_py)
+
+
 class LiveFigure(go.FigureWidget):
     """A ``FigureWidget`` whose synced state always holds the figure as drawn.
 
@@ -43,6 +73,13 @@ class LiveFigure(go.FigureWidget):
     A page that loads the bundle slowly also loses the edit messages sent while it loads, and then draws the
     state it got first. A view reports the edit it drew when it starts (``_js2py_layoutDelta`` with its
     ``layout_edit_id``); an older one than the last edit sent gets the whole figure again (:meth:`redraw`)."""
+
+    _widget_layout = _synced(Dict())
+    _widget_data = _synced(List())
+    _py2js_addTraces = _synced(Dict(allow_none=True))
+    _py2js_restyle = _synced(Dict(allow_none=True))
+    _py2js_relayout = _synced(Dict(allow_none=True))
+    _py2js_update = _synced(Dict(allow_none=True))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -370,7 +407,7 @@ class SweepView:
         self.figure = LiveFigure(
             data=[go.Scatter(name="metric", mode="lines+markers", error_y=dict(type="data", visible=True)),
                   go.Scatter(name="passes", mode="lines+markers", yaxis="y2", line=dict(dash="dot", color="#7f7f7f"))],
-            layout=go.Layout(width=width, height=height + 40, margin=dict(l=50, r=50, t=TOOLBAR + 26, b=80),
+            layout=go.Layout(width=width, height=height + 40, margin=dict(l=64, r=50, t=TOOLBAR + 26, b=80),
                              title=_title("Sweep"),
                              yaxis2=dict(overlaying="y", side="right", title="passes", showgrid=False),
                              legend=dict(x=0, y=-0.25, yanchor="top", orientation="h")))

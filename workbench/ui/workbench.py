@@ -19,6 +19,7 @@ import numpy as np
 from ..explainers.registry import get_method
 from ..models.zoo import available_models, load_model
 from ..targets import top_classes
+from .controls import param_label
 from .panels import (CSS, CURRENT, SUPERPIXELS, ComparisonPanel, CorrelationPanel, CurvesPanel, ExplainerPanel,
                      ImagePanel, LossPanel, ModelPanel, OverlayPanel, SanityPanel, SprayPanel, StatusPanel,
                      SweepPanel, clusters, superpixel_methods)
@@ -179,7 +180,7 @@ class Workbench(widgets.HBox):
             self.explainer_panel.build(method, self.session.params_for(method), self.session.image.shape[:2],
                                        self._param_changed)
         info = get_method(method)
-        self.sweep_panel.set_params([p.name for p in info.params if p.kind in ("int", "float")])
+        self.sweep_panel.set_params([(param_label(p), p.name) for p in info.params if p.kind in ("int", "float")])
 
     # -- changes --------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -193,6 +194,8 @@ class Workbench(widgets.HBox):
             self._muted -= 1
 
     def _param_changed(self, name: str, value: Any) -> None:
+        if self._muted:
+            return
         self.session.set_param(name, value)
         self.request()
 
