@@ -138,6 +138,20 @@ def test_cached_setting_does_not_recompute(bench):
     assert [e for e, _ in w.session.explanations.log[-2:]] == ["cached", "cached"]
 
 
+def test_going_back_to_the_default_fmo_preset_answers_from_the_cache(bench):
+    w = bench
+    change(w, lambda: setattr(w.method_picker, "value", "fmo"))
+    editor = w.schedule_editor
+    change(w, lambda: setattr(editor.presets, "value", "coarse (ends 14,7)"))
+    assert len(w.explanation.extras["schedule"]) == len(editor.default) - 1
+    calls = list(w.compute.calls)
+    change(w, lambda: setattr(editor.presets, "value", "default"))     # the schedule first computed
+    assert w.compute.calls == calls and "(cached)" in w.status.value
+    change(w, lambda: setattr(editor.stride_box(0), "value", editor.default[0][1] - 1))
+    change(w, lambda: setattr(editor.stride_box(0), "value", editor.default[0][1]))   # back by hand
+    assert len(w.compute.calls) == len(calls) + 1 and "(cached)" in w.status.value
+
+
 def test_invalid_setting_shows_error_and_keeps_last_figure(bench):
     w = bench
     change(w, lambda: setattr(w.method_picker, "value", "fmo"))

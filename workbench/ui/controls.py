@@ -96,9 +96,10 @@ def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tu
 
 class ScheduleEditor:
     """FMO's resolution schedule: one row per level with a patch and a stride control, add/remove level and
-    presets. ``on_change(levels)`` receives the list of ``(patch, stride)`` pairs after every edit."""
+    presets. ``on_change(levels)`` receives the list of ``(patch, stride)`` pairs after every edit (``None`` for
+    the default schedule)."""
 
-    def __init__(self, levels, image_size: tuple[int, int], on_change: Callable[[list[tuple[int, int]]], None]):
+    def __init__(self, levels, image_size: tuple[int, int], on_change: Callable[[list[tuple[int, int]] | None], None]):
         from ..explainers.fmo import default_schedule
 
         self.side = min(image_size)
@@ -134,7 +135,12 @@ class ScheduleEditor:
     def set_level(self, index: int, patch: int | None = None, stride: int | None = None) -> None:
         old_patch, old_stride = self.levels[index]
         self.levels[index] = (patch if patch is not None else old_patch, stride if stride is not None else old_stride)
-        self.on_change(list(self.levels))
+        self._send()
+
+    def _send(self) -> None:
+        """The levels to ``on_change``; the default schedule as ``None`` (FMO's own default for the image), so
+        going back to it is the setting first computed and answers from the cache."""
+        self.on_change(None if self.levels == self.default else list(self.levels))
 
     def add_level(self) -> None:
         """Append a finer level (half the last patch and stride, at least 1 px)."""
@@ -149,7 +155,7 @@ class ScheduleEditor:
 
     def _changed(self) -> None:
         self._draw()
-        self.on_change(list(self.levels))
+        self._send()
 
     def _draw(self) -> None:
         rows = []
