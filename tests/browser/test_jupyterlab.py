@@ -210,6 +210,7 @@ def fill_every_tab(page) -> None:
     values.press("Enter")
     run_button(page, "sweep")
     wait_for_title(page, "against")
+    click_sweep_point(page)
     choose(page, "explainer", get_method("gradient").label)
     read_overlay(page, "gradient for")
     click_tab(page, "sanity")
@@ -219,6 +220,21 @@ def fill_every_tab(page) -> None:
     run_button(page, "SpRAy")
     wait_for_title(page, "eigenvalues")      # "1 cluster (eigenvalues ...)" or "3 clusters (...)"
     assert_no_errors(page)
+
+
+def click_sweep_point(page) -> None:
+    """Click the sweep plot's first metric point with the mouse: the overlay shows that setting's map."""
+    box = page.evaluate("""() => {
+      const plot = [...document.querySelectorAll('.js-plotly-plot')].find(
+        p => (p.querySelector('.gtitle') || {}).textContent?.includes('against'));
+      const point = plot.querySelector('.scatterlayer .trace .points path');
+      const r = point.getBoundingClientRect();
+      return {x: r.x + r.width / 2, y: r.y + r.height / 2};
+    }""")
+    page.mouse.move(box["x"], box["y"])
+    page.wait_for_timeout(300)                 # Plotly finds the hovered point before the click
+    page.mouse.click(box["x"], box["y"])
+    read_overlay(page, "occlusion with ", timeout=30_000)
 
 
 RESNET_CELL = """
