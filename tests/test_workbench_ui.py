@@ -615,3 +615,31 @@ def test_maps_travel_to_the_browser_as_typed_arrays_that_decode_to_the_drawn_val
         json.dumps(spec)          # plain JSON: no nested lists of every cell
     assert _to_js(np.arange(3.0))["dtype"] == "float64"                  # 1-D arrays keep plotly's binary buffers
     assert _to_js(np.array([["a", "b"]])) == [["a", "b"]]                 # non-numeric arrays as lists
+
+
+def test_no_slider_squeezes_its_default_against_an_end():
+    """Every numeric control of every method, at the method's defaults: a linear slider shows its default at
+    least 2% into its range (300 iterations on a 1-100000 slider sat at the left end, knob unmovable by
+    hand), a log slider's range holds its default, and a number box holds it."""
+    import ipywidgets as widgets
+
+    from workbench.explainers.registry import get_method, methods
+    from workbench.ui.controls import control_for
+
+    checked = 0
+    for name in methods():
+        for p in get_method(name).params:
+            if p.kind not in ("int", "float"):
+                continue
+            control = control_for(p, p.default, lambda *_: None)
+            where = f"{name}.{p.name} ({type(control).__name__})"
+            if isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
+                share = (control.value - control.min) / (control.max - control.min)
+                assert control.value == control.min or 0.02 <= share <= 1, (where, share)
+            elif isinstance(control, widgets.FloatLogSlider):
+                assert 10 ** control.min <= control.value <= 10 ** control.max, where
+                assert control.max - control.min >= 1, where          # at least a decade to move in
+            else:
+                assert control.min <= control.value <= control.max, where
+            checked += 1
+    assert checked >= 50

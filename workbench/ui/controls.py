@@ -31,18 +31,33 @@ def param_label(info: ParamInfo) -> str:
     return info.label or info.name.replace("_", " ")
 
 
+EDGE = 0.05   # a default in the first 5% of a linear slider's range leaves its knob no room to move
+
+
+def _at_the_edge(value: Any, low: float | None, high: float | None, integer: bool) -> bool:
+    """Whether a linear slider over a wide ``[low, high]`` would show ``value`` squeezed against its left end
+    (300 iterations of 1-100000, a learning rate of 0.03 of 0-10). Wide: two decades or more for floats (a log
+    slider then fits), a thousand steps or more for integers (a number box then fits)."""
+    if value is None or low is None or high is None or not low < value < low + EDGE * (high - low):
+        return False
+    return high - low >= 1000 if integer else (low == 0 or high / low >= 100) and low >= 0
+
+
 def _number_control(info: ParamInfo, value: Any) -> widgets.Widget:
+    """A slider for a bounded number; a log slider for ``log`` parameters and for floats whose default sits at
+    the left end of a wide range; a number box for unbounded numbers and for such integers."""
     integer = info.kind == "int"
     common = dict(description=param_label(info), tooltip=info.doc, style=_STYLE, layout=row_layout(),
                   continuous_update=False)
     low, high = info.low, info.high
-    if info.log and not integer and low is not None and high is not None:
+    squeezed = _at_the_edge(value, low, high, integer)
+    if (info.log or squeezed) and not integer and low is not None and high is not None:
         low_exp = math.log10(low) if low > 0 else math.log10(max(abs(value) if value else 1e-6, 1e-6)) - 3
         return widgets.FloatLogSlider(value=value if value else 10 ** low_exp, base=10, min=low_exp,
                                       max=math.log10(high), step=0.1, readout_format=".2g", **common)
     step = info.step or (1 if integer else 0.01)
     bounded = low is not None and high is not None and (high - low) / step <= SLIDER_MAX_STEPS
-    if bounded:
+    if bounded and not squeezed:
         cls = widgets.IntSlider if integer else widgets.FloatSlider
         extra = {} if integer else {"readout_format": ".3g"}
         return cls(value=value, min=low, max=high, step=step, **common, **extra)
