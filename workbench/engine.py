@@ -98,9 +98,14 @@ class Engine:
         """Announce the total passes of a multi-call method so progress counts towards one total."""
         self.planned = self.forward_passes + int(total_passes)
 
+    def progress_total(self, call_start: int, call_total: int) -> int:
+        """The total passes progress counts towards, for a call of ``call_total`` passes that starts after
+        ``call_start`` passes: the announced total (:meth:`plan`) if any, else the call's own end."""
+        return self.planned if self.planned is not None else call_start + call_total
+
     def _report(self, call_total: int, call_start: int) -> None:
         if self.controls.reporting:
-            total = self.planned if self.planned is not None else call_start + call_total
+            total = self.progress_total(call_start, call_total)
             self.controls.report(self.forward_passes, max(total, self.forward_passes))
 
     def default_batch_size(self, example: torch.Tensor) -> int:

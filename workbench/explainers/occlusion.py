@@ -67,7 +67,7 @@ def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tenso
     cancel and pass count."""
     boxes = grid.boxes(flat_indices).to(ctx.device)   # (top, bottom, left, right) per window
     batch = ctx.engine.batch_size or INCREMENTAL_BATCH
-    total = ctx.engine.planned if ctx.engine.planned is not None else ctx.forward_passes + len(boxes)
+    total = ctx.engine.progress_total(ctx.forward_passes, len(boxes))     # passes counted by the run
     scores = []
     for start in range(0, len(boxes), batch):
         ctx.check_cancel()
