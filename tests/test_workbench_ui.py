@@ -510,6 +510,11 @@ def test_scene_truth_outline_and_pointing_marker(shapes):
     w.overlay_panel.truth.value = False                                    # the check box hides both
     assert w.overlay.figure.data[4].source is None and list(w.overlay.figure.data[3].x) == []
     w.overlay_panel.truth.value = True
+    absent = next(c for c in range(len(shapes.class_names)) if not make_scene(0).class_mask(c).any())
+    w.target_picker.value = absent                                         # a class not in the scene: no truth
+    assert w.wait(60) and w.error.value == "", w.error.value
+    assert w.explanation.target == absent
+    assert w.overlay.figure.data[4].source is None and list(w.overlay.figure.data[3].x) == []
     w.image_source.value = "photo"                                         # a photo has no ground truth
     assert w.wait(60)
     assert w.overlay.figure.data[4].source is None and list(w.overlay.figure.data[3].x) == []
@@ -643,3 +648,23 @@ def test_no_slider_squeezes_its_default_against_an_end():
                 assert control.min <= control.value <= control.max, where
             checked += 1
     assert checked >= 50
+
+
+def test_a_view_reporting_a_sent_array_back_as_a_default_changes_nothing():
+    """A browser view reports each trace's defaults; a map sent as a typed array comes back among them (the
+    view's decoded copy differs from the spec it got). That must neither raise (66 ``truth value of an array is
+    ambiguous`` errors in a session's log) nor replace the drawn map; real defaults are still recorded."""
+    from workbench.ui.views import OverlayView, _to_js
+
+    view = OverlayView()
+    view.show_image(np.zeros((8, 8, 3), dtype=np.uint8))
+    heat = np.arange(64, dtype=np.float64).reshape(8, 8)
+    view.show_heatmap(heat, False, "a map")
+    figure = view.figure
+    trace = figure.data[1]
+    figure._js2py_traceDeltas = {"trace_edit_id": figure._last_trace_edit_id,
+                                 "trace_deltas": [{"uid": trace.uid, "z": _to_js(np.asarray(trace.z) + 1),
+                                                   "xgap": 0, "zsmooth": False}]}
+    assert np.array_equal(np.asarray(figure.data[1].z, dtype=float), heat)
+    assert figure.data[1].xgap == 0 and trace._prop_defaults.get("zsmooth") is False
+    assert "z" not in trace._prop_defaults

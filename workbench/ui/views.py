@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.serializers import _js_to_py, _py_to_js
 from plotly.subplots import make_subplots
-from traitlets import Dict, List
+from traitlets import Dict, List, observe
 
 from ..render import colour_range, downsample, outline_rgba, png_data_uri, round_for_display
 from ..superpixels import boundaries
@@ -87,6 +87,20 @@ class LiveFigure(go.FigureWidget):
         self._view_traces = 0                  # traces the last reporting view holds
         self.observe(self._traces_reported, names="_js2py_traceDeltas")
         self.observe(self._view_reported, names="_js2py_layoutDelta")
+
+    @observe("_js2py_traceDeltas")
+    def _handler_js2py_traceDeltas(self, change) -> None:
+        """Plotly's handler of the defaults a view reports per trace, less the array properties this figure set
+        itself: a view reports an array it received as a typed-array spec (:func:`_to_js`) back as a
+        "default" (its decoded ``fullData`` differs from the spec), and plotly then failed on it
+        (``ValueError: The truth value of an array ... is ambiguous``, once per redraw in the log)."""
+        message = change["new"]
+        for delta in (message or {}).get("trace_deltas") or []:
+            trace = next((t for t in self.data if t.uid == delta.get("uid")), None)
+            if trace is not None:
+                for key in [k for k, v in trace._props.items() if isinstance(v, np.ndarray) and k in delta]:
+                    del delta[key]
+        go.FigureWidget._handler_js2py_traceDeltas.func(self, change)
 
     def _traces_reported(self, change) -> None:
         if change["new"]:

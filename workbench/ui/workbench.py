@@ -430,7 +430,8 @@ class Workbench(widgets.HBox):
 
     def _scene_mask(self, target: int | None = None):
         """The exact mask of ``target`` (default the resolved target) when the image is a generated scene (for
-        the pointing game and the ground-truth outline), else None."""
+        the pointing game and the ground-truth outline), else None; None too when the class is not in the
+        scene (nothing to point at: explaining an absent class is a normal question, not an error)."""
         key = self.session.image_key
         if not (isinstance(key, tuple) and key[0] == "scene"):
             return None
@@ -438,7 +439,8 @@ class Workbench(widgets.HBox):
 
         if getattr(self, "_scene", (None, None))[0] != key[1]:
             self._scene = (key[1], make_scene(key[1]))      # one scene kept: masks at every redraw, no regeneration
-        return self._scene[1].class_mask(self.session.resolved_target() if target is None else target)
+        mask = self._scene[1].class_mask(self.session.resolved_target() if target is None else target)
+        return mask if mask.any() else None
 
     def _sweep_done(self, result) -> None:
         self.sweep_panel.show(result)
