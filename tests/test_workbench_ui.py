@@ -544,8 +544,13 @@ def test_descriptions_exports_quality_and_time_estimate(shapes):
     np.testing.assert_allclose(curves["morf score"], w.curves.figure.data[0].y)
 
     w.compare_methods.value = ("gradient", "occlusion")
+    shown = []
+    w.status.observe(lambda c: shown.append(c["new"]), names="value")
     w.request_comparison()
     assert w.wait(240) and w.error.value == "", w.error.value
+    assert "1/2 methods" in " ".join(shown) and "passes" not in " ".join(shown)   # it counts methods
+    assert w.progress.value == w.progress.max and w.progress.bar_style == "success"   # the bar finishes
+    assert w.status.value.startswith("comparison of 2 methods done"), w.status.value
     table = decode_csv_link(w.comparison_panel.export.value)
     assert list(table["method"]) == ["gradient", "occlusion"] and table["aopc_morf"].notna().all()
     titles = [a.text for a in w.comparison.figure.layout.annotations]

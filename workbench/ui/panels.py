@@ -274,11 +274,12 @@ class StatusPanel:
         self.what, self.since = what, time.perf_counter()
         self.status.value = f"computing {html.escape(what)}..."
 
-    def progressed(self, done: int, total: int) -> None:
+    def progressed(self, done: int, total: int, unit: str = "passes") -> None:
+        """``done`` of ``total`` ``unit`` (passes of one explanation, methods of a comparison) and the time left."""
         self.progress.max, self.progress.value = max(total, 1), min(done, max(total, 1))
         left = self.time_left(done, total, time.perf_counter() - getattr(self, "since", time.perf_counter()))
         if left is not None:
-            self.status.value = (f"computing {html.escape(getattr(self, 'what', ''))}: {done}/{total} passes, "
+            self.status.value = (f"computing {html.escape(getattr(self, 'what', ''))}: {done}/{total} {unit}, "
                                  f"about {left:.0f} s left")
 
     @staticmethod

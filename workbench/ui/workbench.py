@@ -298,6 +298,9 @@ class Workbench(widgets.HBox):
     def _progressed(self, done: int, total: int) -> None:
         self.status_panel.progressed(done, total)
 
+    def _methods_progressed(self, done: int, total: int) -> None:
+        self.status_panel.progressed(done, total, "methods")
+
     def _partial(self, partial) -> None:
         self.partials += 1
         self.overlay_panel.show_heatmap(partial.heatmap, _signed(self.session.method, partial.heatmap),
@@ -391,16 +394,21 @@ class Workbench(widgets.HBox):
         def show(explanations) -> None:
             self.comparison_panel.show(explanations, image)
 
+        measured = "AOPC" + (" and pointing" if (mask := self._scene_mask()) is not None else "")
+
+        def quality_done(quality, cached) -> None:
+            self.comparison_panel.show_quality(quality)
+            self.status_panel.finished(f"comparison of {len(chosen)} methods done, with {measured} under each map")
+
         def done(explanations) -> None:
             show(explanations)
-            self.status.value = "comparison done; measuring AOPC" + (" and pointing" if mask is not None else "")
+            self.status_panel.started(f"{measured} of the comparison")
             self.session.request_quality(explanations, self.curves_panel.values(), mask, Handlers(
-                on_partial=self.comparison_panel.show_quality, on_progress=self._progressed,
-                on_done=lambda quality, cached: self.comparison_panel.show_quality(quality),
-                on_error=self._show_error))
-        mask = self._scene_mask()
+                on_partial=self.comparison_panel.show_quality, on_progress=self._methods_progressed,
+                on_done=quality_done, on_error=self._show_error))
+        self.status_panel.started(f"comparison of {len(chosen)} methods")
         try:
-            self.session.request_comparison(chosen, Handlers(on_partial=show, on_progress=self._progressed,
+            self.session.request_comparison(chosen, Handlers(on_partial=show, on_progress=self._methods_progressed,
                                                              on_done=self._shown_by(self.comparison_panel, done),
                                                              on_error=self._show_error))
         except ValueError as error:
