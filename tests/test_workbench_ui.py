@@ -321,6 +321,10 @@ def test_colour_range_follows_every_switch_and_the_range_control(shapes, scene):
     w.colour_range.value = "symmetric"
     low, high, z_low, z_high = drawn(w)
     assert (low, high) == pytest.approx((-max(abs(z_low), abs(z_high)), max(abs(z_low), abs(z_high))))
+    # around zero an unsigned scale would paint the background mid-scale: the diverging scale is drawn
+    import plotly.graph_objects as go
+    assert w.overlay.figure.data[1].colorscale == go.Heatmap(colorscale="RdBu_r").colorscale
+    assert w.colour_scale.value == w.overlay.drawn_scale == "RdBu_r" and w.colour_scale.description == "colours (±)"
     w.colour_range.value = "fixed"                          # starts from the range on screen
     assert (w.range_low.value, w.range_high.value) == pytest.approx((low, high))
     w.range_low.value, w.range_high.value = 0.1, 0.2
@@ -330,6 +334,7 @@ def test_colour_range_follows_every_switch_and_the_range_control(shapes, scene):
     assert drawn(w)[:2] == pytest.approx((0.1, 0.2))
     w.range_reset.click()
     assert w.colour_range.value == "auto" and drawn(w)[:2] == pytest.approx(drawn(w)[2:])
+    assert w.colour_scale.value == "Viridis" and w.colour_scale.description == "colours"   # its own scale again
 
 
 def test_colour_range_modes():

@@ -371,14 +371,19 @@ class OverlayPanel:
             self.view.set_range(mode, (self.range_low.value, self.range_high.value) if mode == "fixed" else None)
         except ValueError as error:
             self.on_error(f"colour range: {error}")
+        self._name_scale()
 
     def show_heatmap(self, heatmap, signed: bool, title: str) -> None:
         """Draw a map; the colour drop-down then names the scale it is drawn with."""
         self.view.show_heatmap(heatmap, signed, title)
+        self._name_scale()
+
+    def _name_scale(self) -> None:
+        """The colour drop-down shows the scale on screen, marked (±) when it is drawn around zero."""
         self._muted += 1
         try:
             self.colour_scale.value = self.view.drawn_scale
-            self.colour_scale.description = "colours (±)" if self.view.signed else "colours"
+            self.colour_scale.description = "colours (±)" if self.view.diverging else "colours"
         finally:
             self._muted -= 1
 

@@ -158,7 +158,8 @@ class OverlayView:
 
     Every draw sets ``zauto=False`` with explicit ``zmin``/``zmax`` (:func:`~workbench.render.colour_range`):
     a trace left with ``zauto=False`` and null limits keeps the previous map's range in the browser. Signed and
-    unsigned maps each keep their own colour scale (``scales``); ``drawn_scale`` is the one on screen."""
+    unsigned maps each keep their own colour scale (``scales``; a map on a symmetric range takes the signed
+    maps' diverging one); ``drawn_scale`` is the one on screen."""
 
     def __init__(self, size: int = 430):
         self.figure = LiveFigure(
@@ -180,8 +181,14 @@ class OverlayView:
         self.draws = 0          # heatmap redraws (partial and final), for tests and the latency benchmark
 
     @property
+    def diverging(self) -> bool:
+        """Whether the map is drawn around zero: a signed map, or any map on a symmetric range (an unsigned
+        scale there would paint zero, the background, in the middle of its colours)."""
+        return self.signed or self.range_mode == "symmetric"
+
+    @property
     def drawn_scale(self) -> str:
-        return self.scales[self.signed]
+        return self.scales[self.diverging]
 
     @property
     def drawn_range(self) -> tuple[float, float] | None:
@@ -267,7 +274,7 @@ class OverlayView:
         """The colour scale of maps like the one shown (signed and unsigned maps keep one each)."""
         if name not in COLOUR_SCALES:
             raise ValueError(f"colour scale: expected one of {COLOUR_SCALES}, got {name!r}")
-        self.scales[self.signed] = name
+        self.scales[self.diverging] = name
         self.figure.data[1].colorscale = name
 
 
