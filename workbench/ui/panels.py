@@ -21,7 +21,7 @@ from ..analysis.sweep import DEFAULT_METRICS
 from ..explainers.registry import get_method, methods
 from ..fills import METRIC_FILLS
 from ..render import RANGE_MODES
-from .controls import ScheduleEditor, control_for, param_label, row_layout
+from .controls import ScheduleEditor, control_for, row_layout
 from .views import (COLOUR_SCALES, ComparisonView, CorrelationView, CurvesView, LossView, OverlayView, SanityView,
                     SprayView, SweepView)
 
