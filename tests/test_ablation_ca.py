@@ -61,7 +61,7 @@ def test_sensitivity_equals_direct_ablation(toy):
 
 def test_effects_match_their_definition(shapes, scene):
     """Every effect is f(x_t) - f(x_t without i), recomputed here with plain forward passes for a few contexts."""
-    c = wb.ablation_ca(shapes, scene.image, n_segments=12, contexts=8)
+    c = wb.ablation_ca(shapes, scene.image, n_segments=12, contexts=8, fill="segment-mean")
     x = shapes.preprocess(scene.image)
     segs = torch.from_numpy(c.segments)
     k = len(c.sensitivity)

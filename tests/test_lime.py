@@ -47,8 +47,8 @@ def test_equals_lime_package_on_the_same_samples(shapes, scene):
     from lime.lime_base import LimeBase
     from sklearn.metrics import pairwise_distances
 
-    e = wb.explain(shapes, scene.image, "lime", n_segments=30, num_samples=200, seed=3,
-                   output="probability")  # the package regresses what its classifier_fn returns
+    e = wb.explain(shapes, scene.image, "lime", n_segments=30, num_samples=200, seed=3, fill="segment-mean",
+                   output="probability")  # the package regresses what its classifier_fn returns (hide_color None)
     segments, samples = e.extras["segments"], e.extras["samples"].astype(np.float64)
     # Score the same perturbed images independently: hidden segments take their mean colour.
     x = shapes.preprocess(scene.image)[0].numpy()

@@ -2,9 +2,12 @@
 
 Segmentation is scikit-image's SLIC (Achanta et al., "SLIC Superpixels Compared to State-of-the-Art
 Superpixel Methods", TPAMI 2012) by default, quickshift optionally (LIME's own default). Labels are
-renumbered ``0..K-1``. What a hidden segment becomes is a fill of :mod:`workbench.fills` (by default its own
-mean colour, ``"segment-mean"``, as LIME does when ``hide_color`` is None). :class:`SuperpixelSpec` holds the
-parameters the superpixel methods share.
+renumbered ``0..K-1``. What a hidden segment becomes is a fill of :mod:`workbench.fills`: by default the
+image's mean colour, ``"image-mean"``. LIME's own default (``hide_color`` None) is the segment's own mean,
+``"segment-mean"`` (LIME's ``presets["paper"]``), which removes nothing from a one-colour object: on the shipped
+model's scenes LIME then pointed at the object's neighbours (pointing 0.76, energy on the object 0.22 over 16
+(scene, class) pairs) and with ``"image-mean"`` at the object (0.99 and 0.73); Ablation-CA 0.95 with it.
+:class:`SuperpixelSpec` holds the parameters the superpixel methods share.
 """
 from __future__ import annotations
 
@@ -82,7 +85,7 @@ class SuperpixelSpec(Spec):
     Subclasses redeclare ``n_segments`` with their own default (:func:`n_segments_param`)."""
 
     n_segments: int = n_segments_param(50, "Target number of SLIC superpixels.")
-    fill: str = fill_param("segment-mean", SUPERPIXEL_FILLS)
+    fill: str = fill_param("image-mean", SUPERPIXEL_FILLS)
     fill_value: float = fill_value_param()
     segmenter: str = param("slic", choices=SEGMENTERS, doc="Superpixel algorithm.")
     compactness: float = param(10.0, low=0.01, high=1000.0, log=True, doc="SLIC compactness.")

@@ -14,7 +14,7 @@ __all__ = ["AblationCASpec", "Correlation", "Group", "ablation_ca", "ablation_ca
 
 
 def ablation_ca(model, image, target=None, n_segments: int = 40, contexts: int = 256, p_keep: float = 0.5,
-                fill: str = "segment-mean", group_threshold: float = 0.5, seed: int = 0, **options) -> Correlation:
+                fill: str = "image-mean", group_threshold: float = 0.5, seed: int = 0, **options) -> Correlation:
     """Run Ablation-CA (see :mod:`workbench.explainers.ablation_ca`) and return a :class:`Correlation`.
 
     ``options`` go to :func:`workbench.explain` (``device``, ``batch_size``, ``progress``, ``cancel``: see

@@ -4,7 +4,8 @@
 Only the paper's abstract is public; this is the workbench's reconstruction (METHODS.md):
 
 1. Objects are SLIC superpixels (``n_segments``, default 40; the paper finds 30-50 useful).
-2. Sensitivity ``s_i = f_c(x) - f_c(x without i)`` (object filled with its mean colour by default, ``fill``);
+2. Sensitivity ``s_i = f_c(x) - f_c(x without i)`` (object filled with the image's mean colour by default,
+   ``fill``: its own mean colour would remove nothing from a one-colour object);
    the heatmap paints ``s_i`` on object ``i``.
 3. Synchronous ablation: ``T`` Monte-Carlo contexts, each keeping every object with probability ``p``;
    in context ``t`` the effect of object ``i`` is ``e_i^t = f_c(x_t) - f_c(x_t without i)``.

@@ -2,8 +2,8 @@
 implementation ``lime/lime_image.py`` and ``lime/lime_base.py``).
 
 Segment the image (SLIC, ``n_segments``); draw ``num_samples`` binary vectors ``z`` over segments, row 0
-all ones, the others Bernoulli(0.5); hide the segments with ``z_j = 0`` (filled with their mean colour by
-default, ``fill``); score the target probability ``y`` of each. Fit a weighted ridge regression ``y ~ z`` with
+all ones, the others Bernoulli(0.5); hide the segments with ``z_j = 0`` (filled with the image's mean colour by
+default, ``fill``; LIME's own segment mean is ``presets["paper"]``, see :mod:`workbench.superpixels`); score the target probability ``y`` of each. Fit a weighted ridge regression ``y ~ z`` with
 weights ``pi(z) = sqrt(exp(-d(z, 1)^2 / width^2))``, ``d`` the cosine distance to the all-ones vector
 (LIME's kernel), ``alpha = 1`` and an intercept. The heatmap paints each segment's coefficient.
 
@@ -25,7 +25,7 @@ from .registry import Context, MethodOutput, register
 @dataclass(frozen=True)
 class LimeSpec(SuperpixelSpec):
     citation = "Ribeiro, Singh & Guestrin, KDD 2016"
-    presets = {"paper": {"output": "probability"}}
+    presets = {"paper": {"output": "probability", "fill": "segment-mean"}}
     description = (
         'Switches random sets of superpixels off and fits a weighted linear model to the scores; '
         'a red superpixel raises the target score, a blue one lowers it.'
