@@ -394,7 +394,8 @@ class Workbench(widgets.HBox):
         def show(explanations) -> None:
             self.comparison_panel.show(explanations, image)
 
-        measured = "AOPC" + (" and pointing" if (mask := self._scene_mask()) is not None else "")
+        mask = self._scene_mask()
+        measured = "AOPC" + (" and pointing" if mask is not None else "")
 
         def quality_done(quality, cached) -> None:
             self.comparison_panel.show_quality(quality)
