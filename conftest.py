@@ -7,6 +7,9 @@ from collections import defaultdict
 
 import pytest
 
+# printed numbers compared within what the computation guarantees across machines (notebooks/compare.py)
+pytest_plugins = ["notebooks.compare"]
+
 os.environ.setdefault("WORKBENCH_FAST", "1")
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # one worker per core (`-n auto`): one thread each, so workers and notebook kernels never oversubscribe

@@ -150,6 +150,8 @@ hyper-parameters do, and how to read their loss histories.
   *preserves* the most of the target's score."""),
         SETUP,
         code("""from workbench.metrics import energy_pointing_game, pointing_game
+# tolerance ±0.05: the optimisations amplify float rounding, so the heat on the object differs by about 0.02
+# between two CPUs (0.59 on one, 0.61 on another); pointing and the pass counts do not change
 
 scene = wb.data.make_scene(8)
 steps = {"neuromask": 60 if FAST else 300, "meaningful_perturbation": 80 if FAST else 300,
@@ -306,7 +308,7 @@ star_images = [s.image for s in wb.data.make_scenes(6 * n, seed=31) if 4 in s.la
 is_marked = np.arange(n) < n // 2
 images = [add_watermark(im) if m else im for im, m in zip(star_images, is_marked)]
 found = wb.spray(confounded, images, "star")
-print("smallest eigenvalues:", np.round(found.eigenvalues[:5], 3), "->", found.n_clusters, "clusters")
+print("smallest eigenvalues:", " ".join(f"{v:.3f}" for v in found.eigenvalues[:5]), "->", found.n_clusters, "clusters")
 for c in range(found.n_clusters):
     members = found.labels == c
     print(f"cluster {c}: {members.sum():3d} images, {is_marked[members].mean():.0%} with the mark")
