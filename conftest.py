@@ -1,5 +1,7 @@
-"""Notebook runs (nbval): fast mode by default, and a notebook that takes longer than
-``NOTEBOOK_LIMIT_S`` fails (issue: each notebook under 60 s on 2 cores in fast mode, 120 s is the limit)."""
+"""Notebook runs (nbval): fast mode by default, and a notebook that takes longer than ``NOTEBOOK_LIMIT_S``
+fails in CI (each notebook under 60 s on CI's 2 cores in fast mode, 120 s is the limit). Elsewhere the time is
+said in the summary, not made a verdict: a wall-clock limit depends on the machine and on what else runs on
+it, and a slower or busier machine is not a broken notebook."""
 from __future__ import annotations
 
 import os
@@ -27,8 +29,15 @@ def pytest_runtest_makereport(item, call):
         return
     _notebook_seconds[str(item.fspath)] += call.duration
     spent = _notebook_seconds[str(item.fspath)]
-    if spent > NOTEBOOK_LIMIT_S and report.passed:
+    if spent > NOTEBOOK_LIMIT_S and report.passed and os.environ.get("CI"):
         report.outcome = "failed"
         report.longrepr = (f"{os.path.basename(str(item.fspath))} has run for {spent:.0f} s, over the "
                            f"{NOTEBOOK_LIMIT_S:.0f} s limit for a notebook in fast mode (WORKBENCH_FAST=1)")
+
+
+def pytest_terminal_summary(terminalreporter):
+    over = {path: s for path, s in _notebook_seconds.items() if s > NOTEBOOK_LIMIT_S}
+    for path, spent in over.items():
+        terminalreporter.write_line(f"notebook time: {os.path.basename(path)} ran {spent:.0f} s, over the "
+                                    f"{NOTEBOOK_LIMIT_S:.0f} s that CI allows (a verdict only where CI is set)")
 
