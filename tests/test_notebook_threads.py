@@ -18,7 +18,10 @@ NOTEBOOK = "notebooks/04_mask_learning.ipynb"
 
 def nbval_verdicts(threads: int, tmp_path: Path) -> dict[str, str]:
     """Run nbval on the notebook in a fresh process with ``threads`` torch threads: {cell: outcome}."""
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "WORKBENCH_FAST": "1", "PYTHONPATH": str(ROOT)}
+    # torch takes MKL_NUM_THREADS over OMP_NUM_THREADS, and dask's workers leave MKL_NUM_THREADS=1 in the
+    # environment of the process that started them (an earlier test in the same worker): set both
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "WORKBENCH_FAST": "1",
+           "PYTHONPATH": str(ROOT)}
     env.pop("PYTEST_XDIST_WORKER", None)
     seen = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"], env=env,
                           capture_output=True, text=True, check=True)
