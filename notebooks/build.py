@@ -230,6 +230,16 @@ for m, r in results.items():
         code("""from workbench.plots import plot_curves
 
 plot_curves(results)"""),
+        md("""**Reading the curves.** The random order does not depend on the map (the same seeded order of
+squares for every method), so it is one reference curve, drawn dashed in both panels: a map is informative
+when its MoRF curve falls below it and its LeRF curve stays above it. For the occlusion maps (signed too, but
+mostly positive here) LeRF removes the squares whose hiding changed the score least, and the score barely
+moves. For **gradient** and **LRP-epsilon** the LeRF curve falls as fast as MoRF (a larger AOPC above): their
+maps are signed, the regions are ranked by their *signed* sums, so "least relevant first" removes the most
+*negative* regions first, and on these maps the most negative regions lie on the object too (the edges of a
+shape carry large gradients of both signs). A signed map's sign says in which direction a small change moves
+the score, not whether the region matters; rank its absolute value (`explanation.heatmap` is yours to
+transform) to ask that question."""),
         code("""n = 2 if FAST else 50
 hits = {m: [] for m in settings}
 for item in wb.evaluation.scene_items(n, seed=7):
@@ -241,7 +251,7 @@ for item in wb.evaluation.scene_items(n, seed=7):
 print(f"pointing game on {len(hits['fmo'])} scene/class pairs")
 for m, h in hits.items():
     print(f"{m:12s} {sum(h) / len(h):.3f}")"""),
-        md("""The Workbench's **evaluation** panel draws the same curves for the map on screen; the comparison
+        md("""The Workbench's **curves** tab draws the same curves for the map on screen; the **comparison**
 tab shows several methods side by side with their cost."""),
         code("""wb.Workbench(model, scene.image, method="fmo")"""),
     ],
@@ -263,10 +273,17 @@ names = ["gradient", "guided_backprop", "lrp_epsilon", "lrp_alpha2_beta1", "lrp_
 maps = {m: wb.explain(model, scene.image, m) for m in names}
 print("target:", maps["lrp_epsilon"].target_name)
 show_maps(scene.image, [e.heatmap for e in maps.values()], names, columns=4)"""),
-        md("""**Conservation.** LRP's epsilon rule keeps (almost) all of the output score in the relevance map:
-the sum of the map is close to the target's logit, minus what the biases and epsilon absorb."""),
-        code("""e = maps["lrp_epsilon"]
-print(f"logit {e.score:.2f}, sum of relevance {e.heatmap.sum():.2f}")"""),
+        md("""**Conservation.** LRP distributes the target's logit backwards: at every layer the relevance that
+arrives is passed on to the layer's inputs, except the share that goes to the layer's bias (and to the
+epsilon stabiliser). What reaches the pixels plus what the layers keep is therefore the logit. The workbench
+reports both shares: on this network, whose BatchNorm layers are merged into the convolutions (so each
+convolution has a bias), the biases keep most of it, and the pixel map sums to a fraction of the logit."""),
+        code("""for m in ("lrp_epsilon", "lrp_epsilon_gamma_box"):
+    x = maps[m].extras
+    print(f"{m:22s} logit {x['output']:.2f}: at the pixels {x['conservation']:.2f}, "
+          f"kept by the layers {x['absorbed']:.2f}, sum {x['conservation'] + x['absorbed']:.3f}")"""),
+        md("""So the sum of an LRP map is not the logit on a network with biases; the two shares always add up
+to it. The map's *pattern* (where the pixel share lies) is what the pictures above show."""),
         md("""## A Clever-Hans predictor
 
 `shapes-watermark` is the same network trained on scenes where 90% of the *star* scenes carry a small
@@ -362,16 +379,18 @@ for m, e in maps.items():
 show_maps(cat, [e.heatmap for e in maps.values()], titles)"""),
         md("""**What each map shows** (signed maps: red is evidence for *tiger cat*, blue against).
 
-- **Occlusion** (Zeiler & Fergus 2014): the drop of the *tiger cat* logit when a black patch (pixel value
-  0) hides each place. Red, where hiding lowers the score: the striped fur of the cheeks and forehead and
-  the chin. Blue, where hiding *raises* it: the eyes and the nose. A black patch over an eye or the nose
-  looks like more cat (a dark pupil, a dark nose), so Occlusion measures the effect of *this* patch, not of
-  removing the information; try another `fill` in the Workbench. It pays one pass per window.
+- **Occlusion** (Zeiler & Fergus 2014): the drop of the *tiger cat* logit when a grey patch (the data set's
+  mean colour, 0 in the network's normalised input: Occlusion's default `fill`) hides each place. Red,
+  where hiding lowers the score: the striped fur of the cheeks and forehead. Blue, where hiding *raises*
+  it: the eyes and the nose. A grey patch over an eye or the nose makes the network *more* sure of tiger
+  cat, so Occlusion measures the
+  effect of *this* patch, not of removing the information; try another `fill` in the Workbench. It pays one
+  pass per window.
 - **FMO** (Behzadi-Khormouji & Rostami 2021): the same question asked coarse to fine, refining only where
   a coarse level found evidence (the refined squares): the fur below and beside the eyes, for a fraction of
   the passes. Its coarse first level leaves the rest of the map blocky.
 - **RISE**: the score averaged over random masks that keep each cell with probability 0.5 (the fill is
-  black too): bright over the fur around the face, dark over the eyes, like Occlusion.
+  the same grey): bright over the fur around the face, dark over the eyes, like Occlusion.
 - **LRP** (rules from Zennit): the logit decomposed over the pixels through the network's own weights.
   It follows what the neurons responded to instead of hiding regions, so it is sharp and concentrates on
   the edges of the irises and pupils and on the nose: the very places where a black patch misleads the
@@ -395,11 +414,12 @@ above, deep Taylor) are used for pictures.
 
 ## Another photo
 
-LRP for the espresso (one forward and one backward pass): the network is sure (0.95), and the
-relevance lies on the cup's contents, the crema's edge, not on the saucer or the spoon."""),
+LRP for the espresso (one forward and one backward pass): the network is sure, and the relevance lies
+on the cup's contents, the crema's edge, not on the saucer or the spoon."""),
         code("""coffee = model.frame(wb.data.photo("coffee"))
 e = wb.explain(model, coffee, "lrp_epsilon_gamma_box")
-print("target:", e.target_name)
+_, name, p = top_classes(model, coffee, k=1)[0]
+print(f"target: {e.target_name} (top-1: {name}, probability {p:.2f})")
 show_maps(coffee, [e.heatmap], ["LRP epsilon-gamma-box"])"""),
         md("""In the **Workbench**, choosing *photo* as the image source switches a shapes model to this network
 (scenes switch back): pick a photo, another target from its top-5 list, or another method."""),

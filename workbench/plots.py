@@ -40,15 +40,25 @@ def show_maps(image: np.ndarray, maps: Sequence[np.ndarray], titles: Sequence[st
     return figure
 
 
-def plot_curves(results: dict[str, dict], order: str = "morf"):
-    """Region-perturbation curves of several methods (``{method: wb.evaluate(...) result}``), one line each,
-    with AOPC in the legend; left: ``order``, right: the random baseline."""
-    figure, axes = _figure(2, size=3.4)
-    for name, result in results.items():
-        for ax, which in zip(axes[0], (order, "random")):
+def plot_curves(results: dict[str, dict], orders: tuple[str, ...] = ("morf", "lerf")):
+    """Region-perturbation curves of several methods (``{method: wb.evaluate(...) result}``): one panel per
+    order in ``orders``, one line per method with its AOPC in the legend, and the random order dashed in every
+    panel as the reference. The random order does not depend on the map, so when every method's random curve is
+    the same (same image, target and seed) it is drawn once, in black."""
+    figure, axes = _figure(len(orders), size=3.4)
+    randoms = [result["curves"]["random"] for result in results.values() if "random" in result["curves"]]
+    shared = bool(randoms) and all(np.array_equal(r.scores, randoms[0].scores) for r in randoms)
+    for ax, which in zip(axes[0], orders):
+        for index, (name, result) in enumerate(results.items()):
             curve = result["curves"][which]
-            ax.plot(curve.steps, curve.scores, label=f"{name} (AOPC {curve.aopc:.3f})")
-    for ax, which in zip(axes[0], (order, "random")):
+            colour = f"C{index % 10}"
+            ax.plot(curve.steps, curve.scores, color=colour, label=f"{name} (AOPC {curve.aopc:.3f})")
+            if "random" in result["curves"] and not shared:
+                ax.plot(result["curves"]["random"].steps, result["curves"]["random"].scores, color=colour,
+                        linestyle="--", linewidth=1)
+        if shared:
+            ax.plot(randoms[0].steps, randoms[0].scores, color="black", linestyle="--", linewidth=1,
+                    label=f"random order (AOPC {randoms[0].aopc:.3f})")
         ax.set_title(f"{ {'morf': 'MoRF', 'lerf': 'LeRF'}.get(which, which)} region perturbation", fontsize=10)
         ax.set_xlabel("regions perturbed")
         ax.set_ylabel("target score")
