@@ -116,3 +116,14 @@ def test_sparseness_and_complexity_extremes():
     assert abs(complexity(one_hot)) < 1e-6 and abs(complexity(flat) - np.log(100)) < 1e-9
     with pytest.raises(ValueError, match="heatmap: expected an H x W map"):
         sparseness(np.ones(5))
+
+
+def test_max_sensitivity_of_a_map_that_ignores_the_input_is_zero():
+    from conftest import LinearInPixels
+
+    rng = np.random.default_rng(1)
+    model = LinearInPixels(torch.from_numpy(rng.normal(size=(2, 3, 12, 12)).astype(np.float32)))
+    image = rng.uniform(size=(12, 12, 3)).astype(np.float32)
+    e = wb.explain(model, image, "gradient", target=0)   # the weights: the same map for every input
+    result = max_sensitivity(model, image, e, samples=4, radius=0.3)
+    assert result.value <= 1e-6 and result.sensitivities.shape == (4,)

@@ -127,7 +127,10 @@ def clean_score(run, transform) -> float:
 def _check(order: str, percentages, noise: float) -> np.ndarray:
     if order not in ROAD_ORDERS:
         raise ValueError(f"order: expected one of {ROAD_ORDERS}, got {order!r}")
-    shares = np.asarray(percentages, dtype=np.float64).reshape(-1) if not isinstance(percentages, str) else None
+    try:
+        shares = None if isinstance(percentages, str) else np.asarray(percentages, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        shares = None
     if shares is None or shares.size == 0 or not np.all((shares > 0) & (shares < 100)):
         raise ValueError(f"percentages: expected percentages of pixels to remove, each in (0, 100), "
                          f"got {percentages!r}")

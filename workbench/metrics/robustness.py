@@ -50,7 +50,7 @@ def max_sensitivity(model, image, explanation, target=None, method: str | None =
                     device="auto", batch_size: int | None = None, progress: ProgressArg = None,
                     cancel=None) -> MaxSensitivity:
     """Max-sensitivity (module docstring) of ``explanation``. An :class:`Explanation` brings its method, parameters,
-    target and seed; a bare ``H x W`` heatmap needs ``method`` (and ``params``, ``target``: without one each input
+    target, seed and precision; a bare ``H x W`` heatmap needs ``method`` (and ``params``, ``target``: without one each input
     is explained for its own top-1 class). NaN for an all-zero map. Cost: ``samples`` explanations of the method.
     """
     from ..api import explain_batch
@@ -64,15 +64,17 @@ def max_sensitivity(model, image, explanation, target=None, method: str | None =
         method = explanation.method if method is None else method
         params = {k: v for k, v in explanation.params.items() if k != "seed"} if params is None else params
         seed_of_method = explanation.seed if explanation.seed is not None else seed
+        precision = explanation.extras.get("precision", "float32")   # a reduced-precision map: re-run alike
     elif method is None:
         raise ValueError("method: expected the name of the method that made the heatmap (a bare heatmap does "
                          "not say), got None")
     else:
-        seed_of_method = seed
+        seed_of_method, precision = seed, "float32"
     target = explained_target(explanation, target)
     inputs = perturbed_inputs(pixels, samples, float(radius), seed)
     maps = explain_batch(model, list(inputs), method, target=target, device=device, seed=int(seed_of_method),
-                         batch_size=batch_size, progress=progress, cancel=cancel, **(params or {}))
+                         batch_size=batch_size, progress=progress, cancel=cancel, precision=precision,
+                         **(params or {}))
     reference = heatmap.numpy().reshape(1, -1)
     norm = np.linalg.norm(reference)
     changes = np.linalg.norm(maps.reshape(samples, -1).astype(np.float64) - reference, axis=1)
