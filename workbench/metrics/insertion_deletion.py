@@ -98,10 +98,12 @@ def insertion_deletion_curve(model, image, explanation, target=None, kind: str =
                           blur_sigma=blur_sigma)
         ranks = pixel_ranks(heatmap.to(dev))
         counts = torch.clamp(torch.arange(n + 1, device=dev) * step, max=height * width)
-        if kind == "deletion":      # keep the pixels not yet deleted
-            masks = lambda a, b: (ranks[None, None] >= counts[a:b, None, None, None]).to(x.dtype)   # noqa: E731
-        else:                       # keep the pixels inserted so far
-            masks = lambda a, b: (ranks[None, None] < counts[a:b, None, None, None]).to(x.dtype)    # noqa: E731
+
+        def masks(start: int, stop: int) -> torch.Tensor:
+            """1 = the image's pixel: those not yet deleted, or those inserted so far."""
+            inserted = ranks[None, None] < counts[start:stop, None, None, None]
+            return (~inserted if kind == "deletion" else inserted).to(x.dtype)
+
         scores = run.engine.score_masks(x, masks, n=n + 1, baseline=base, target=run.target, transform=transform)
         scores = scores.double().cpu().numpy()
     return InsertionDeletionCurve(kind=kind, changed=counts.cpu().numpy(), scores=scores,
