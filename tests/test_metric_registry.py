@@ -75,3 +75,14 @@ def test_cli_evaluates_new_metrics_by_name(tmp_path, capsys):
     assert cli.main(["evaluate", "--methods", "gradient", "--scenes", "1", "--quiet", "--metrics", "rod",
                      "--out", str(out)]) == 2
     assert "'road_morf'" in capsys.readouterr().err
+
+
+def test_sweep_measures_a_new_metric(shapes, small):
+    image, target, _ = small
+    item = Item(image_id="small", source=image, targets=(target,), frame=False)
+    result = wb.sweep(shapes, [item], "gradient", "heat", ["sum", "abs-sum"], metrics=["sparseness", "complexity"])
+    rows = result.table.set_index(["setting", "metric"])["value"]
+    for heat in ("sum", "abs-sum"):
+        e = wb.explain(shapes, image, "gradient", target=target, heat=heat)
+        assert abs(rows[(heat, "sparseness")] - sparseness(e.heatmap)) <= 1e-9
+        assert abs(rows[(heat, "complexity")] - complexity(e.heatmap)) <= 1e-9
