@@ -26,8 +26,7 @@ from ..progress import ProgressArg
 from ..results import Cost
 from ..run import open_run
 from ..scores import score_transform
-from .inputs import check_count, explained_target, read_heatmap
-from .road import clean_score
+from .inputs import check_count, clean_score, explained_target, read_heatmap
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """What every metric reads from its arguments: the ``H x W`` heatmap of an explanation (checked against the
-image) and the target it explains."""
+image), the target it explains, checked counts, and the target's clean score of a run."""
 from __future__ import annotations
 
 import numpy as np
@@ -35,3 +35,9 @@ def check_count(value, name: str, low: int = 1, high: int | None = None) -> int:
         span = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise ValueError(f"{name}: expected an integer {span}, got {value!r}")
     return int(value)
+
+
+def clean_score(run, transform) -> float:
+    """The target's score on the clean image of ``run`` (its clean pass's logits, through ``transform``)."""
+    logits = run.clean_scores.float()[None]
+    return float((logits if transform is None else transform(logits))[0, run.target])

@@ -32,7 +32,7 @@ from ..progress import ProgressArg
 from ..results import Cost
 from ..run import open_run
 from ..scores import score_transform
-from .inputs import explained_target, read_heatmap
+from .inputs import clean_score, explained_target, read_heatmap
 
 ROAD_ORDERS = ("morf", "lerf")
 PERCENTAGES = (10, 20, 30, 40, 50, 60, 70, 80, 90)
@@ -116,12 +116,6 @@ def removed_pixels(heatmap: torch.Tensor, percentage: float, order: str) -> torc
     ranked = heatmap.cpu().numpy() if order == "morf" else -heatmap.cpu().numpy()
     threshold = np.percentile(ranked, 100 - percentage)
     return torch.from_numpy(~(ranked < threshold))
-
-
-def clean_score(run, transform) -> float:
-    """The target's score on the clean image of ``run`` (its clean pass's logits, through ``transform``)."""
-    logits = run.clean_scores.float()[None]
-    return float((logits if transform is None else transform(logits))[0, run.target])
 
 
 def _check(order: str, percentages, noise: float) -> np.ndarray:
