@@ -58,7 +58,7 @@ def test_kill_half_way_then_resume_without_recomputing(tmp_path):
     assert _jobs(table) == expected_jobs()
     assert not table.duplicated(subset=["image", "target", "method", "metric"]).any()
     assert (table["error"] == "").all()
-    assert len(table) == expected_jobs() * len(wb.evaluation.METRICS)
+    assert len(table) == expected_jobs() * len(wb.evaluation.DEFAULT_METRICS)
     assert not journal.exists() and len(pd.read_parquet(out)) == len(table)
 
 

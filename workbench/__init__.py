@@ -14,7 +14,7 @@ from .engine import Cancelled, Engine
 from .evaluation import run_evaluation
 from .explainers import get_method, methods, register
 from .images import load_image
-from .metrics import Curve, evaluate, perturbation_curve
+from .metrics import Curve, evaluate, insertion_deletion_curve, perturbation_curve, road_curve
 from .models import ModelEntry, available_models, load_model, wrap_model
 from .params import ParamInfo, Spec, param
 from .results import Cost, Explanation, Partial
@@ -25,7 +25,8 @@ __all__ = ["Cancelled", "Correlation", "Cost", "Curve", "Engine", "Explanation",
            "SanityResult", "SpectralResult", "Spec", "SweepResult", "Workbench", "sanity_check", "spray",
            "spray_heatmaps", "sweep",
            "ablation_ca", "ablation_ca_sweep", "available_models", "data", "evaluate", "explain", "explain_batch", "get_method", "load_image",
-           "load_model", "methods", "param", "perturbation_curve", "register", "run_evaluation", "wrap_model"]
+           "insertion_deletion_curve", "load_model", "methods", "param", "perturbation_curve", "register", "road_curve",
+           "run_evaluation", "wrap_model"]
 
 
 def __getattr__(name: str):

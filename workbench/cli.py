@@ -243,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--image-set", default=None, help="text file of image names to keep, one a line "
                     "(e.g. VOC2007/ImageSets/Main/test.txt)")
     ev.add_argument("--class-map", default=None, help="JSON or CSV file: data set class name -> model class name")
-    ev.add_argument("--metrics", default=None, help="comma-separated metrics (default: all)")
+    ev.add_argument("--metrics", default=None, help="comma-separated metrics (default: region perturbation, "
+                    "localisation and cost; by name also road_morf, road_lerf, road_combined, insertion_auc, "
+                    "deletion_auc, faithfulness_correlation, max_sensitivity, sparseness, complexity)")
     ev.add_argument("--scenes", type=int, default=20, help="fresh scenes to evaluate when no --images")
     ev.add_argument("--scene-seed", type=int, default=123)
     ev.add_argument("--param", action="append", type=_parse_param, default=[], help="METHOD.NAME=VALUE, repeatable")

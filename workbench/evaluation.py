@@ -15,7 +15,9 @@ same way, and boxes play the pointing game as TorchRay's VOC/COCO protocol does 
 
 Metrics: ``aopc_morf``, ``aopc_lerf``, ``aopc_random``, ``abpc``, ``aopc_morf_minus_random`` (region
 perturbation, Samek et al. 2017; a job computes only the curves the asked ones need), ``pointing``, ``energy``, ``iou`` (against the object mask, or the union of its
-boxes, when the image has one), ``passes`` and ``seconds`` (cost of the explanation).
+boxes, when the image has one), ``passes`` and ``seconds`` (cost of the explanation); by name also ``road_morf``,
+``road_lerf``, ``road_combined``, ``insertion_auc``, ``deletion_auc``, ``faithfulness_correlation``,
+``max_sensitivity``, ``sparseness`` and ``complexity`` (:mod:`workbench.metrics.registry`).
 
 >>> import workbench as wb, tempfile, os
 >>> out = os.path.join(tempfile.mkdtemp(), "r.csv")
@@ -36,14 +38,19 @@ import numpy as np
 
 from .data.items import NO_TARGET, Item
 from .data.scenes import make_scene
+from .metrics.registry import EXPLANATION_METRICS, METRIC_INFO
 from .progress import Controls, ProgressArg
 
 PERTURBATION_METRICS = ("aopc_morf", "aopc_lerf", "aopc_random", "abpc", "aopc_morf_minus_random")
 LOCALISATION_METRICS = ("pointing", "energy", "iou")
 COST_METRICS = ("passes", "seconds")
-METRICS = PERTURBATION_METRICS + LOCALISATION_METRICS + COST_METRICS
+# every metric of one explanation that wb.evaluate computes (workbench.metrics.registry), region perturbation first
+METRICS = EXPLANATION_METRICS + LOCALISATION_METRICS + COST_METRICS
+# what a run computes unless told: the cheap metrics (ROAD, insertion/deletion, faithfulness correlation and
+# max-sensitivity cost 9-224 passes or explanations more per job; ask for them by name)
+DEFAULT_METRICS = PERTURBATION_METRICS + LOCALISATION_METRICS + COST_METRICS
 # which way is better, for tables and plots (aopc_random is a baseline, neither)
-HIGHER_IS_BETTER = {"aopc_morf": True, "aopc_lerf": False, "abpc": True, "aopc_morf_minus_random": True,
+HIGHER_IS_BETTER = {**{m: info.higher_is_better for m, info in METRIC_INFO.items() if info.higher_is_better is not None},
                     "pointing": True, "energy": True, "iou": True, "passes": False, "seconds": False}
 COLUMNS = ("image", "target", "method", "metric", "value", "error", "params", "forward_passes", "backward_passes",
            "seconds", "seed")
@@ -120,11 +127,11 @@ def run_job(model, item: Item, target: int, method: str, params: dict, metrics: 
         values: dict[str, float] = {"passes": float(e.cost.forward_passes + e.cost.backward_passes),
                                     "seconds": e.cost.seconds}
         errors: dict[str, str] = {}
-        curve_metrics = [m for m in metrics if m in PERTURBATION_METRICS]
-        if curve_metrics:   # only the curves these metrics need (a sweep on AOPC-MoRF: the MoRF curve)
+        explanation_metrics = [m for m in metrics if m in EXPLANATION_METRICS]
+        if explanation_metrics:   # only the curves these metrics need (a sweep on AOPC-MoRF: the MoRF curve)
             result = evaluate(entry, image, e, region=region, steps=_steps_for(e.heatmap.shape, steps, region),
-                              fill=fill, seed=seed, cancel=cancel, metrics=curve_metrics)
-            values.update({m: float(result[m]) for m in curve_metrics})
+                              fill=fill, seed=seed, cancel=cancel, metrics=explanation_metrics)
+            values.update({m: float(result[m]) for m in explanation_metrics})
         region_mask = regions.get(target)
         if region_mask is not None and not region_mask.any():
             errors.update(dict.fromkeys(LOCALISATION_METRICS, "annotations: the object lies outside the "
@@ -215,7 +222,7 @@ def _write(out: Path, table) -> None:
 
 
 def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: str | Path,
-                   metrics: Sequence[str] = METRICS, params: dict[str, dict] | None = None, steps: int = 100,
+                   metrics: Sequence[str] = DEFAULT_METRICS, params: dict[str, dict] | None = None, steps: int = 100,
                    region: int = 9, fill: str = "uniform", seed: int = 0, dask: str | None = None,
                    progress: ProgressArg = True, cancel=None):
     """Evaluate ``methods`` on ``items`` and write one row per (image, target, method, metric) to ``out``.
@@ -224,6 +231,8 @@ def run_evaluation(model, items: Sequence[Item], methods: Sequence[str], out: st
         model: a zoo name or ``(zoo name, weights file)`` (needed for Dask: workers load it), or a ModelEntry /
             module (in-process only).
         params: per-method parameters, e.g. ``{"occlusion": {"patch": 32, "stride": 16}}``.
+        metrics: names of :data:`METRICS` (default :data:`DEFAULT_METRICS`); the metrics of
+            :mod:`workbench.metrics.registry` other than region perturbation run with their papers' settings.
         steps, region, fill: region-perturbation settings (see :func:`workbench.perturbation_curve`).
         dask: ``None`` to run in-process, ``"local"`` for a ``LocalCluster``, or a scheduler address.
         progress: ``progress(done, total)`` counts jobs (default ``True``: a progress bar); ``cancel`` (a

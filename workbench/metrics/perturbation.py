@@ -15,7 +15,7 @@ averaged over ``repeats`` draws of the noise (and of the order for ``"random"``)
 ``"constant"`` ``fill_value`` in the model's normalised space (0 = data-set mean colour), ``"black"``,
 ``"blur"`` a Gaussian blur of the image (``blur_sigma``) or ``"image-mean"``.
 
-Each metric of :func:`evaluate` declares the curves it needs (:data:`CURVES_FOR`); only those are computed.
+Each metric of :func:`region_metrics` declares the curves it needs (:data:`CURVES_FOR`); only those are computed.
 
 All ``(L+1) x repeats`` images of a curve are built on the device from one rank map (pixel -> position of
 its square in the order) and scored in engine batches. Ties in the ranking keep the squares' row-major order.
@@ -36,7 +36,7 @@ from ..run import open_run
 from ..scores import score_transform
 
 ORDERS = ("morf", "lerf", "random")
-# the curves each metric of evaluate() needs
+# the curves each metric of region_metrics() needs
 CURVES_FOR = {"aopc_morf": ("morf",), "aopc_lerf": ("lerf",), "aopc_random": ("random",), "abpc": ("morf", "lerf"),
               "aopc_morf_minus_random": ("morf", "random")}
 CURVE_METRICS = tuple(CURVES_FOR)
@@ -157,9 +157,9 @@ def curves_for(metrics) -> tuple[str, ...]:
     return tuple(order for order in ORDERS if any(order in CURVES_FOR[m] for m in metrics))
 
 
-def evaluate(model, image, explanation, target=None, region: int = 9, steps: int = 100, fill: str = "uniform",
-             repeats: int = 1, seed: int = 0, metrics=CURVE_METRICS, progress: ProgressArg = None, cancel=None,
-             **options) -> dict:
+def region_metrics(model, image, explanation, target=None, region: int = 9, steps: int = 100,
+                   fill: str = "uniform", repeats: int = 1, seed: int = 0, metrics=CURVE_METRICS,
+                   progress: ProgressArg = None, cancel=None, **options) -> dict:
     """The region-perturbation metrics of one explanation: AOPC of the MoRF, LeRF and random curves, ABPC (area
     between the LeRF and MoRF curves, ``mean_k (f(x_lerf^k) - f(x_morf^k))``) and AOPC(MoRF) - AOPC(random).
     Only the curves that ``metrics`` need are computed (:data:`CURVES_FOR`; all by default). ``progress``

@@ -401,11 +401,26 @@ class OverlayPanel:
         return None if self.layer.value == "final" else int(self.layer.value.split()[-1]) - 1
 
 
+CURVE_FAMILIES = {"region": "region perturbation", "road": "ROAD", "insertion_deletion": "insertion / deletion"}
+_CURVE_TEXT = {
+    "region": "Region perturbation (Samek et al. 2017) of the map on screen: the target logit as the most (MoRF) or "
+              "least (LeRF) relevant regions are removed first.",
+    "road": "ROAD (Rong et al. 2022) of the map on screen: the target score as 10-90 % of the pixels, most (MoRF) "
+            "or least (LeRF) relevant first, are removed and imputed from their neighbours.",
+    "insertion_deletion": "Insertion and deletion (Petsiuk et al. 2018) of the map on screen: the target score as "
+                          "the most relevant pixels are put back into a blurred image or deleted to the mean "
+                          "colour; the areas under the curves in the legend.",
+}
+
+
 class CurvesPanel:
-    """Region perturbation (Samek et al. 2017): settings, the evaluate button and the MoRF/LeRF/random curves."""
+    """The curves of the map on screen: a choice of family (region perturbation, ROAD, insertion / deletion),
+    the region-perturbation settings, the evaluate button and the curves."""
 
     def __init__(self, on_evaluate: Callable[[], None]):
         self.view = CurvesView()
+        self.curve = widgets.Dropdown(options=[(label, name) for name, label in CURVE_FAMILIES.items()],
+                                      value="region", description="curve", style=STYLE, layout=row_layout())
         self.region = widgets.IntSlider(value=9, min=1, max=56, description="region px", style=STYLE,
                                         layout=row_layout(), continuous_update=False)
         self.steps = widgets.IntSlider(value=50, min=5, max=500, description="steps", style=STYLE,
@@ -414,25 +429,42 @@ class CurvesPanel:
                                      description="fill", style=STYLE, layout=row_layout())
         self.button = widgets.Button(description="evaluate", icon="line-chart", layout=AUTO)
         self.button.on_click(lambda _: on_evaluate())
-        self.settings = widgets.VBox([widgets.HTML("Region perturbation (Samek et al. 2017) of the map on screen: "
-                                                   "the target logit as the most (MoRF) or least (LeRF) relevant "
-                                                   "regions are removed first."),
-                                      self.region, self.steps, self.fill, self.button])
+        self.description = widgets.HTML(_CURVE_TEXT["region"])
+        self.region_settings = widgets.VBox([self.region, self.steps, self.fill])
+        self.curve.observe(lambda _: self._choose(), names="value")
+        self.settings = widgets.VBox([self.description, self.curve, self.region_settings, self.button])
         self.freshness = Freshness()
         self.export = widgets.HTML()
         self.widget = widgets.VBox([self.settings, self.freshness.banner, self.view.figure, self.export])
 
+    def _choose(self) -> None:
+        """The chosen family's description; the region settings only for region perturbation."""
+        self.description.value = _CURVE_TEXT[self.curve.value]
+        self.region_settings.layout.display = None if self.curve.value == "region" else "none"
+
     def values(self) -> dict[str, Any]:
+        """The region-perturbation settings (the quality column of the comparison uses them too)."""
         return {"region": self.region.value, "steps": self.steps.value, "fill": self.fill.value}
 
     def show(self, result: dict) -> None:
         import pandas as pd
 
         self.view.show(result)
-        curves = result["curves"]
-        table = pd.DataFrame({"regions perturbed": curves["morf"].steps,
-                              **{f"{order} score": curves[order].scores for order in curves}})
-        self.export.value = csv_link("perturbation_curves", table)
+        if "road" in result:
+            road = result["road"]
+            first = next(iter(road.values()))
+            table = pd.DataFrame({"% pixels removed": first.percentages,
+                                  **{f"{order} score": road[order].scores for order in road}})
+            self.export.value = csv_link("road_curves", table)
+        elif "insertion_deletion" in result:
+            tables = [pd.DataFrame({"curve": kind, "share of pixels": c.fractions, "score": c.scores})
+                      for kind, c in result["insertion_deletion"].items()]
+            self.export.value = csv_link("insertion_deletion_curves", pd.concat(tables, ignore_index=True))
+        else:
+            curves = result["curves"]
+            table = pd.DataFrame({"regions perturbed": curves["morf"].steps,
+                                  **{f"{order} score": curves[order].scores for order in curves}})
+            self.export.value = csv_link("perturbation_curves", table)
 
 
 class CorrelationPanel:

@@ -383,14 +383,21 @@ class Session:
         self.explanations.submit(self.key(), self.explain_work(self.method), handlers, debounce=debounce)
         return True
 
-    def request_evaluation(self, explanation, settings: dict[str, Any], handlers: Handlers) -> None:
-        """MoRF/LeRF/random curves of ``explanation`` with ``settings`` (region, steps, fill)."""
+    def request_evaluation(self, explanation, settings: dict[str, Any], handlers: Handlers,
+                           curve: str = "region") -> None:
+        """The curves of ``explanation``: ``curve`` ``"region"`` (MoRF/LeRF/random with ``settings``: region,
+        steps, fill), ``"road"`` (MoRF/LeRF) or ``"insertion_deletion"`` (their papers' settings)."""
         from ..metrics import evaluate
+        from ..metrics.registry import INSERTION_DELETION_METRICS, ROAD_METRICS
+        families = {"road": ROAD_METRICS, "insertion_deletion": INSERTION_DELETION_METRICS}
+        if curve != "region" and curve not in families:
+            raise ValueError(f"curve: expected one of {['region', *families]}, got {curve!r}")
         model, image, device = self.model, self.image, self.device
-        key = (self.key(explanation.method), freeze(settings))
+        options = settings if curve == "region" else {"metrics": families[curve]}
+        key = (self.key(explanation.method), curve, freeze(options))
 
         def work(cancel, progress, partial):
-            return evaluate(model, image, explanation, device=device, cancel=cancel, **settings)
+            return evaluate(model, image, explanation, device=device, cancel=cancel, **options)
         self.evaluations.submit(key, work, handlers, debounce=True)
 
     def request_comparison(self, methods: list[str], handlers: Handlers) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from copy import deepcopy
-from typing import Callable
+from typing import Any, Callable
 
 import base64
 
@@ -24,6 +24,7 @@ HIT_COLOUR, MISS_COLOUR = "#00c853", "#ff1744"
 TRUTH_COLOUR = (0, 229, 255)
 _CURVE_COLOURS = {"morf": "#d62728", "lerf": "#1f77b4", "random": "#7f7f7f"}
 _CURVE_NAMES = {"morf": "MoRF", "lerf": "LeRF", "random": "random"}
+_INSERTION_DELETION_COLOURS = {"insertion": "#2ca02c", "deletion": "#d62728"}
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 TOOLBAR = 28      # px of Plotly's toolbar at the top of a figure: titles go below it, never under it
 
@@ -279,7 +280,8 @@ class OverlayView:
 
 
 class CurvesView:
-    """Region-perturbation curves (MoRF, LeRF, random) with each AOPC in the legend."""
+    """The curves of the map on screen, one family at a time: region perturbation (MoRF, LeRF, random, each AOPC
+    in the legend), ROAD (MoRF, LeRF) or insertion and deletion (each area in the legend)."""
 
     def __init__(self, width: int = 430, height: int = 360):
         self.figure = LiveFigure(
@@ -290,14 +292,38 @@ class CurvesView:
                              xaxis_title="regions perturbed", yaxis_title="target logit",
                              legend=dict(x=0, y=-0.3, yanchor="top", orientation="h")))
 
+    @staticmethod
+    def lines(result: dict) -> tuple[list[tuple[str, str, Any, Any]], str, str, str]:
+        """What to draw for an evaluation ``result`` (``wb.evaluate``'s dict): ``(name, colour, x, y)`` per line,
+        the title and the axis titles."""
+        if "road" in result:
+            road = result["road"]
+            lines = [(f"{_CURVE_NAMES[o]} (mean drop {road[o].mean_drop:.3f})", _CURVE_COLOURS[o],
+                      road[o].percentages, road[o].scores) for o in ("morf", "lerf") if o in road]
+            title = f"ROAD: combined {result['road_combined']:.3f}" if "road_combined" in result else "ROAD"
+            return lines, title, "% pixels removed and imputed", "target score"
+        if "insertion_deletion" in result:
+            curves = result["insertion_deletion"]
+            lines = [(f"{kind} (AUC {curves[kind].auc:.3f})", _INSERTION_DELETION_COLOURS[kind],
+                      curves[kind].fractions, curves[kind].scores) for kind in ("insertion", "deletion")
+                     if kind in curves]
+            return lines, "Insertion and deletion", "share of pixels inserted or deleted", "target score"
+        curves = result["curves"]
+        lines = [(f"{_CURVE_NAMES[o]} (AOPC {curves[o].aopc:.3f})", _CURVE_COLOURS[o], curves[o].steps,
+                  curves[o].scores) for o in _CURVE_COLOURS if o in curves]
+        title = (f"Region perturbation: ABPC {result['abpc']:.3f}, "
+                 f"AOPC MoRF - random {result['aopc_morf_minus_random']:.3f}")
+        return lines, title, "regions perturbed", "target logit"
+
     def show(self, result: dict) -> None:
+        lines, title, x_title, y_title = self.lines(result)
         with self.figure.batch_update():
-            for trace, order in zip(self.figure.data, _CURVE_COLOURS):
-                curve = result["curves"][order]
-                trace.x, trace.y = curve.steps, curve.scores
-                trace.name = f"{_CURVE_NAMES[order]} (AOPC {curve.aopc:.3f})"
-            self.figure.layout.title.text = (f"Region perturbation: ABPC {result['abpc']:.3f}, "
-                                             f"AOPC MoRF - random {result['aopc_morf_minus_random']:.3f}")
+            for i, trace in enumerate(self.figure.data):
+                name, colour, x, y = lines[i] if i < len(lines) else ("", "#7f7f7f", [], [])
+                trace.x, trace.y, trace.name, trace.line.color = x, y, name, colour
+                trace.visible = i < len(lines)
+            self.figure.layout.title.text = title
+            self.figure.layout.xaxis.title.text, self.figure.layout.yaxis.title.text = x_title, y_title
 
 
 class LossView:

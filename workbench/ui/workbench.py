@@ -122,6 +122,7 @@ class Workbench(widgets.HBox):
         c = self.curves_panel
         self.curves, self.region, self.steps, self.fill, self.evaluate_button = (c.view, c.region, c.steps, c.fill,
                                                                                  c.button)
+        self.curve_family = c.curve
         self.correlation, self.groups = self.correlation_panel.view, self.correlation_panel.groups
         self.comparison, self.compare_methods = self.comparison_panel.view, self.comparison_panel.methods
         self.compare_button, self.comparison_box = self.comparison_panel.button, self.comparison_panel.widget
@@ -369,12 +370,14 @@ class Workbench(widgets.HBox):
         self.status_panel.show_error(message)
 
     def request_evaluation(self) -> None:
-        """MoRF/LeRF/random curves of the shown explanation with the evaluation panel's settings."""
+        """The curves chosen in the curves tab (region perturbation, ROAD or insertion / deletion) of the shown
+        explanation, with the tab's settings."""
         if self.explanation is None:
             self._show_error("evaluation: no explanation yet")
             return
         self.session.request_evaluation(self.explanation, self.curves_panel.values(), Handlers(
-            on_done=self._shown_by(self.curves_panel, self.curves_panel.show), on_error=self._show_error))
+            on_done=self._shown_by(self.curves_panel, self.curves_panel.show), on_error=self._show_error),
+            curve=self.curves_panel.curve.value)
 
     def _shown_by(self, panel, show):
         """``on_done`` that draws a result with ``show`` and records the context it was requested in (a result
