@@ -70,8 +70,8 @@ def _probe(module: nn.Module, size: tuple[int, int]) -> tuple[tuple[FeatureMapLa
             handle.remove()
 
     def is_feature_map(name: str) -> bool:
-        shape = shapes[name]
-        return calls[name] == 1 and len(shape) == 4 and shape[2] * shape[3] > 1
+        shape = shapes.get(name, ())
+        return calls.get(name, 0) == 1 and len(shape) == 4 and shape[2] * shape[3] > 1
 
     layers = tuple(FeatureMapLayer(name, tuple(shapes[name][1:])) for name in names.values() if is_feature_map(name))
     default = next((name for name in reversed(finished)
