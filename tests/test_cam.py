@@ -211,3 +211,38 @@ def test_score_cam_scores_masks_through_the_engine(shapes):
     with pytest.raises(wb.Cancelled):
         wb.explain(shapes, scene.image, "score_cam", layer=layer, batch_size=4, cancel=cancel,
                    progress=stop_after_first_batch)
+
+
+def test_cams_go_through_every_entry_point(shapes, tmp_path, capsys):
+    """SpRAy (batched), evaluation, a sweep over layers, the sanity check and the CLI take a CAM as any method."""
+    import json
+
+    from workbench import cli
+    from workbench.evaluation import Item
+
+    scenes = [wb.data.make_scene((35, i), size=64) for i in range(3)]
+    pictures = [s.image for s in scenes]
+    maps = wb.explain_batch(shapes, pictures, "grad_cam", target=0, layer="features.8")
+    alone = np.stack([wb.explain(shapes, p, "grad_cam", target=0, layer="features.8").heatmap for p in pictures])
+    np.testing.assert_allclose(maps, alone, rtol=1e-4, atol=1e-6 * np.abs(alone).max())
+    result = wb.spray(shapes, pictures, 0, method="layer_cam", size=8, k=2, n_clusters=2, layout=False)
+    assert result.heatmaps.shape == (3, 8, 8) and np.isfinite(result.heatmaps).all()
+    scene = scenes[0]
+    targets = tuple(sorted(set(scene.labels)))[:1]
+    item = Item(image_id="s0", source=scene.image, targets=targets, masks={t: scene.class_mask(t) for t in targets})
+    table = wb.run_evaluation(shapes, [item], ["grad_cam", "score_cam"], tmp_path / "eval.csv",
+                              metrics=("aopc_morf", "pointing"), params={"score_cam": {"layer": "features.2"}},
+                              steps=4, progress=False)
+    assert (table["error"] == "").all() and table["value"].notna().all() and set(table["method"]) == {"grad_cam",
+                                                                                                      "score_cam"}
+    swept = wb.sweep(shapes, [item], "hirescam", "layer", ["features.8", "features"], metrics=("passes",),
+                     keep_heatmaps=True)
+    values, passes, _ = swept.series("passes")
+    assert list(values) == ["features.8", "features"] and list(passes) == [2, 2]    # forward + partial backward
+    sanity = wb.sanity_check(shapes, scene.image, "grad_cam")
+    assert len(sanity.table) > 1
+    out = tmp_path / "cam.npy"
+    assert cli.main(["explain", "--image", "scene:3", "--method", "score_cam", "--param", "layer=features.2",
+                     "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["method"] == "score_cam" and report["forward_passes"] == 1 + 16 and np.load(out).shape == (224, 224)
