@@ -8,21 +8,23 @@ torchvision ResNet (the layer Selvaraju et al. 2017 and pytorch-grad-cam use), `
 max-pool, pytorch-grad-cam's ``features[-1]``), ``_bn1`` of EfficientNet-Lite0 (its head convolution's
 normalised output; the head's ReLU6 is one module shared with the stem, so it runs twice and is no layer).
 
-Finding the feature-map layers takes one forward pass (no gradients) with a hook on every module; its result
-is kept per module and input size, so later runs resolve ``"auto"`` without a pass. That structural pass is not
-counted among a method's passes.
+Finding the feature-map layers takes one forward pass with a hook on every module, through a copy of the model
+whose weights are empty tensors on PyTorch's ``meta`` device (shapes only, no arithmetic; the CPU where an
+operation has no meta kernel); the user's model is neither run nor touched. The result is kept per module and
+input size.
 """
 from __future__ import annotations
 
 import weakref
 from contextlib import contextmanager
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Iterator
 
 import torch
 from torch import nn
 
-from ..guard import preserved_model
+from ..guard import _HOOK_DICTS
 
 AUTO = "auto"
 GLOBAL_POOLING = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
@@ -44,9 +46,42 @@ def _signature(module: nn.Module, size: tuple[int, int]) -> tuple:
     return (tuple(size), tuple((name, type(m).__name__) for name, m in module.named_modules()))
 
 
+def _detached_copy(module: nn.Module, device: torch.device) -> nn.Module:
+    """A copy of ``module`` for the structural pass: parameters and buffers as empty tensors on ``device``
+    (``meta``: no memory, no arithmetic), no hooks, eval mode. The user's module is never run or touched, so a
+    pass running on it in another thread (the Workbench's worker) neither sees nor disturbs the probe."""
+    memo: dict[int, torch.Tensor] = {}
+    for p in module.parameters():
+        memo[id(p)] = nn.Parameter(torch.empty_like(p, device=device), requires_grad=False)
+    for b in module.buffers():
+        memo[id(b)] = torch.zeros_like(b, device=device)
+    copy = deepcopy(module, memo)
+    for m in copy.modules():
+        for name in _HOOK_DICTS:
+            if hasattr(m, name):
+                getattr(m, name).clear()
+    return copy.eval()
+
+
 def _probe(module: nn.Module, size: tuple[int, int]) -> tuple[tuple[FeatureMapLayer, ...], str | None]:
-    """One forward pass of a zero image of ``size`` with a hook on every module: the feature-map layers in
-    ``named_modules()`` order, and the default (the last to finish, global pooling left out)."""
+    """One forward pass of a zero image of ``size`` through a hook-free copy of ``module`` (on the ``meta``
+    device: shapes only; on the CPU where an operation has no meta kernel) with a hook on every module: the
+    feature-map layers in ``named_modules()`` order, and the default (the last to finish, global pooling left
+    out)."""
+    first = next(module.parameters(), None)
+    dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32
+    for device in (torch.device("meta"), torch.device("cpu")):
+        copy = _detached_copy(module, device)
+        try:
+            return _probe_copy(copy, size, device, dtype)
+        except (RuntimeError, NotImplementedError, TypeError, ValueError):
+            if device.type != "meta":
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _probe_copy(module: nn.Module, size: tuple[int, int], device: torch.device, dtype: torch.dtype
+                ) -> tuple[tuple[FeatureMapLayer, ...], str | None]:
     names = {m: name for name, m in module.named_modules() if name}
     calls: dict[str, int] = {}
     shapes: dict[str, tuple] = {}
@@ -58,16 +93,10 @@ def _probe(module: nn.Module, size: tuple[int, int]) -> tuple[tuple[FeatureMapLa
         shapes[name] = tuple(output.shape) if isinstance(output, torch.Tensor) else ()
         finished.append(name)
 
-    first = next(module.parameters(), None)
-    device = first.device if first is not None else torch.device("cpu")
-    dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32
-    handles = [m.register_forward_hook(record) for m in names]
-    try:
-        with preserved_model(module), torch.no_grad():
-            module(torch.zeros(1, 3, *size, device=device, dtype=dtype))
-    finally:
-        for handle in handles:
-            handle.remove()
+    for m in names:
+        m.register_forward_hook(record)
+    with torch.no_grad():
+        module(torch.zeros(1, 3, *size, device=device, dtype=dtype))
 
     def is_feature_map(name: str) -> bool:
         shape = shapes.get(name, ())
