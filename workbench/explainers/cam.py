@@ -51,7 +51,7 @@ def upsampled(cam: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(cam[:, None].float(), size=tuple(size), mode="bilinear", align_corners=False)[:, 0]
 
 
-def output(cam: torch.Tensor, size: tuple[int, int], layer: str, requested: str, **extras) -> MethodOutput:
+def cam_output(cam: torch.Tensor, size: tuple[int, int], layer: str, requested: str, **extras) -> MethodOutput:
     """The method's output for one image: the ReLU'd ``h x w`` map upsampled to ``size``, the layer in extras."""
     cam = cam.float().clamp(min=0)
     return MethodOutput(heatmap=upsampled(cam[None], size)[0],
@@ -89,7 +89,7 @@ class GradientCam:
                 ctx.module, name, layer, ctx.x,
                 lambda out: torch.tensor([ctx.observe_clean(out[0].float())], device=out.device))
         ctx.count(forward=1, backward=1)
-        return output(self.cam_of(activation.float(), gradient.float())[0], ctx.size, name, spec.layer)
+        return cam_output(self.cam_of(activation.float(), gradient.float())[0], ctx.size, name, spec.layer)
 
     def batch(self, spec: CamSpec, model: ModelEntry, module: torch.nn.Module, images: torch.Tensor,
               targets: torch.Tensor | None) -> torch.Tensor:

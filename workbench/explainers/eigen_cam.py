@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from ..models.zoo import ModelEntry
-from .cam import FAMILY, CamSpec, output, upsampled
+from .cam import FAMILY, CamSpec, cam_output, upsampled
 from .cam_layer import captured, resolve_layer
 from .registry import Context, MethodOutput, register
 
@@ -60,4 +60,4 @@ def eigen_cam(ctx: Context, spec: EigenCamSpec) -> MethodOutput:
         clean = ctx.engine.score_inputs(ctx.x, 1)
         activation = capture.checked()
     ctx.observe_clean(clean[0])
-    return output(principal_projection(activation)[0], ctx.size, name, spec.layer)
+    return cam_output(principal_projection(activation)[0], ctx.size, name, spec.layer)

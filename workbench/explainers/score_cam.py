@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .cam import FAMILY, CamSpec, output, weighted_sum
+from .cam import FAMILY, CamSpec, cam_output, weighted_sum
 from .cam_layer import captured, resolve_layer
 from .registry import Context, MethodOutput, register
 
@@ -58,4 +58,4 @@ def score_cam(ctx: Context, spec: ScoreCamSpec) -> MethodOutput:
     scores = ctx.engine.score_masks(ctx.x, channel_masks(activation, ctx.size), n=channels, baseline=0.0,
                                     target=target)
     weights = torch.softmax(scores.double(), dim=0).to(activation.dtype)
-    return output(weighted_sum(weights[None].float(), activation.float())[0], ctx.size, name, spec.layer)
+    return cam_output(weighted_sum(weights[None].float(), activation.float())[0], ctx.size, name, spec.layer)
