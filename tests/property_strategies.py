@@ -182,6 +182,8 @@ def parameters(draw, method: str, size):
             value = draw(schedules(size))
         elif info.kind == "array":
             value = draw(st.none() | label_maps(size))
+        elif info.kind == "layer":                                    # a bad name: "layer: ..."
+            value = draw(st.sampled_from(["auto", "auto", "no_such_layer"]))
         else:  # pragma: no cover - a new kind needs a strategy here
             raise AssertionError(info.kind)
         params[info.name] = value

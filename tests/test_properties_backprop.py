@@ -1,5 +1,5 @@
-"""Property-based tests (issue 26), part 1 of 3: the backprop methods, and perturbation curves, `evaluate`,
-`sweep`, `sanity_check` and `spray` on any image (strategies and the contract: ``property_strategies.py``)."""
+"""Property-based tests (issue 26), part 1 of 3: the backprop methods and the class activation maps, and
+perturbation curves, `evaluate`, `sweep`, `sanity_check` and `spray` on any image (strategies and the contract: ``property_strategies.py``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -14,7 +14,7 @@ from property_strategies import (ARGUMENTS, EXAMPLES, FORMS, check_heatmap,
                                  number, outcome, sizes, snapshot, targets, unchanged)
 
 
-@pytest.mark.parametrize("method", methods_of('backprop'))
+@pytest.mark.parametrize("method", methods_of('backprop', 'class activation map'))
 @settings(max_examples=EXAMPLES)
 @given(data=st.data())
 def test_explains_any_image_or_names_the_bad_argument(method, data):

@@ -678,3 +678,39 @@ def test_a_view_reporting_a_sent_array_back_as_a_default_changes_nothing():
     assert np.array_equal(np.asarray(figure.data[1].z, dtype=float), heat)
     assert figure.data[1].xgap == 0 and trace._prop_defaults.get("zsmooth") is False
     assert "z" not in trace._prop_defaults
+
+
+def test_cam_layer_picker_lists_the_model_layers_and_each_cam_draws(shapes, scene):
+    """A CAM's ``layer`` control is a drop-down of the model's feature-map layers, ``auto (<resolved>)`` first;
+    choosing a layer recomputes on it; every CAM chosen in the picker draws its map."""
+    import ipywidgets as widgets
+
+    w = wb.Workbench(shapes, scene.image, method="grad_cam", debounce=DEBOUNCE)
+    try:
+        assert w.wait(120) and w.error.value == "", w.error.value
+        picker = w.controls["layer"]
+        assert isinstance(picker, widgets.Dropdown) and picker.value == "auto" and picker.label == "auto (features)"
+        names = [name for _, name in picker.options]
+        assert names[0] == "auto" and {"features", "features.2", "features.17"} <= set(names)
+        assert "pool" not in names and "classifier" not in names
+        assert dict((name, label) for label, name in picker.options)["features.2"] == "features.2 (16x112x112)"
+        assert w.explanation.extras["layer"] == "features"
+        first = heat(w).copy()
+        picker.value = "features.8"
+        assert w.wait(120) and w.error.value == "", w.error.value
+        assert w.explanation.params["layer"] == "features.8" and w.explanation.extras["layer"] == "features.8"
+        assert heat(w).shape == first.shape and not np.allclose(heat(w), first)
+        w.session.set_param("layer", "features.8", "layer_cam")
+        w.session.set_param("layer", "no_such_layer", "hirescam")    # e.g. set for another model: back to auto
+        w._build_method_panel()
+        assert w.session.params_for("hirescam")["layer"] == "auto"
+        assert w.session.params_for("layer_cam")["layer"] == "features.8"
+        for method in ("grad_cam_plus_plus", "hirescam", "layer_cam", "eigen_cam", "score_cam"):
+            w.method_picker.value = method
+            if method == "score_cam":     # 16 channels: 16 masked images
+                w.controls["layer"].value = "features.2"
+            assert w.wait(180) and w.error.value == "", (method, w.error.value)
+            assert w.explanation.method == method and "layer" in w.controls
+            assert np.isfinite(heat(w)).all() and heat(w).max() > 0, method
+    finally:
+        w.close()

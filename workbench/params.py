@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-_KINDS = ("int", "float", "bool", "choice", "schedule", "floats", "array")
+_KINDS = ("int", "float", "bool", "choice", "schedule", "floats", "array", "layer")
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,12 @@ class ParamInfo:
             return tuple(self._number(v, integer=False) for v in values)
         if self.kind == "schedule":
             return _validate_schedule(self.name, value)
+        if self.kind == "layer":  # a module of the model by name; checked against the model when it runs
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)          # a child of an nn.Sequential: "0", "1", ...
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{self.name}: expected 'auto' or the name of a module of the model, got {value!r}")
+            return value
         if self.kind == "array":  # data given by the caller (e.g. a fixed segmentation); not a UI control
             return np.asarray(value)
         raise AssertionError(self.kind)  # pragma: no cover

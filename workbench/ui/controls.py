@@ -2,13 +2,14 @@
 
 ``control_for(info, value, on_change)`` returns an ipywidget for one :class:`~workbench.params.ParamInfo`
 (sliders for bounded numbers, log sliders for ``log`` parameters, check boxes, drop-downs, a text field for
-lists of numbers, and the :class:`ScheduleEditor` for FMO's resolution schedule); ``on_change(name, value)``
-receives the new value. Values are checked by the compute layer, which names the parameter in its error.
+lists of numbers, the :class:`ScheduleEditor` for FMO's resolution schedule, and a drop-down of the model's
+layers for a ``layer`` parameter, whose options the caller passes); ``on_change(name, value)`` receives the new
+value. Values are checked by the compute layer, which names the parameter in its error.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import ipywidgets as widgets
 
@@ -81,9 +82,19 @@ def _parse_floats(text: str) -> tuple[float, ...] | None:
         return text  # let the compute layer name the parameter in its error
 
 
-def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tuple[int, int] = (224, 224)
-                ) -> widgets.Widget | None:
-    """The widget for one parameter (``None`` for data parameters such as a fixed segmentation)."""
+def layer_options(value: str, layers: Sequence[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    """The ``(label, name)`` options of a layer drop-down: the caller's (the model's layers, ``auto`` first), or
+    ``auto`` alone; a ``value`` not among them is added so that the drop-down can show it."""
+    options = list(layers) if layers else [("auto", "auto")]
+    if value not in [name for _, name in options]:
+        options.append((str(value), value))
+    return options
+
+
+def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tuple[int, int] = (224, 224),
+                layers: Sequence[tuple[str, str]] | None = None) -> widgets.Widget | None:
+    """The widget for one parameter (``None`` for data parameters such as a fixed segmentation). ``layers``:
+    the ``(label, name)`` options of a ``layer`` parameter (the current model's layers)."""
     if info.kind == "array":
         return None
     if info.kind == "schedule":
@@ -97,6 +108,9 @@ def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tu
                                    layout=widgets.Layout(width="auto"))
     elif info.kind == "choice":
         control = widgets.Dropdown(options=list(info.choices), value=value, description=param_label(info),
+                                   tooltip=info.doc, style=_STYLE, layout=row_layout())
+    elif info.kind == "layer":
+        control = widgets.Dropdown(options=layer_options(value, layers), value=value, description=param_label(info),
                                    tooltip=info.doc, style=_STYLE, layout=row_layout())
     elif info.kind == "floats":
         control = widgets.Text(value=_floats_text(value), description=param_label(info), tooltip=info.doc,

@@ -199,17 +199,18 @@ class ExplainerPanel:
         self.widget = widgets.VBox([widgets.HTML("<b>Explainer</b>"), self.picker, self.fast, self.controls_box])
 
     def build(self, method: str, values: dict[str, Any], size: tuple[int, int],
-              on_param: Callable[[str, Any], None]) -> None:
-        """The controls of ``method`` showing ``values`` (``size``: the image's, for FMO's schedule). The caller
-        keeps the superpixel slider's own observer quiet while its value is set.
+              on_param: Callable[[str, Any], None], layers: tuple[tuple[str, str], ...] = ()) -> None:
+        """The controls of ``method`` showing ``values`` (``size``: the image's, for FMO's schedule; ``layers``:
+        the model's ``(label, name)`` layer options, for a CAM's layer picker). The caller keeps the superpixel
+        slider's own observer quiet while its value is set.
 
         A method's controls are built once per image size and kept: switching back shows the same widgets (a
         cached switch sends no new widgets to the browser), unless ``values`` differ from what they show (a
         value set from code), which builds them again."""
-        key = (method, tuple(size))
+        key = (method, tuple(size), tuple(layers))
         kept = self._built.get(key)
         if kept is None or not all(_same(values[name], shown) for name, shown in kept.values.items()):
-            kept = self._built[key] = self._new_panel(method, values, size, on_param)
+            kept = self._built[key] = self._new_panel(method, values, size, on_param, layers)
         if SUPERPIXELS in kept.controls:
             self.superpixels.value = values[SUPERPIXELS]
         self.controls, self.schedule_editor = dict(kept.controls), kept.schedule_editor
@@ -217,7 +218,7 @@ class ExplainerPanel:
             self.controls_box.children = kept.children
 
     def _new_panel(self, method: str, values: dict[str, Any], size: tuple[int, int],
-                   on_param: Callable[[str, Any], None]) -> "_Built":
+                   on_param: Callable[[str, Any], None], layers: tuple[tuple[str, str], ...] = ()) -> "_Built":
         if len(self._built) >= KEPT_PANELS:
             self._built.clear()
         info = get_method(method)
@@ -238,7 +239,7 @@ class ExplainerPanel:
                 children.append(widgets.VBox([widgets.HTML(f"<b>Superpixels</b> ({html.escape(shared)})"),
                                               self.superpixels]))
                 continue
-            control = control_for(p, values[p.name], changed, size)
+            control = control_for(p, values[p.name], changed, size, layers=layers)
             if control is None:
                 continue
             if p.kind == "schedule":

@@ -175,13 +175,34 @@ class Workbench(widgets.HBox):
             freshness.check(current)
 
     def _build_method_panel(self) -> None:
-        """The chosen method's controls, generated from its spec."""
+        """The chosen method's controls, generated from its spec (a CAM's layer picker lists the model's layers)."""
         method = self.session.method
+        info = get_method(method)
+        layers = self._layer_options() if any(p.kind == "layer" for p in info.params) else ()
         with self._quiet():
             self.explainer_panel.build(method, self.session.params_for(method), self.session.image.shape[:2],
-                                       self._param_changed)
-        info = get_method(method)
+                                       self._param_changed, layers=layers)
         self.sweep_panel.set_params([(param_label(p), p.name) for p in info.params if p.kind in ("int", "float")])
+
+    def _layer_options(self) -> tuple[tuple[str, str], ...]:
+        """``(label, name)`` options of a layer picker: ``auto (<the layer it resolves to>)`` first, then each
+        feature-map layer of the current model with its output shape; a layer set earlier that the model does not
+        have goes back to ``auto`` (for every method). Empty when the model has no feature maps (the run says why)."""
+        from ..explainers.cam_layer import AUTO, default_layer, feature_map_layers
+
+        module, size = self.session.model.module, tuple(self.session.image.shape[:2])
+        try:
+            found, default = feature_map_layers(module, size), default_layer(module, size)
+        except (ValueError, RuntimeError):
+            return ()
+        options = ((f"{AUTO} ({default})", AUTO),) + tuple(
+            (f"{layer.name} ({'x'.join(str(n) for n in layer.shape)})", layer.name) for layer in found)
+        names = {name for _, name in options}
+        for method, values in self.session.params.items():
+            for p in get_method(method).params:
+                if p.kind == "layer" and values.get(p.name, p.default) not in names:
+                    values.pop(p.name, None)
+        return options
 
     # -- changes --------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -231,6 +252,7 @@ class Workbench(widgets.HBox):
         else:
             self.session.set_model(load_model(name, device="cpu" if self.session.device == "auto"
                                               else self.session.device))
+        self._build_method_panel()      # a CAM's layer picker lists the new model's layers
         self._refresh_targets()
         self._mark_stale()
         self.request()

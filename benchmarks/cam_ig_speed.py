@@ -1,0 +1,91 @@
+"""Class activation maps against their floors, side by side in one run (issue 35):
+
+- each gradient CAM's ``wb.explain`` time over one plain forward + backward of the same model on the same image
+  (the gradient of the target logit with respect to the input). Target: Grad-CAM <= 1.2x (it makes one forward
+  pass and a backward pass that stops at the layer);
+- Score-CAM's ``wb.explain`` time over pytorch-grad-cam's ``ScoreCAM`` (the ``grad-cam`` package) on the same
+  model, layer and image, each scoring one masked image per channel of the layer. Target: <= 1.0x.
+
+Calls are interleaved (medians of ``--repeats`` after a warm-up) so that machine noise hits all alike; the load
+average is printed with the figures.
+
+    python benchmarks/cam_ig_speed.py [--repeats 5] [--score-layer layer4] [--score-repeats 1]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("TQDM_DISABLE", "1")   # pytorch-grad-cam's ScoreCAM draws a progress bar per image
+
+import torch
+import torchvision
+
+import workbench as wb
+
+from _common import device_line, interleaved, load_line, table
+
+GRADIENT_CAMS = ("grad_cam", "grad_cam_plus_plus", "hirescam", "layer_cam", "eigen_cam")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--score-layer", default="layer4", help="ResNet-18 layer Score-CAM reads (layer4: 512 channels)")
+    parser.add_argument("--score-repeats", type=int, default=1)
+    args = parser.parse_args()
+    print(device_line())
+    torch.manual_seed(0)
+    module = torchvision.models.resnet18(weights=None).eval()
+    entry = wb.wrap_model(module, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+    if torch.cuda.is_available():
+        module.cuda()
+    image = wb.data.sample_images(224)["chelsea"]
+    x = entry.preprocess(image).to(entry.device)
+    target = 1
+
+    def plain():
+        inp = x.clone().requires_grad_(True)
+        torch.autograd.grad(module(inp)[0, target], inp)
+
+    def forward():
+        with torch.no_grad():
+            module(x)
+
+    calls = {"plain fwd+bwd": plain, "plain forward": forward}
+    calls.update({m: (lambda m=m: wb.explain(entry, image, m, target=target)) for m in GRADIENT_CAMS})
+    print(load_line(), flush=True)
+    times = interleaved(calls, repeats=args.repeats)
+    floor, forward_s = times["plain fwd+bwd"], times["plain forward"]
+    rows = [{"model": "resnet18", "method": m, "seconds": f"{times[m]:.4f}", "fwd+bwd s": f"{floor:.4f}",
+             "ratio": f"{times[m] / floor:.2f}x", "over a forward": f"{times[m] / forward_s:.2f}x"}
+            for m in GRADIENT_CAMS]
+    print(table(rows, list(rows[0])))
+    print("ratio = explain time / plain forward+backward (target: Grad-CAM <= 1.2x); over a forward = explain time / "
+          "one plain forward under no_grad\n", flush=True)
+
+    from pytorch_grad_cam import ScoreCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    layer = module.get_submodule(args.score_layer)
+    reference = ScoreCAM(module, [layer])
+
+    def theirs():
+        reference(x, [ClassifierOutputTarget(target)])
+
+    def ours():
+        wb.explain(entry, image, "score_cam", target=target, layer=args.score_layer)
+
+    print(load_line(), flush=True)
+    times = interleaved({"workbench score_cam": ours, "pytorch-grad-cam ScoreCAM": theirs}, repeats=args.score_repeats)
+    reference.activations_and_grads.release()
+    ratio = times["workbench score_cam"] / times["pytorch-grad-cam ScoreCAM"]
+    rows = [{"model": "resnet18", "layer": args.score_layer, "implementation": name, "seconds": f"{t:.3f}"}
+            for name, t in times.items()]
+    print(table(rows, list(rows[0])))
+    print(f"Score-CAM ratio = workbench / pytorch-grad-cam: {ratio:.2f}x (target <= 1.0x)")
+    print(load_line())
+
+
+if __name__ == "__main__":
+    main()
