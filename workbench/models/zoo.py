@@ -184,7 +184,11 @@ def _load_shapes(weights: str | Path | None, default_file: str) -> tuple[nn.Modu
     return module, checkpoint
 
 
-_TORCHVISION = ("resnet18", "resnet50", "vgg11", "vgg16", "densenet121", "mobilenet_v2", "inception_v3")
+_TORCHVISION_CNNS = ("resnet18", "resnet50", "vgg11", "vgg16", "densenet121", "mobilenet_v2", "inception_v3")
+# vision transformers (Dosovitskiy et al. 2021; Liu et al., Swin, 2021): framed as their default weights were
+# evaluated, also when random (vit_b_16: resize 256, crop 224, bilinear; swin_t: resize 232, crop 224, bicubic)
+TORCHVISION_TRANSFORMERS = ("vit_b_16", "vit_b_32", "swin_t", "swin_s")
+_TORCHVISION = _TORCHVISION_CNNS + TORCHVISION_TRANSFORMERS
 IMAGENET_FRAMING = Framing(256, (224, 224))
 
 
@@ -242,6 +246,14 @@ def cached_weights_file(weights) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
 
 
+def framing_of(weights) -> Framing:
+    """The :class:`Framing` torchvision's weights ``weights`` were evaluated with (their ``transforms()``:
+    resize, centre crop and interpolation)."""
+    transforms = weights.transforms()
+    crop = int(transforms.crop_size[0])
+    return Framing(int(transforms.resize_size[0]), (crop, crop), transforms.interpolation.value)
+
+
 def _load_torchvision_named(name: str, weights, download: bool) -> nn.Module:
     import torchvision
 
@@ -263,16 +275,19 @@ def _load_torchvision(name: str, weights: str | Path | None, download: bool):
     import torchvision
 
     options = {"aux_logits": False, "init_weights": False} if name == "inception_v3" else {}
-    framing = Framing(342, (299, 299)) if name == "inception_v3" else IMAGENET_FRAMING
+    if name in TORCHVISION_TRANSFORMERS:
+        from torchvision.models import get_model_weights
+
+        framing = framing_of(get_model_weights(name).DEFAULT)
+    else:
+        framing = Framing(342, (299, 299)) if name == "inception_v3" else IMAGENET_FRAMING
     if weights is None:
         return getattr(torchvision.models, name)(weights=None, **options), framing, "random"
     if isinstance(weights, str) and not Path(weights).is_file():
         named = _named_weights(name, weights)
         if named is not None:
             module = _load_torchvision_named(name, named, download)
-            transforms = named.transforms()
-            crop = int(transforms.crop_size[0])
-            return module, Framing(int(transforms.resize_size[0]), (crop, crop)), str(named)
+            return module, framing_of(named), str(named)
         if weights.isupper() or weights.isidentifier():
             from torchvision.models import get_model_weights
 
@@ -302,7 +317,8 @@ def load_model(name: str = "shapes", device: str | torch.device = "auto",
         name: ``"shapes"`` (shipped, trained), ``"shapes-watermark"`` (once its weights ship),
             ``"efficientnet_lite0"`` (ImageNet, pretrained weights installed with the package) or a
             torchvision architecture (``"resnet18"``, ``"resnet50"``, ``"vgg11"``, ``"vgg16"``,
-            ``"densenet121"``, ``"mobilenet_v2"``, ``"inception_v3"``).
+            ``"densenet121"``, ``"mobilenet_v2"``, ``"inception_v3"``, and the vision transformers
+            ``"vit_b_16"``, ``"vit_b_32"``, ``"swin_t"``, ``"swin_s"``).
         weights: a local file (a state_dict, a training checkpoint dict holding one, or a TorchScript file),
             or for torchvision architectures the name of torchvision's weights (``"DEFAULT"``,
             ``"IMAGENET1K_V2"``...), loaded from torch's cache (``$TORCH_HOME/hub/checkpoints``). Torchvision
