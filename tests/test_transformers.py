@@ -98,3 +98,112 @@ def test_timm_vit_wrapped_with_its_data_config():
     with torch.no_grad():
         expected = entry.module((image.unsqueeze(0) - 0.5) / 0.5)
     assert torch.allclose(entry.module(entry.preprocess(image.permute(1, 2, 0).numpy())), expected, atol=1e-6)
+
+
+# -- attention rollout (Abnar & Zuidema 2020) -------------------------------------------------------------------
+from tests.conftest import assert_same_state, model_state  # noqa: E402
+
+
+def tiny_torchvision_vit():
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    torch.manual_seed(5)
+    return VisionTransformer(image_size=64, patch_size=16, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64,
+                             num_classes=5).eval()
+
+
+def hand_attentions(vit, x):
+    """Each block's (heads, N, N) attention softmax(q k^T / sqrt(d)) from its in_proj weights and its input
+    ln_1(tokens), tokens advanced block by block as the encoder does."""
+    hidden, heads = vit.hidden_dim, vit.encoder.layers[0].self_attention.num_heads
+    with torch.no_grad():
+        tokens = vit._process_input(x)
+        tokens = torch.cat([vit.class_token.expand(len(x), -1, -1), tokens], dim=1) + vit.encoder.pos_embedding
+        found = []
+        for block in vit.encoder.layers:
+            y = block.ln_1(tokens)[0].double()
+            w, b = block.self_attention.in_proj_weight.double(), block.self_attention.in_proj_bias.double()
+            q = (y @ w[:hidden].T + b[:hidden]).view(-1, heads, hidden // heads).transpose(0, 1)
+            k = (y @ w[hidden:2 * hidden].T + b[hidden:2 * hidden]).view(-1, heads, hidden // heads).transpose(0, 1)
+            found.append(torch.softmax(q @ k.transpose(1, 2) / np.sqrt(hidden // heads), dim=-1).numpy())
+            tokens = block(tokens)
+    return found
+
+
+def hand_rollout(attentions, fusion="mean", discard=0.0, residual=True):
+    """The paper's rollout in numpy: fuse heads, drop the lowest share (not the class token's self-attention),
+    A' = 0.5 A + 0.5 I, rows renormalised, product over layers; the class token's row over the patches."""
+    result = np.eye(attentions[0].shape[-1])
+    for a in attentions:
+        fused = {"mean": np.mean, "max": np.max, "min": np.min}[fusion](a, axis=0)
+        flat = fused.flatten()
+        drop = np.argsort(flat, kind="stable")[:int(flat.size * discard)]
+        flat[drop[drop != 0]] = 0.0
+        fused = flat.reshape(fused.shape)
+        if residual:
+            fused = 0.5 * fused + 0.5 * np.eye(len(fused))
+        fused = fused / fused.sum(-1, keepdims=True)
+        result = fused @ result
+    return result[0, 1:]
+
+
+@pytest.mark.parametrize("settings", [
+    dict(head_fusion="mean", discard_ratio=0.0, residual=True),
+    dict(head_fusion="max", discard_ratio=0.3, residual=True),
+    dict(head_fusion="min", discard_ratio=0.0, residual=False),
+])
+def test_rollout_equals_hand_computation_on_a_two_block_vit(settings):
+    vit = tiny_torchvision_vit()
+    image = torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(6))
+    entry = wb.wrap_model(vit, mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3))
+    before = model_state(vit)
+    e = wb.explain(entry, image.permute(1, 2, 0).numpy(), "attention_rollout", upsample="nearest", **settings)
+    assert_same_state(before, model_state(vit))
+    expected = hand_rollout(hand_attentions(vit, entry.preprocess(image.permute(1, 2, 0).numpy())),
+                            settings["head_fusion"], settings["discard_ratio"], settings["residual"]).reshape(4, 4)
+    np.testing.assert_allclose(e.extras["patch_map"], expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(e.heatmap, np.kron(expected, np.ones((16, 16))), rtol=1e-5, atol=1e-7)
+    assert e.extras["layers"] == 2 and e.cost.forward_passes == 1 and e.cost.backward_passes == 0
+    with torch.no_grad():
+        assert e.target == int(vit(entry.preprocess(image.permute(1, 2, 0).numpy())).argmax())
+
+
+def test_rollout_is_class_agnostic_and_bilinear_by_default():
+    entry = wb.wrap_model(tiny_torchvision_vit())
+    image = np.random.default_rng(7).uniform(size=(64, 64, 3)).astype(np.float32)
+    first, other = (wb.explain(entry, image, "attention_rollout", target=t) for t in (0, 3))
+    assert np.array_equal(first.heatmap, other.heatmap) and (first.heatmap >= 0).all()
+    assert wb.methods()["attention_rollout"].reads_attention and not wb.methods()["gradient"].reads_attention
+    grid = torch.tensor(first.extras["patch_map"])[None, None]
+    expected = torch.nn.functional.interpolate(grid, size=(64, 64), mode="bilinear", align_corners=False)[0, 0]
+    np.testing.assert_allclose(first.heatmap, expected.numpy(), rtol=1e-6)
+
+
+def test_rollout_on_timm_vit_equals_timms_own_attention():
+    import copy
+
+    net = tiny_timm_vit()
+    reference = copy.deepcopy(net)
+    captured = []
+    for block in reference.blocks:          # timm's unfused path computes the softmax itself; read it there
+        block.attn.fused_attn = False
+        block.attn.attn_drop.register_forward_hook(lambda m, i, o: captured.append(o[0].double().numpy()))
+    image = np.random.default_rng(8).uniform(size=(64, 64, 3)).astype(np.float32)
+    entry = wrap_timm(net)
+    with torch.no_grad():
+        reference(entry.preprocess(image))
+    e = wb.explain(entry, image, "attention_rollout")
+    assert len(captured) == e.extras["layers"] == 12
+    np.testing.assert_allclose(e.extras["patch_map"], hand_rollout(captured).reshape(4, 4), rtol=1e-4, atol=1e-7)
+
+
+def test_rollout_refuses_a_network_without_attention(shapes, scene):
+    with pytest.raises(ValueError, match="model: ShapesNet has no attention layers; attention_rollout"):
+        wb.explain(shapes, scene.image, "attention_rollout")
+
+
+def test_rollout_refuses_windowed_attention():
+    from workbench.explainers.attention_weights import check_readable
+
+    with pytest.raises(ValueError, match="ShiftedWindowAttention.*use 'gradient'"):
+        check_readable(torchvision.models.swin_t(), "attention_rollout")
