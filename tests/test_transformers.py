@@ -76,7 +76,7 @@ def tiny_timm_vit():
     import timm
 
     torch.manual_seed(3)
-    return timm.create_model("vit_tiny_patch16_224", pretrained=False, img_size=64, num_classes=5).eval()
+    return timm.create_model("vit_tiny_patch16_224", pretrained=False, img_size=64, num_classes=5, depth=2).eval()
 
 
 def wrap_timm(net):
@@ -108,8 +108,10 @@ def tiny_torchvision_vit():
     from torchvision.models.vision_transformer import VisionTransformer
 
     torch.manual_seed(5)
-    return VisionTransformer(image_size=64, patch_size=16, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64,
-                             num_classes=5).eval()
+    vit = VisionTransformer(image_size=64, patch_size=16, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64,
+                            num_classes=5).eval()
+    torch.nn.init.normal_(vit.heads.head.weight, std=0.5)   # torchvision zero-initialises it: all logits 0
+    return vit
 
 
 def hand_attentions(vit, x):
@@ -193,7 +195,7 @@ def test_rollout_on_timm_vit_equals_timms_own_attention():
     with torch.no_grad():
         reference(entry.preprocess(image))
     e = wb.explain(entry, image, "attention_rollout")
-    assert len(captured) == e.extras["layers"] == 12
+    assert len(captured) == e.extras["layers"] == 2
     np.testing.assert_allclose(e.extras["patch_map"], hand_rollout(captured).reshape(4, 4), rtol=1e-4, atol=1e-7)
 
 
@@ -207,3 +209,73 @@ def test_rollout_refuses_windowed_attention():
 
     with pytest.raises(ValueError, match="ShiftedWindowAttention.*use 'gradient'"):
         check_readable(torchvision.models.swin_t(), "attention_rollout")
+
+
+# -- backpropagation on transformers ---------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["lrp_epsilon", "lrp_alpha2_beta1", "deep_taylor", "lrp_epsilon_gamma_box",
+                                    "deconvnet", "guided_backprop"])
+def test_rules_for_convolutional_networks_refuse_a_transformer(method):
+    vit = tiny_torchvision_vit()
+    before = model_state(vit)
+    image = np.random.default_rng(9).uniform(size=(64, 64, 3)).astype(np.float32)
+    expected = "model: VisionTransformer is a transformer .*'attention_rollout' or 'gradient'"
+    with pytest.raises(ValueError, match=expected):
+        wb.explain(vit, image, method)
+    with pytest.raises(ValueError, match=expected):
+        wb.explain_batch(vit, [image, image], method)
+    assert_same_state(before, model_state(vit))
+
+
+@pytest.mark.parametrize("make", [tiny_torchvision_vit, tiny_timm_vit], ids=["torchvision", "timm"])
+def test_gradient_on_a_tiny_vit_equals_autograd(make):
+    net = make()
+    entry = wb.wrap_model(net, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    image = np.random.default_rng(10).uniform(size=(64, 64, 3)).astype(np.float32)
+    before = model_state(net)
+    e = wb.explain(entry, image, "gradient", target=2)
+    assert_same_state(before, model_state(net))
+    x = entry.preprocess(image).requires_grad_(True)
+    grad, = torch.autograd.grad(net(x)[0, 2], x)
+    assert float(grad.abs().max()) > 0
+    np.testing.assert_allclose(e.heatmap, grad[0].sum(0).numpy(), rtol=1e-4, atol=1e-6 * float(grad.abs().max()))
+    batched = wb.explain_batch(entry, [image, image[::-1].copy()], "gradient", target=2)
+    np.testing.assert_allclose(batched[0], e.heatmap, rtol=1e-4, atol=1e-6 * float(grad.abs().max()))
+
+
+def test_perturbation_method_on_a_tiny_vit():
+    entry = wb.wrap_model(tiny_torchvision_vit())
+    image = np.random.default_rng(11).uniform(size=(64, 64, 3)).astype(np.float32)
+    e = wb.explain(entry, image, "occlusion", patch=32, stride=32, target=1)
+    x = entry.preprocess(image)
+    with torch.no_grad():
+        clean = float(entry.module(x)[0, 1])
+        occluded = x.clone()
+        occluded[..., :32, :32] = 0.0        # the default fill: 0 in the normalised space (the mean colour)
+        drop = clean - float(entry.module(occluded)[0, 1])
+    assert drop != 0 and e.heatmap.shape == (64, 64) and e.heatmap[5, 5] == pytest.approx(drop, rel=1e-4, abs=1e-6)
+
+
+def test_fmo_on_a_tiny_vit():
+    entry = wb.wrap_model(tiny_torchvision_vit())
+    image = np.random.default_rng(13).uniform(size=(64, 64, 3)).astype(np.float32)
+    e = wb.explain(entry, image, "fmo", schedule=((32, 32), (16, 16)), target=1)
+    assert e.heatmap.shape == (64, 64) and np.isfinite(e.heatmap).all() and np.abs(e.heatmap).max() > 0
+    assert e.cost.forward_passes > 1 and e.cost.backward_passes == 0
+
+
+def test_vit_b_16_smoke():
+    """A random vit_b_16 at 224 px through wb.explain: gradient, attention rollout, LRP refused. Its head is
+    zero-initialised by torchvision (all logits 0, every gradient 0), so the test draws one."""
+    torch.manual_seed(12)
+    entry = wb.load_model("vit_b_16", device="cpu")
+    torch.nn.init.normal_(entry.module.heads.head.weight, std=0.02)
+    image = entry.frame(np.random.default_rng(12).uniform(size=(300, 260, 3)).astype(np.float32))
+    assert image.shape == (224, 224, 3)
+    gradient = wb.explain(entry, image, "gradient")
+    assert gradient.heatmap.shape == (224, 224) and np.isfinite(gradient.heatmap).all()
+    assert np.abs(gradient.heatmap).max() > 0
+    with pytest.raises(ValueError, match="'attention_rollout' or 'gradient'"):
+        wb.explain(entry, image, "lrp_epsilon")
+    rollout = wb.explain(entry, image, "attention_rollout")
+    assert rollout.extras["layers"] == 12 and rollout.extras["patch_map"].shape == (14, 14)
+    assert rollout.heatmap.shape == (224, 224) and (rollout.heatmap > 0).all()
