@@ -279,3 +279,30 @@ def test_vit_b_16_smoke():
     rollout = wb.explain(entry, image, "attention_rollout")
     assert rollout.extras["layers"] == 12 and rollout.extras["patch_map"].shape == (14, 14)
     assert rollout.heatmap.shape == (224, 224) and (rollout.heatmap > 0).all()
+
+
+# -- shapes-vit: the architecture and a smoke run of its training script ----------------------------------------
+def test_shapes_vit_trains_saves_and_explains(tmp_path):
+    from workbench.models.shapes_vit import SHAPES_VIT
+    from workbench.models.train_shapes_vit import train
+
+    out = tmp_path / "shapes_vit.pt"
+    info = train(out, n_scenes=48, n_val=16, minutes=0.05, batch_size=8, lr=1e-3, workers=1)
+    assert info["steps"] == 20 and 0 <= info["val_map"] <= 1        # 20: the training loop's least step count
+    checkpoint = torch.load(out, weights_only=True)
+    entry = wb.load_model("shapes-vit", device="cpu", weights=out)
+    assert entry.module.patch_size == SHAPES_VIT["patch_size"] and len(entry.module.encoder.layers) == 4
+    for key, saved in checkpoint["state_dict"].items():
+        assert torch.equal(entry.module.state_dict()[key], saved), key
+    assert entry.class_names == wb.data.SHAPE_CLASSES and entry.multilabel and entry.input_size == (224, 224)
+    scene = wb.data.make_scene((99, 0))
+    rollout = wb.explain(entry, scene.image, "attention_rollout")
+    assert rollout.extras["patch_map"].shape == (14, 14) and rollout.extras["layers"] == 4
+    assert np.abs(wb.explain(entry, scene.image, "gradient").heatmap).max() > 0
+
+
+def test_shapes_vit_without_shipped_weights_says_how_to_train(monkeypatch, tmp_path):
+    monkeypatch.setattr(wb.models.zoo, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="python -m workbench.models.train_shapes_vit"):
+        wb.load_model("shapes-vit", device="cpu")
+    assert "shapes-vit" not in wb.available_models()
