@@ -306,3 +306,28 @@ def test_shapes_vit_without_shipped_weights_says_how_to_train(monkeypatch, tmp_p
     with pytest.raises(FileNotFoundError, match="python -m workbench.models.train_shapes_vit"):
         wb.load_model("shapes-vit", device="cpu")
     assert "shapes-vit" not in wb.available_models()
+
+
+def test_lrp_refuses_a_timm_vit_and_not_a_cnn_with_an_attention_gate():
+    from torch import nn
+
+    from workbench.explainers.attention_weights import attention_layers
+
+    image = np.random.default_rng(14).uniform(size=(64, 64, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"VisionTransformer is a transformer \(attention layer 'blocks.0.attn', "
+                                         r"Attention\)"):
+        wb.explain(tiny_timm_vit(), image, "lrp_epsilon")
+
+    class ChannelAttention(nn.Module):      # a squeeze-excitation-like gate: no heads, not self-attention
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return x * torch.sigmoid(self.fc(x.mean((2, 3))))[..., None, None]
+
+    cnn = nn.Sequential(nn.Conv2d(3, 4, 3), ChannelAttention(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                        nn.Linear(4, 3))
+    assert attention_layers(cnn) == []
+    e = wb.explain(cnn, image, "lrp_epsilon")
+    assert e.heatmap.shape == (64, 64) and np.isfinite(e.heatmap).all()

@@ -19,9 +19,11 @@ from torch import nn
 
 
 def is_attention_layer(layer: nn.Module) -> bool:
-    """True for ``nn.MultiheadAttention`` and any module whose class name ends in ``Attention`` (timm's
-    ``Attention``, Swin's ``ShiftedWindowAttention`` / ``WindowAttention``...)."""
-    return isinstance(layer, nn.MultiheadAttention) or type(layer).__name__.endswith("Attention")
+    """True for ``nn.MultiheadAttention`` and any module with heads (``num_heads``) whose class name ends in
+    ``Attention`` (timm's ``Attention``, Swin's ``ShiftedWindowAttention`` / ``WindowAttention``...); a CNN's
+    channel or spatial "attention" gate (squeeze-excitation, CBAM) has no heads and is not one."""
+    return isinstance(layer, nn.MultiheadAttention) or (type(layer).__name__.endswith("Attention")
+                                                        and hasattr(layer, "num_heads"))
 
 
 def attention_layers(module: nn.Module) -> list[tuple[str, nn.Module]]:
