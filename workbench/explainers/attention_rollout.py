@@ -65,10 +65,13 @@ def fused_layer(attention: torch.Tensor, head_fusion: str, discard_ratio: float,
 
 def rollout(attentions: list[torch.Tensor], head_fusion: str = "mean", discard_ratio: float = 0.0,
             residual: bool = True) -> torch.Tensor:
-    """``A'_L ... A'_1`` of the layers' ``(heads, N, N)`` attentions, in forward order -> ``(N, N)``."""
-    result = torch.eye(attentions[0].shape[-1], dtype=torch.float64, device=attentions[0].device)
+    """``A'_L ... A'_1`` of the layers' ``(heads, N, N)`` attentions, in forward order -> ``(N, N)`` (in float64,
+    float32 on MPS)."""
+    device = attentions[0].device
+    dtype = torch.float32 if device.type == "mps" else torch.float64   # MPS has no float64
+    result = torch.eye(attentions[0].shape[-1], dtype=dtype, device=device)
     for attention in attentions:
-        result = fused_layer(attention.double(), head_fusion, discard_ratio, residual) @ result
+        result = fused_layer(attention.to(dtype), head_fusion, discard_ratio, residual) @ result
     return result
 
 
