@@ -331,3 +331,20 @@ def test_lrp_refuses_a_timm_vit_and_not_a_cnn_with_an_attention_gate():
     assert attention_layers(cnn) == []
     e = wb.explain(cnn, image, "lrp_epsilon")
     assert e.heatmap.shape == (64, 64) and np.isfinite(e.heatmap).all()
+
+
+def test_rollout_in_explain_batch_and_the_workbench():
+    entry = wb.wrap_model(tiny_torchvision_vit())
+    images = [np.random.default_rng(15 + i).uniform(size=(64, 64, 3)).astype(np.float32) for i in range(2)]
+    maps = wb.explain_batch(entry, images, "attention_rollout", head_fusion="max")
+    alone = [wb.explain(entry, image, "attention_rollout", head_fusion="max").heatmap for image in images]
+    assert maps.shape == (2, 64, 64) and np.array_equal(maps, np.stack(alone))
+    w = wb.Workbench(entry, images[0], method="attention_rollout", debounce=0.02)
+    try:
+        assert w.wait(60) and w.error.value == "", w.error.value
+        assert set(w.controls) == {"head_fusion", "discard_ratio", "residual", "upsample"}
+        w.controls["discard_ratio"].value = 0.5
+        assert w.wait(60) and w.error.value == "", w.error.value
+        assert w.explanation.params["discard_ratio"] == 0.5
+    finally:
+        w.close()
