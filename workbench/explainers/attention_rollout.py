@@ -52,7 +52,8 @@ def patch_size(module: nn.Module) -> tuple[int, int]:
 
 def fused_layer(attention: torch.Tensor, head_fusion: str, discard_ratio: float, residual: bool) -> torch.Tensor:
     """One layer's ``(heads, N, N)`` attention -> ``(N, N)`` row-stochastic ``A'`` (see the module's doc)."""
-    fused = {"mean": lambda a: a.mean(0), "max": lambda a: a.amax(0), "min": lambda a: a.amin(0)}[head_fusion](attention)
+    fuse = {"mean": lambda a: a.mean(0), "max": lambda a: a.amax(0), "min": lambda a: a.amin(0)}[head_fusion]
+    fused = fuse(attention)
     if discard_ratio > 0:
         flat = fused.flatten().clone()
         lowest = flat.topk(int(flat.numel() * discard_ratio), largest=False).indices
