@@ -72,11 +72,11 @@ def test_framing_names_a_bad_interpolation():
 
 
 # -- timm through wrap_model (the README's example, on a tiny ViT) ---------------------------------------------
-def tiny_timm_vit():
+def tiny_timm_vit(name="vit_tiny_patch16_224", **options):
     import timm
 
     torch.manual_seed(3)
-    return timm.create_model("vit_tiny_patch16_224", pretrained=False, img_size=64, num_classes=5, depth=2).eval()
+    return timm.create_model(name, pretrained=False, img_size=64, num_classes=5, depth=2, **options).eval()
 
 
 def wrap_timm(net):
@@ -132,9 +132,10 @@ def hand_attentions(vit, x):
     return found
 
 
-def hand_rollout(attentions, fusion="mean", discard=0.0, residual=True):
+def hand_rollout(attentions, fusion="mean", discard=0.0, residual=True, prefix=1):
     """The paper's rollout in numpy: fuse heads, drop the lowest share (not the class token's self-attention),
-    A' = 0.5 A + 0.5 I, rows renormalised, product over layers; the class token's row over the patches."""
+    A' = 0.5 A + 0.5 I, rows renormalised, product over layers; the class token's row over the patches (after
+    ``prefix`` tokens: the class token, then any distillation or register tokens)."""
     result = np.eye(attentions[0].shape[-1])
     for a in attentions:
         fused = {"mean": np.mean, "max": np.max, "min": np.min}[fusion](a, axis=0)
@@ -146,7 +147,7 @@ def hand_rollout(attentions, fusion="mean", discard=0.0, residual=True):
             fused = 0.5 * fused + 0.5 * np.eye(len(fused))
         fused = fused / fused.sum(-1, keepdims=True)
         result = fused @ result
-    return result[0, 1:]
+    return result[0, prefix:]
 
 
 @pytest.mark.parametrize("settings", [
@@ -181,10 +182,16 @@ def test_rollout_is_class_agnostic_and_bilinear_by_default():
     np.testing.assert_allclose(first.heatmap, expected.numpy(), rtol=1e-6)
 
 
-def test_rollout_on_timm_vit_equals_timms_own_attention():
+@pytest.mark.parametrize("name, options, prefix", [
+    ("vit_tiny_patch16_224", {}, 1),
+    ("deit_tiny_distilled_patch16_224", {}, 2),         # class and distillation tokens
+    ("vit_tiny_patch16_224", {"reg_tokens": 2}, 3),     # class token and two registers
+], ids=["vit", "deit-distilled", "registers"])
+def test_rollout_on_timm_vit_equals_timms_own_attention(name, options, prefix):
     import copy
 
-    net = tiny_timm_vit()
+    net = tiny_timm_vit(name, **options)
+    assert net.num_prefix_tokens == prefix
     reference = copy.deepcopy(net)
     captured = []
     for block in reference.blocks:          # timm's unfused path computes the softmax itself; read it there
@@ -196,7 +203,8 @@ def test_rollout_on_timm_vit_equals_timms_own_attention():
         reference(entry.preprocess(image))
     e = wb.explain(entry, image, "attention_rollout")
     assert len(captured) == e.extras["layers"] == 2
-    np.testing.assert_allclose(e.extras["patch_map"], hand_rollout(captured).reshape(4, 4), rtol=1e-4, atol=1e-7)
+    expected = hand_rollout(captured, prefix=prefix).reshape(4, 4)
+    np.testing.assert_allclose(e.extras["patch_map"], expected, rtol=1e-4, atol=1e-7)
 
 
 def test_rollout_refuses_a_network_without_attention(shapes, scene):
