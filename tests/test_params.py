@@ -57,12 +57,17 @@ def test_every_registered_method_runs_with_its_defaults_on_a_tiny_model():
     import torch
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.AdaptiveAvgPool2d(1),
                                 torch.nn.Flatten(), torch.nn.Linear(4, 3))
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    # methods that read attention weights get a tiny vision transformer (48 px, 16 px patches, one block)
+    transformer = VisionTransformer(image_size=48, patch_size=16, num_layers=1, num_heads=2, hidden_dim=16,
+                                    mlp_dim=32, num_classes=3)
     image = torch.rand(3, 48, 48)
     for name, method in wb.methods().items():
         defaults = method.spec().to_dict()
         # every default but the mask learners' step count, which changes only the time (Extremal
         # Perturbation's 800 steps took 44 s of CPU here)
         short = {"iterations": 10} if "iterations" in defaults else {}
-        e = wb.explain(model, image, name, **short)
+        e = wb.explain(transformer if method.reads_attention else model, image, name, **short)
         assert e.heatmap.shape == (48, 48) and e.method == name
         assert e.params == {**defaults, **short, **({"seed": 0} if e.seed is not None else {})}

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+INTERPOLATIONS = ("bilinear", "bicubic")
+
 
 @dataclass(frozen=True)
 class Framing:
@@ -21,10 +23,13 @@ class Framing:
     Attributes:
         shorter_side: target length of the image's shorter side after resizing.
         crop: ``(H, W)`` of the centred crop taken from the resized image (at most the resized size).
+        interpolation: ``"bilinear"`` or ``"bicubic"`` (as the model's weights were evaluated with, e.g.
+            torchvision's Swin transformers use bicubic), both with antialiasing.
     """
 
     shorter_side: int
     crop: tuple[int, int]
+    interpolation: str = "bilinear"
 
     def __post_init__(self):
         if int(self.shorter_side) < 1:
@@ -32,6 +37,8 @@ class Framing:
         if len(self.crop) != 2 or min(self.crop) < 1 or max(self.crop) > self.shorter_side:
             raise ValueError(f"crop: expected (H, W) with 1 <= H, W <= shorter_side={self.shorter_side}, "
                              f"got {self.crop!r}")
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(f"interpolation: expected one of {INTERPOLATIONS}, got {self.interpolation!r}")
 
     def resized_shape(self, height: int, width: int) -> tuple[int, int]:
         """``(H, W)`` after the resize step: the shorter side becomes ``shorter_side``, the longer one is
@@ -45,11 +52,11 @@ class Framing:
         return (rh - self.crop[0]) // 2, (rw - self.crop[1]) // 2
 
     def image(self, image: torch.Tensor) -> torch.Tensor:
-        """``(3, H, W)`` or ``(N, 3, H, W)`` float tensor -> framed, bilinear with antialiasing, values kept in
-        the input's range."""
+        """``(3, H, W)`` or ``(N, 3, H, W)`` float tensor -> framed (resized with :attr:`interpolation` and
+        antialiasing), values kept in the input's range."""
         batch = image if image.dim() == 4 else image.unsqueeze(0)
         h, w = batch.shape[-2:]
-        resized = F.interpolate(batch, size=self.resized_shape(h, w), mode="bilinear", align_corners=False,
+        resized = F.interpolate(batch, size=self.resized_shape(h, w), mode=self.interpolation, align_corners=False,
                                 antialias=True)
         y, x = self.crop_offset(h, w)
         out = resized[..., y:y + self.crop[0], x:x + self.crop[1]].clamp(float(batch.min()), float(batch.max()))

@@ -48,7 +48,7 @@ def sample_images(size: int | tuple[int, int] | None = 224) -> dict[str, np.ndar
 
 PHOTO_MODEL = "efficientnet_lite0"
 SCENE_MODEL = "shapes"
-_SCENE_MODELS = ("shapes", "shapes-watermark")
+_SCENE_MODELS = ("shapes", "shapes-watermark", "shapes-vit")
 
 
 def default_model_for(source: str, current: str) -> str:

@@ -30,6 +30,9 @@ between them conserving, conservation + absorbed = 1: on EfficientNet-Lite0 the 
 keep most of the logit under LRP-epsilon). Gradient,
 Deconvnet and Guided Backprop start from the one-hot vector (the gradient of the target logit).
 Cost: 1 forward + 1 backward pass (the forward is also the clean pass that picks the top-1 target).
+
+Transformers (a model with attention layers): only ``gradient`` runs; the LRP rules and modified ReLUs here are
+written for convolutional networks and refuse them, naming ``attention_rollout`` and ``gradient``.
 """
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ from torch import nn
 
 from ..models.zoo import ModelEntry
 from ..params import Spec, param
+from .attention_weights import TRANSFORMER_METHODS, attention_layers
 from .registry import Context, MethodOutput, register
 from .rule_hooks import rules_registered
 
@@ -97,6 +101,18 @@ def check_rules_cover(module: nn.Module) -> None:
         if own_params and not isinstance(layer, (Convolution, Linear, BatchNorm)):
             raise ValueError(f"model: layer {name!r} ({type(layer).__name__}) has parameters but no LRP rule "
                              f"applies to it; use 'gradient' or a model of convolutions and linear layers")
+
+
+def refuse_transformers(module: nn.Module, method: str) -> None:
+    """The LRP rules and modified ReLUs here are written for convolutional networks (no rule for attention,
+    LayerNorm or GELU): on a transformer they would give a map that looks fine and means nothing, so refuse it,
+    naming the methods that do explain transformers."""
+    layers = attention_layers(module)
+    if layers:
+        name, layer = layers[0]
+        raise ValueError(f"model: {type(module).__name__} is a transformer (attention layer {name!r}, "
+                         f"{type(layer).__name__}); {method}'s rules are written for convolutional networks; "
+                         f"use {' or '.join(repr(m) for m in TRANSFORMER_METHODS)} (or a perturbation method)")
 
 
 @dataclass(frozen=True)
@@ -189,14 +205,20 @@ def heat_of(channels: torch.Tensor, heat: str) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Rules:
-    """One backpropagation method: its composite (see :func:`backprop_method`) and its initial relevance."""
+    """One backpropagation method: its name, its composite (see :func:`backprop_method`), its initial relevance
+    and whether it explains transformers (only the plain gradient does)."""
 
+    name: str
     composite: Composite
     lrp: bool
+    transformers: bool = False
 
     def composite_for(self, spec: Spec, module: nn.Module, box: Box):
-        """The Zennit composite for ``module``, with its canonizers (``spec.canonize``); LRP rules cover
-        convolutions and linear layers only, so other layers with parameters are refused first."""
+        """The Zennit composite for ``module``, with its canonizers (``spec.canonize``); transformers are refused
+        by the methods written for convolutional networks; LRP rules cover convolutions and linear layers only,
+        so other layers with parameters are refused first."""
+        if not self.transformers:
+            refuse_transformers(module, self.name)
         if self.lrp:
             check_rules_cover(module)
         canonizers = [] if getattr(spec, "canonize", "off") == "off" else canonizers_for(module)
@@ -231,15 +253,17 @@ class Rules:
         return MethodOutput(heatmap=heat_of(channels, spec.heat), extras=extras)
 
 
-def backprop_method(name: str, spec: type[Spec], label: str, lrp: bool = False) -> Callable[[Composite], Composite]:
+def backprop_method(name: str, spec: type[Spec], label: str, lrp: bool = False,
+                    transformers: bool = False) -> Callable[[Composite], Composite]:
     """Decorator that registers a backpropagation method from its rule set: ``composite(spec, canonizers, box)``
     returns the Zennit composite (``None`` for the plain gradient; ``box()`` gives the bounds of the
     normalised input for the z^B rule). ``lrp``: the relevance starts from the logit, not the one-hot
-    gradient. The registration carries the rules to :func:`workbench.explain` and, batched, to
+    gradient. ``transformers``: the method explains transformers too (else they are refused). The registration
+    carries the rules to :func:`workbench.explain` and, batched, to
     :func:`workbench.explain_batch`."""
 
     def decorate(composite: Composite) -> Composite:
-        rules = Rules(composite, lrp)
+        rules = Rules(name, composite, lrp, transformers)
         register(name, spec=spec, label=label, family="backprop", citation=spec.citation, needs_clean_pass=False,
                  gradients=True, batch=rules.heatmaps)(rules.run)
         return composite
@@ -247,7 +271,7 @@ def backprop_method(name: str, spec: type[Spec], label: str, lrp: bool = False) 
     return decorate
 
 
-@backprop_method("gradient", GradientSpec, "Gradient (sensitivity)")
+@backprop_method("gradient", GradientSpec, "Gradient (sensitivity)", transformers=True)
 def gradient_rules(spec: GradientSpec, canonizers: list, box: Box) -> None:
     return None
 

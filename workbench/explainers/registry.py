@@ -9,7 +9,7 @@ registered, with the package; a method defined elsewhere registers when its modu
     def occlusion(ctx: Context, spec: OcclusionSpec) -> MethodOutput: ...
 
 Behaviour depends only on a method's capabilities (``forward_only``, ``gradients``, ``batch``,
-``needs_clean_pass``, ``random``, ``signed``); ``family`` is a label for display and grouping.
+``needs_clean_pass``, ``random``, ``signed``, ``reads_attention``); ``family`` is a label for display and grouping.
 """
 from __future__ import annotations
 
@@ -94,6 +94,8 @@ class Method:
         batch: ``batch(spec, model, module, images, targets) -> (N,H,W)`` heatmaps of ``(N,3,H,W)`` images in
             [0,1] in one pass (``targets``: ``(N,)`` class indices or ``None`` for each top-1), each equal to
             the map ``run`` gives the image alone; ``explain_batch`` uses it, else it calls ``explain`` per image.
+        reads_attention: the method reads a vision transformer's attention weights, so it explains only models
+            with readable attention layers (see :mod:`.attention_weights`) and refuses others.
     """
 
     name: str
@@ -108,6 +110,7 @@ class Method:
     forward_only: bool = False
     gradients: bool = False
     batch: BatchRun | None = None
+    reads_attention: bool = False
 
     @property
     def params(self) -> tuple[ParamInfo, ...]:
@@ -130,7 +133,7 @@ REGISTRY: dict[str, Method] = {}
 
 def register(name: str, *, spec: type[Spec], label: str, family: str, citation: str, random: bool = False,
              signed: bool = True, needs_clean_pass: bool = True, forward_only: bool = False,
-             gradients: bool = False, batch: BatchRun | None = None) -> Callable:
+             gradients: bool = False, batch: BatchRun | None = None, reads_attention: bool = False) -> Callable:
     """Decorator that registers ``run(context, spec)`` under ``name`` with its capabilities (see
     :class:`Method`)."""
 
@@ -141,7 +144,8 @@ def register(name: str, *, spec: type[Spec], label: str, family: str, citation: 
             raise ValueError(f"forward_only: method {name!r} uses gradients, so it cannot be forward-only")
         REGISTRY[name] = Method(name=name, run=run, spec=spec, label=label, family=family, citation=citation,
                                 random=random, signed=signed, needs_clean_pass=needs_clean_pass,
-                                forward_only=forward_only, gradients=gradients, batch=batch)
+                                forward_only=forward_only, gradients=gradients, batch=batch,
+                                reads_attention=reads_attention)
         return run
 
     return decorate

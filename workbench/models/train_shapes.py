@@ -68,7 +68,7 @@ def predict(model: nn.Module, images: torch.Tensor, mean: torch.Tensor, std: tor
     return torch.cat(out).numpy()
 
 
-def _fit(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
+def fit(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
          seconds: float, batch_size: int, lr: float, generator: torch.Generator, label: str) -> int:
     """Train for about ``seconds`` with a one-cycle schedule; the step count comes from a timed warm-up."""
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
@@ -126,11 +126,11 @@ def train(out: Path, n_small: int, n_full: int, n_val: int, minutes: float, batc
     model = ShapesNet(n_classes=len(SHAPE_CLASSES), width=width).to(memory_format=CHANNELS_LAST)
     generator = torch.Generator().manual_seed(seed)
     budget = minutes * 60 - (time.perf_counter() - start) - 20  # keep 20 s for validation and saving
-    steps = _fit(model, small_x, small_y, mean, std, 0.7 * budget, batch_size, lr, generator, "112px")
+    steps = fit(model, small_x, small_y, mean, std, 0.7 * budget, batch_size, lr, generator, "112px")
     print(f"112px: validation mAP at 224px "
           f"{mean_average_precision(predict(model, val_x, mean, std), val_y.numpy()):.4f}", flush=True)
     remaining = minutes * 60 - (time.perf_counter() - start) - 20
-    steps += _fit(model, full_x, full_y, mean, std, remaining, batch_size // 2, lr / 3, generator, "224px")
+    steps += fit(model, full_x, full_y, mean, std, remaining, batch_size // 2, lr / 3, generator, "224px")
     val_map = mean_average_precision(predict(model, val_x, mean, std), val_y.numpy())
     print(f"224px: validation mAP {val_map:.4f}", flush=True)
     info = {

@@ -18,6 +18,7 @@ from ..device import resolve_device
 from ..geometry import Framing
 from ..images import as_image_tensor
 from .shapes import WEIGHTS_DIR, ShapesNet
+from .shapes_vit import shapes_vit
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -171,20 +172,32 @@ def wrap_module(module: nn.Module) -> ModelEntry:
     return wrap_model(module)
 
 
+SHAPES_MODELS = ("shapes", "shapes-watermark", "shapes-vit")
+
+
 def _load_shapes(weights: str | Path | None, default_file: str) -> tuple[nn.Module, dict]:
+    """A shapes checkpoint's module: the CNN (``width``) or, when the checkpoint holds ``vit`` sizes, the
+    transformer of :mod:`.shapes_vit`."""
     path = Path(weights) if weights is not None else WEIGHTS_DIR / default_file
     if not path.is_file():
         if weights is None:
+            script = "train_shapes_vit" if default_file == "shapes_vit.pt" else "train_shapes"
             raise FileNotFoundError(f"name: this version does not ship weights for that model ({str(path)!r}); "
-                                    f"train them with python -m workbench.models.train_shapes or pass weights=")
+                                    f"train them with python -m workbench.models.{script} or pass weights=")
         raise FileNotFoundError(f"weights: no file at {str(path)!r}")
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    module = ShapesNet(n_classes=len(checkpoint["class_names"]), width=int(checkpoint["width"]))
+    n_classes = len(checkpoint["class_names"])
+    module = shapes_vit(n_classes, **checkpoint["vit"]) if "vit" in checkpoint else \
+        ShapesNet(n_classes=n_classes, width=int(checkpoint["width"]))
     module.load_state_dict(checkpoint["state_dict"])
     return module, checkpoint
 
 
-_TORCHVISION = ("resnet18", "resnet50", "vgg11", "vgg16", "densenet121", "mobilenet_v2", "inception_v3")
+_TORCHVISION_CNNS = ("resnet18", "resnet50", "vgg11", "vgg16", "densenet121", "mobilenet_v2", "inception_v3")
+# vision transformers (Dosovitskiy et al. 2021; Liu et al., Swin, 2021): framed as their default weights were
+# evaluated, also when random (vit_b_16: resize 256, crop 224, bilinear; swin_t: resize 232, crop 224, bicubic)
+TORCHVISION_TRANSFORMERS = ("vit_b_16", "vit_b_32", "swin_t", "swin_s")
+_TORCHVISION = _TORCHVISION_CNNS + TORCHVISION_TRANSFORMERS
 IMAGENET_FRAMING = Framing(256, (224, 224))
 
 
@@ -242,6 +255,14 @@ def cached_weights_file(weights) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
 
 
+def framing_of(weights) -> Framing:
+    """The :class:`Framing` torchvision's weights ``weights`` were evaluated with (their ``transforms()``:
+    resize, centre crop and interpolation)."""
+    transforms = weights.transforms()
+    crop = int(transforms.crop_size[0])
+    return Framing(int(transforms.resize_size[0]), (crop, crop), transforms.interpolation.value)
+
+
 def _load_torchvision_named(name: str, weights, download: bool) -> nn.Module:
     import torchvision
 
@@ -263,16 +284,19 @@ def _load_torchvision(name: str, weights: str | Path | None, download: bool):
     import torchvision
 
     options = {"aux_logits": False, "init_weights": False} if name == "inception_v3" else {}
-    framing = Framing(342, (299, 299)) if name == "inception_v3" else IMAGENET_FRAMING
+    if name in TORCHVISION_TRANSFORMERS:
+        from torchvision.models import get_model_weights
+
+        framing = framing_of(get_model_weights(name).DEFAULT)
+    else:
+        framing = Framing(342, (299, 299)) if name == "inception_v3" else IMAGENET_FRAMING
     if weights is None:
         return getattr(torchvision.models, name)(weights=None, **options), framing, "random"
     if isinstance(weights, str) and not Path(weights).is_file():
         named = _named_weights(name, weights)
         if named is not None:
             module = _load_torchvision_named(name, named, download)
-            transforms = named.transforms()
-            crop = int(transforms.crop_size[0])
-            return module, Framing(int(transforms.resize_size[0]), (crop, crop)), str(named)
+            return module, framing_of(named), str(named)
         if weights.isupper() or weights.isidentifier():
             from torchvision.models import get_model_weights
 
@@ -283,13 +307,13 @@ def _load_torchvision(name: str, weights: str | Path | None, download: bool):
     return _load_file_into(module, Path(weights)), framing, str(weights)
 
 
-MODELS = ("shapes", "shapes-watermark", "efficientnet_lite0") + _TORCHVISION
+MODELS = SHAPES_MODELS + ("efficientnet_lite0",) + _TORCHVISION
 
 
 def available_models() -> tuple[str, ...]:
     """Models that load here: the shipped shapes models, the pretrained ImageNet EfficientNet-Lite0, then
     torchvision architectures."""
-    shipped = tuple(name for name in ("shapes", "shapes-watermark")
+    shipped = tuple(name for name in SHAPES_MODELS
                     if (WEIGHTS_DIR / f"{name.replace('-', '_')}.pt").is_file())
     return shipped + ("efficientnet_lite0",) + _TORCHVISION
 
@@ -299,10 +323,12 @@ def load_model(name: str = "shapes", device: str | torch.device = "auto",
     """Load a model from the zoo, in eval mode, on ``device`` (``"auto"``: CUDA, then MPS, then CPU).
 
     Args:
-        name: ``"shapes"`` (shipped, trained), ``"shapes-watermark"`` (once its weights ship),
+        name: ``"shapes"`` (shipped, trained), ``"shapes-watermark"`` (shipped), ``"shapes-vit"`` (a small
+            vision transformer of the scenes, :mod:`.shapes_vit`, once its weights ship),
             ``"efficientnet_lite0"`` (ImageNet, pretrained weights installed with the package) or a
             torchvision architecture (``"resnet18"``, ``"resnet50"``, ``"vgg11"``, ``"vgg16"``,
-            ``"densenet121"``, ``"mobilenet_v2"``, ``"inception_v3"``).
+            ``"densenet121"``, ``"mobilenet_v2"``, ``"inception_v3"``, and the vision transformers
+            ``"vit_b_16"``, ``"vit_b_32"``, ``"swin_t"``, ``"swin_s"``).
         weights: a local file (a state_dict, a training checkpoint dict holding one, or a TorchScript file),
             or for torchvision architectures the name of torchvision's weights (``"DEFAULT"``,
             ``"IMAGENET1K_V2"``...), loaded from torch's cache (``$TORCH_HOME/hub/checkpoints``). Torchvision
@@ -318,7 +344,7 @@ def load_model(name: str = "shapes", device: str | torch.device = "auto",
         raise TypeError(f"name: expected a model name (str), got {type(name).__name__}; wrap your own network "
                         f"with wb.wrap_model")
     dev = resolve_device(device)
-    if name in ("shapes", "shapes-watermark"):
+    if name in SHAPES_MODELS:
         module, ckpt = _load_shapes(weights, f"{name.replace('-', '_')}.pt")
         entry = ModelEntry(module=module.to(dev).eval(), class_names=tuple(ckpt["class_names"]),
                            input_size=tuple(ckpt["input_size"]), mean=tuple(ckpt["mean"]), std=tuple(ckpt["std"]),
