@@ -15,15 +15,12 @@ The comparisons use photos: on a synthetic scene's flat colour regions many acti
 and which one wins depends on rounding, so there even Captum against itself (all path points in one batch vs
 one at a time) differed by 0.6% of the map's largest value on random resnet18; on the photo 5e-7. Random vgg16
 is worse conditioned still: on the 56 px photo Captum against itself differed by 0.3-3% (targets 1, 207, 999)
-between those batch sizes, and by 0.3-1% between contiguous and channels-last convolutions (random weights
-leave the logits tiny, so a ReLU or max-pool decided by rounding moves the map). The workbench's path and noise
-passes run channels-last in one chunk here (``_input_gradients``), so Captum's reference runs on the same
-layout, all points in one batch as it does by default: the comparison then checks the algorithm (1e-7), not
-the rounding of two convolution layouts. Gradient x Input runs contiguous on both sides."""
+between those batch sizes (random weights leave the logits tiny, so a ReLU decided by rounding moves the map);
+the tests' paths fit in one chunk on both sides (Captum's default: all points in one batch), so the same
+convolutions run and the comparison checks the algorithm."""
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 from unittest import mock
 
 import numpy as np
@@ -35,7 +32,6 @@ import workbench as wb
 from conftest import RaisingModel, assert_same_state, model_state
 from workbench.explainers.integrated_gradients import path_points
 from workbench.explainers.smoothgrad import smoothgrad_noise
-from workbench.memory_format import channels_last
 
 TARGETS = (1, 207, 999)
 IG_STEPS, SG_SAMPLES, SG_IG_STEPS = 4, 3, 2
@@ -53,13 +49,6 @@ def black(entry, x: torch.Tensor) -> torch.Tensor:
     mean = torch.tensor(entry.mean).view(1, 3, 1, 1)
     std = torch.tensor(entry.std).view(1, 3, 1, 1)
     return (torch.zeros_like(x) - mean) / std
-
-
-@contextmanager
-def channels_last_input(entry, x: torch.Tensor):
-    """The module's convolutions channels-last while the block runs (weights put back after) and ``x`` so."""
-    with channels_last(entry.module):
-        yield x.contiguous(memory_format=torch.channels_last)
 
 
 def captum_smoothgrad(entry, x, target, sigma, seed, base, **ig):
@@ -105,9 +94,8 @@ def check_equals_captum(entry, image):
     x = entry.preprocess(image)
     for target in TARGETS:
         e = wb.explain(entry, image, "integrated_gradients", target=target, steps=IG_STEPS)
-        with channels_last_input(entry, x) as x_cl:
-            reference = IntegratedGradients(entry.module).attribute(x_cl, baselines=black(entry, x), target=target,
-                                                                    n_steps=IG_STEPS)
+        reference = IntegratedGradients(entry.module).attribute(x, baselines=black(entry, x), target=target,
+                                                                n_steps=IG_STEPS)
         assert relative_error(e.heatmap, reference) <= RELATIVE, ("integrated_gradients", target)
 
         e = wb.explain(entry, image, "gradient_x_input", target=target)
@@ -119,8 +107,7 @@ def check_equals_captum(entry, image):
             e = wb.explain(entry, image, "smoothgrad", target=target, seed=target, samples=SG_SAMPLES, base=base,
                            steps=SG_IG_STEPS)
             assert e.extras["sigma"] == pytest.approx(sigma, rel=1e-6)
-            with channels_last_input(entry, x) as x_cl:
-                reference = captum_smoothgrad(entry, x_cl, target, sigma, target, base, **extra)
+            reference = captum_smoothgrad(entry, x, target, sigma, target, base, **extra)
             assert relative_error(e.heatmap, reference) <= RELATIVE, ("smoothgrad", base, target)
 
 
@@ -143,20 +130,17 @@ def test_rules_and_baselines_equal_captum(models):
     captum = IntegratedGradients(entry.module)
     for rule in ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"):
         e = wb.explain(entry, image, "integrated_gradients", target=3, steps=5, rule=rule)
-        with channels_last_input(entry, x) as x_cl:
-            reference = captum.attribute(x_cl, baselines=black(entry, x), target=3, n_steps=5, method=rule)
+        reference = captum.attribute(x, baselines=black(entry, x), target=3, n_steps=5, method=rule)
         if rule == "riemann_trapezoid":     # Captum's trapezoid weights sum to (n-1)/n (module docstring)
             reference = reference * 5 / 4
         assert relative_error(e.heatmap, reference) <= RELATIVE, rule
     blurred = gaussian_blur(x, [31, 31], [5.0, 5.0])
     for baseline, reference_baseline in (("constant", torch.zeros_like(x)), ("blur", blurred)):
         e = wb.explain(entry, image, "integrated_gradients", target=3, steps=4, baseline=baseline)
-        with channels_last_input(entry, x) as x_cl:
-            reference = captum.attribute(x_cl, baselines=reference_baseline, target=3, n_steps=4)
+        reference = captum.attribute(x, baselines=reference_baseline, target=3, n_steps=4)
         assert relative_error(e.heatmap, reference) <= RELATIVE, baseline
     e = wb.explain(entry, image, "integrated_gradients", target=3, steps=4, baseline="constant", baseline_value=0.5)
-    with channels_last_input(entry, x) as x_cl:
-        reference = captum.attribute(x_cl, baselines=0.5, target=3, n_steps=4)
+    reference = captum.attribute(x, baselines=0.5, target=3, n_steps=4)
     assert relative_error(e.heatmap, reference) <= RELATIVE
 
 

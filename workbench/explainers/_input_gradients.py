@@ -9,11 +9,11 @@ if less) holds at twice the activations of one input (a probe forward pass; kept
 CUDA as many as half the free memory holds by a probe of one forward and backward pass of two inputs; on
 out-of-memory the chunk is halved and retried. Unlike the engine's forward passes, where small CPU batches
 keep activations in cache, a forward and backward pass gains from large ones: 50 path points of resnet18 at
-224 px took 28.3 s in chunks of 8, 22.6 s of 16, 18.4 s of 25, 18.9 s of 50, and 12.5 s in one chunk
-channels-last (2 threads, shared CPU at load 9-11, best of 2). So the module's convolutions and the inputs are
-channels-last for the loop (the user's weights are put back, :mod:`workbench.memory_format`) and its
-parameters frozen (restored afterwards, :mod:`workbench.guard`): only input gradients are computed and no
-activation is kept for a weight gradient.
+224 px took 28.3 s in chunks of 8, 22.6 s of 16, 18.4 s of 25, 18.9 s of 50 (2 threads, shared CPU at load
+9-11, best of 2). Channels-last gains nothing here (6.45 s contiguous vs 6.74 s channels-last for the same
+50 points, best of 3 at load 5-6) and changes the rounding, so the passes run in the module's own layout
+(the same numbers as Captum's). The model's parameters are frozen for the loop (restored afterwards,
+:mod:`workbench.guard`): only input gradients are computed and no activation is kept for a weight gradient.
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from torch import nn
 
 from ..engine import MAX_CPU_BATCH, MAX_CUDA_BATCH, _is_out_of_memory
 from ..guard import preserved_model
-from ..memory_format import as_channels_last, channels_last
 
 CPU_GRADIENT_BYTES = 4 * 1024 ** 3   # activations of one chunk's forward and backward pass on a CPU
 
@@ -51,8 +50,9 @@ def _free_cpu_bytes() -> float:
         return float("inf")
 
 
-def _activation_bytes(module: nn.Module, example: torch.Tensor) -> int:
-    """Bytes of the outputs of the module's leaf layers for one input (one forward pass, hooks removed after)."""
+def probe_forward(module: nn.Module, example: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """The module's scores for one input ``(1,C,H,W)`` (under inference mode) and the bytes of its leaf layers'
+    outputs, the activations a backward pass keeps (hooks removed after)."""
     total = [example.numel() * example.element_size()]
 
     def hook(layer, inputs, output):
@@ -62,17 +62,18 @@ def _activation_bytes(module: nn.Module, example: torch.Tensor) -> int:
     handles = [layer.register_forward_hook(hook) for layer in module.modules() if not any(layer.children())]
     try:
         with torch.inference_mode():
-            module(example)
+            scores = module(example)
     finally:
         for handle in handles:
             handle.remove()
-    return total[0]
+    return scores, total[0]
 
 
-def gradient_batch_size(module: nn.Module, example: torch.Tensor, requested: int | None = None) -> int:
+def gradient_batch_size(module: nn.Module, example: torch.Tensor, requested: int | None = None,
+                        activation_bytes: int | None = None) -> int:
     """Inputs per forward and backward pass for ``(1,C,H,W)`` inputs like ``example``: ``requested`` if given;
-    on a CPU :data:`CPU_GRADIENT_BYTES` (or half the free memory) over twice one input's activations (a probe
-    forward pass), at most 64; on CUDA half the free memory over the peak memory of one forward and backward
+    on a CPU :data:`CPU_GRADIENT_BYTES` (or half the free memory) over twice one input's activations
+    (``activation_bytes`` from :func:`probe_forward`, else a probe forward pass), at most 64; on CUDA half the free memory over the peak memory of one forward and backward
     pass per input (a probe of two inputs)."""
     if requested is not None:
         return int(requested)
@@ -80,7 +81,9 @@ def gradient_batch_size(module: nn.Module, example: torch.Tensor, requested: int
     device = example.device
     if device.type != "cuda":
         budget = min(CPU_GRADIENT_BYTES, 0.5 * _free_cpu_bytes())
-        return int(max(1, min(MAX_CPU_BATCH, budget // (2 * _activation_bytes(module, example[:1])))))
+        if activation_bytes is None:
+            activation_bytes = probe_forward(module, example[:1])[1]
+        return int(max(1, min(MAX_CPU_BATCH, budget // (2 * activation_bytes))))
     torch.cuda.synchronize(device)
     before = torch.cuda.memory_allocated(device)
     torch.cuda.reset_peak_memory_stats(device)
@@ -99,14 +102,12 @@ def chunked_gradients(module: nn.Module, make_inputs: MakeInputs, n: int, target
     ``make_inputs(start, stop)``, ``batch_size`` at a time (halved on out-of-memory); ``targets``: ``(n,)``
     class indices. ``check_cancel()`` runs before each chunk, ``report(done)`` after it."""
     start = 0
-    with preserved_model(module, freeze=True), channels_last(module) as converted:
+    with preserved_model(module, freeze=True):
         while start < n:
             check_cancel()
             stop = min(n, start + batch_size)
             try:
-                inputs = make_inputs(start, stop)
-                gradients = _target_gradients(module, as_channels_last(inputs) if converted else inputs,
-                                              targets[start:stop])
+                gradients = _target_gradients(module, make_inputs(start, stop), targets[start:stop])
             except RuntimeError as error:
                 if not (_is_out_of_memory(error) and batch_size > 1):
                     raise

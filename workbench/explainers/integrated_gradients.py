@@ -18,9 +18,10 @@ for the trapezoid rule: Captum gives its ``n`` points the weights ``1/n`` (ends 
 ``(n-1)/n``, so its integral is ``(n-1)/n`` of this one, whose weights ``1/(n-1)`` (ends halved) sum to 1.
 
 The path points are batched (with the images of a batch, see :func:`path_integrals`) in chunks bounded by
-memory (:mod:`._input_gradients`). Heatmap: the attribution summed over the channels (``heat``), its
-``3 x H x W`` channels in ``extras["relevance"]``. Cost: ``steps`` forward and backward passes, plus the clean
-pass and one forward pass of the baseline.
+memory (:mod:`._input_gradients`; the baseline's forward pass also measures the activations that size them).
+Heatmap: the attribution summed over the channels (``heat``), its ``3 x H x W`` channels in
+``extras["relevance"]``. Cost: ``steps`` forward and backward passes, plus the clean pass and one forward pass
+of the baseline.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from torch import nn
 from ..fills import BLUR_SIGMA, fill_image
 from ..models.zoo import ModelEntry
 from ..params import Spec, param
-from ._input_gradients import chunked_gradients, gradient_batch_size
+from ._input_gradients import chunked_gradients, gradient_batch_size, probe_forward
 from .backprop import HEATS, heat_of
 from .registry import Context, MethodOutput, register
 
@@ -142,13 +143,14 @@ def path_integrals(module: nn.Module, x: torch.Tensor, baseline: torch.Tensor, t
 def integrated_gradients(ctx: Context, spec: IntegratedGradientsSpec) -> MethodOutput:
     x = ctx.x
     baseline = path_baseline(spec, x, ctx.model.normalise)
-    with torch.inference_mode(), ctx.autocast():
-        baseline_score = float(ctx.module(baseline).float()[0, ctx.target])
+    with ctx.autocast():
+        scores, activation_bytes = probe_forward(ctx.module, baseline)   # f(baseline), and sizes the chunks
+    baseline_score = float(scores.float()[0, ctx.target])
     ctx.count(forward=1)
     done_before, total = 2, 2 + spec.steps           # the clean pass and the baseline's
     with ctx.autocast():
         attribution = path_integrals(ctx.module, x, baseline, torch.tensor([ctx.target]), spec.steps, spec.rule,
-                                     gradient_batch_size(ctx.module, x, ctx.engine.batch_size),
+                                     gradient_batch_size(ctx.module, x, ctx.engine.batch_size, activation_bytes),
                                      check_cancel=ctx.check_cancel,
                                      report=lambda done: ctx.report(done_before + done, total))[0]
     ctx.count(forward=spec.steps, backward=spec.steps)
