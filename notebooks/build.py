@@ -425,6 +425,105 @@ show_maps(coffee, [e.heatmap], ["LRP epsilon-gamma-box"])"""),
 (scenes switch back): pick a photo, another target from its top-5 list, or another method."""),
         code("""wb.Workbench(model, cat, method="lrp_epsilon_gamma_box")"""),
     ],
+    "08_gradients_and_cams": [
+        md("""# Gradients, contributions and paths: what each gradient method measures
+
+**You will learn** what four gradient methods measure on the same photo and the same class, and how their
+maps differ from an occlusion map:
+
+- the **gradient** (Simonyan et al. 2014): *sensitivity*, how fast the logit would change if a pixel changed;
+- **Gradient x Input** (Shrikumar et al. 2016): *contribution*, the gradient times the pixel's value, a
+  first-order share of the logit;
+- **Integrated Gradients** (Sundararajan et al., ICML 2017): the gradient *integrated along a path* from a
+  baseline image (black here) to the photo, times their difference; its attributions add up to the logit
+  gained from the baseline (*completeness*);
+- **SmoothGrad** (Smilkov et al. 2017): the gradient *averaged over noisy copies* of the photo.
+
+All four are with respect to the network's normalised input, one value per pixel and colour channel, summed
+over the channels for the map. The network is the pretrained **EfficientNet-Lite0** and the photo the framed
+*chelsea* (notebook 07)."""),
+        code("""import os
+import numpy as np
+import workbench as wb
+from workbench.analysis.sweep import spearman
+from workbench.plots import show_maps
+
+FAST = os.environ.get("WORKBENCH_FAST") == "1"   # `make test` sets it: fewer steps and samples, same story
+model = wb.load_model("efficientnet_lite0", device="cpu")
+cat = model.frame(wb.data.photo("chelsea"))
+steps = 16 if FAST else 50        # Integrated Gradients' path points (the default is 50)
+samples = 10 if FAST else 50      # SmoothGrad's noisy copies (the paper's 50)
+maps = {
+    "gradient": wb.explain(model, cat, "gradient"),
+    "gradient_x_input": wb.explain(model, cat, "gradient_x_input"),
+    "integrated_gradients": wb.explain(model, cat, "integrated_gradients", steps=steps),
+    "smoothgrad": wb.explain(model, cat, "smoothgrad", samples=samples),
+}
+print("target:", maps["gradient"].target_name)
+for name, e in maps.items():
+    print(f"{name:21s} forward passes {e.cost.forward_passes:3d}, backward passes {e.cost.backward_passes:3d}")"""),
+        code("""def strength(heat):
+    # |map|, clipped at its 99th percentile: a few extreme pixels would leave the rest of a pixel-level map dark
+    return np.minimum(np.abs(heat), np.percentile(np.abs(heat), 99))
+
+show_maps(cat, [strength(e.heatmap) for e in maps.values()],
+          ["|gradient|", "|Gradient x Input|", f"|Integrated Gradients| ({steps} steps)",
+           f"|SmoothGrad| ({samples} copies)"])"""),
+        md("""**Sensitivity against contribution.** The gradient answers "what if this pixel changed a little",
+not "how much did this pixel add". Multiplying by the input turns it into a contribution: this network
+normalises pixels to [-1, 1], 0 at mid-grey, so Gradient x Input credits each pixel for how far it is from grey,
+in the direction the gradient favours, and neither map sums to anything in particular on a non-linear network.
+Integrated Gradients averages the gradient over every image between black and the photo instead of taking it
+at the photo alone, and SmoothGrad over noisy copies of the photo; both are maps of single pixels, so they
+are as fine-grained as the gradient itself.
+
+## Integrated Gradients and completeness
+
+Integrated Gradients sums the gradient along the straight path from a black image to the photo (a
+Gauss-Legendre rule over `steps` points, Captum's default), so its attributions should add up to
+`f(photo) - f(black)`. The workbench reports the gap as `extras["completeness_residual"]` (and relative to the
+gain, `relative_residual`)."""),
+        code("""runs = {n: wb.explain(model, cat, "integrated_gradients", steps=n) for n in ((4,) if FAST else (4, 16, 200))}
+runs[steps] = maps["integrated_gradients"]
+for n, e in sorted(runs.items()):
+    x = e.extras
+    print(f"{n:3d} steps: logit {x['output']:.2f} - black {x['baseline_output']:.2f} = "
+          f"{x['output'] - x['baseline_output']:.2f}; attributions sum to {x['relevance'].sum():.2f}; "
+          f"residual {x['completeness_residual']:.2f} ({100 * x['relative_residual']:.0f}%)")"""),
+        md("""The residual shrinks as the path is sampled more finely, but slowly on this network: the logit
+does not rise smoothly between black and the photo, and a handful of points misses where it rises. Check the
+residual before reading an Integrated Gradients map as a decomposition of the logit, and raise `steps` (or
+try another `baseline`: `"blur"`, or `"constant"`, the data set's mean colour) until it is small.
+
+## One comparison with occlusion
+
+FMO (notebook 02) measures something else again: how much the logit *drops* when a region is hidden, at the
+scale of its windows (8 pixels at the finest level). So the gradient maps are compared with it at that scale:
+each map's absolute values averaged over 8 x 8 blocks, then ranked (Spearman) against FMO's, averaged alike."""),
+        code("""def blocks(heat, size=8):
+    h, w = heat.shape
+    return np.abs(heat).reshape(h // size, size, w // size, size).mean(axis=(1, 3))
+
+fmo = wb.explain(model, cat, "fmo", target=maps["gradient"].target)
+for name, e in maps.items():
+    print(f"{name:21s} vs FMO: Spearman {spearman(blocks(e.heatmap), blocks(fmo.heatmap)):.2f}")
+show_maps(cat, [strength(maps["integrated_gradients"].heatmap), fmo.heatmap],
+          ["|Integrated Gradients|", f"FMO ({fmo.cost.forward_passes} passes)"])"""),
+        md("""At the scale of FMO's windows the gradient maps hardly agree with it (the rank correlations above
+are all small): the gradient family ranks pixels by how the logit responds to small changes of them, or to
+changes along a path or under noise, while FMO ranks regions by what hiding them costs. In the pictures,
+the gradient and Integrated Gradients are brightest on the nose and the rims of the eyes, Gradient x Input
+inside the irises (pixels far from grey where the gradient is large), and FMO's largest drops lie in whole
+windows of fur. They answer different questions; a map is read with its method's question in mind."""),
+        md("""## Class activation maps
+
+*(The CAM family, Grad-CAM and its relatives, follows here: maps from the last convolutional layer's
+activations weighted by the class's gradients.)*"""),
+        code("""# the CAM methods on the same photo and target are added here"""),
+        md("""In the **Workbench** each of these methods has its controls: the steps, rule and baseline of
+Integrated Gradients, SmoothGrad's noise level and number of copies."""),
+        code("""wb.Workbench(model, cat, method="integrated_gradients")"""),
+    ],
 }
 
 

@@ -42,10 +42,10 @@ MIN_SIDE, MAX_SIDE = 16, 700
 
 # upper ends for parameters that only multiply the cost
 CHEAP = {"num_masks": 24, "num_samples": 24, "iterations": 3, "contexts": 12, "mask_resolution": 48,
-         "patience": 5, "budget": 0.03, "n_segments": 120, "mask_step": 8}
+         "patience": 5, "budget": 0.03, "n_segments": 120, "mask_step": 8, "steps": 4, "samples": 3}
 # pixel-count caps for methods whose cost grows with the area beyond the model's
 AREA = {"lime": 40_000, "ablation_ca": 20_000, "extremal_perturbation": 6_000, "meaningful_perturbation": 20_000,
-        "fmo": 100_000}
+        "fmo": 100_000, "integrated_gradients": 40_000, "smoothgrad": 40_000}
 QUICKSHIFT_AREA = 6_000
 ARGUMENTS = {"image", "target", "model", "seed", "method", "images", "explanation", "region", "steps", "values",
              "param", "metrics", "size", "k", "n_clusters", "repeats", "mode", "order", "fill"}
