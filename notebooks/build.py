@@ -426,7 +426,7 @@ show_maps(coffee, [e.heatmap], ["LRP epsilon-gamma-box"])"""),
         code("""wb.Workbench(model, cat, method="lrp_epsilon_gamma_box")"""),
     ],
     "08_gradients_and_cams": [
-        md("""# Gradients, contributions and paths: what each gradient method measures
+        md("""# Gradients, contributions, paths and class activation maps: what each method measures
 
 **You will learn** what four gradient methods measure on the same photo and the same class, and how their
 maps differ from an occlusion map:
@@ -517,11 +517,47 @@ inside the irises (pixels far from grey where the gradient is large), and FMO's 
 windows of fur. They answer different questions; a map is read with its method's question in mind."""),
         md("""## Class activation maps
 
-*(The CAM family, Grad-CAM and its relatives, follows here: maps from the last convolutional layer's
-activations weighted by the class's gradients.)*"""),
-        code("""# the CAM methods on the same photo and target are added here"""),
+The CAM family asks a fourth question: *which of the features the network computed late, at coarse
+resolution, speak for the class?* Each method takes one layer's activations (`layer`, by default the last
+convolutional feature map: on this network 1280 channels on a 7 x 7 grid), weighs its channels and sums them,
+then upsamples the 7 x 7 map to the photo:
+
+- **Grad-CAM** (Selvaraju et al., ICCV 2017): each channel weighed by the mean gradient of the class's logit
+  over the grid, positive part kept;
+- **Grad-CAM++** (Chattopadhay et al., WACV 2018): weights from the positive gradients with second-order terms,
+  for several instances of a class;
+- **HiResCAM** (Draelos & Carin 2020): gradient times activation at each grid cell (no averaging), which the
+  authors show is faithful to the model's own computation;
+- **Layer-CAM** (Jiang et al., IEEE TIP 2021): positive gradient times activation per cell, meant for earlier,
+  finer layers too;
+- **Eigen-CAM** (Muhammad & Yeasin 2020): the first principal component of the activations, no gradient and
+  no class: what the layer responds to most, whatever the class;
+- **Score-CAM** (Wang et al., CVPR Workshops 2020): no gradients either; each channel, upsampled, masks the
+  photo, and the class's logit on the masked photo weighs it: one forward pass per channel."""),
+        code("""cams = ["grad_cam", "grad_cam_plus_plus", "hirescam", "layer_cam", "eigen_cam", "score_cam"]
+target = maps["gradient"].target
+# Score-CAM pays one pass per channel: in fast mode on a 320-channel layer instead of the default 1280
+score_layer = {"layer": "_blocks.15"} if FAST else {}
+cam_maps = {m: wb.explain(model, cat, m, target=target, **(score_layer if m == "score_cam" else {})) for m in cams}
+for name, e in cam_maps.items():
+    print(f"{name:19s} layer {e.extras['layer']:11s} forward passes {e.cost.forward_passes:4d}, "
+          f"backward passes {e.cost.backward_passes}, vs FMO: Spearman {spearman(blocks(e.heatmap), blocks(fmo.heatmap)):.2f}")
+show_maps(cat, [e.heatmap for e in cam_maps.values()],
+          ["Grad-CAM", "Grad-CAM++", "HiResCAM", "Layer-CAM", "Eigen-CAM (no class)", "Score-CAM"], columns=4)"""),
+        md("""All six maps are 7 x 7 grids blown up to the photo, so they are smooth where the gradient maps are
+grainy. Grad-CAM and Grad-CAM++ put the evidence for *tiger cat* on the striped fur of the left cheek (the
+stripe below the eye) and beside the nose; HiResCAM and Layer-CAM, which weigh each grid cell by its own
+gradient instead of the channel's average, spread it over both cheeks and the left eye. Eigen-CAM knows no
+class: it lights the lower face, the muzzle and chin, whatever is asked. Score-CAM hides instead of
+differentiating (and runs on a smaller layer here, in fast mode) and lights the bridge of the nose and the
+muzzle. The rank correlations with FMO printed above say the same at 8-pixel blocks: the two maps that take no
+gradient, Eigen-CAM and Score-CAM, rank the blocks most like FMO, which also only hides and scores; the
+gradient-weighted CAMs hardly do. A CAM is as good as its layer: pick another in the Workbench's `layer` list
+(an earlier layer is finer and less class-specific), and compare the maps with the curves tab's metrics rather
+than by eye."""),
         md("""In the **Workbench** each of these methods has its controls: the steps, rule and baseline of
-Integrated Gradients, SmoothGrad's noise level and number of copies."""),
+Integrated Gradients, SmoothGrad's noise level and number of copies, and each CAM's layer (a list of the
+model's feature-map layers)."""),
         code("""wb.Workbench(model, cat, method="integrated_gradients")"""),
     ],
 }
