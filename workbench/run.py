@@ -23,7 +23,7 @@ from .device import resolve_device
 from .engine import Engine
 from .guard import preserved_model
 from .models.zoo import ModelEntry, as_model_entry, module_on
-from .precision import resolve_precision
+from .precision import full_float32, resolve_precision
 from .progress import Controls, ProgressArg
 from .targets import resolve_target
 
@@ -117,7 +117,8 @@ def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.de
     ``clean_pass``: score the clean image first and resolve ``target`` (a class index or name; checked
     against the class names first when the model has them). ``planned``: total engine passes announced for
     progress, clean pass included. ``precision``: of the model's passes (:mod:`workbench.precision`; checked
-    against the device before anything runs). ``context``: the class to build (a subclass adds ``fields``).
+    against the device before anything runs; a float32 run has TF32 off until the block ends, see
+    :func:`~workbench.precision.full_float32`). ``context``: the class to build (a subclass adds ``fields``).
     """
     controls = Controls(progress, cancel)
     controls.check_cancel()
@@ -127,7 +128,8 @@ def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.de
     module = module_on(entry, dev)
     engine = Engine(module, dev, batch_size=batch_size, controls=controls, precision=precision)
     run = context(model=entry, module=module, engine=engine, controls=controls, requested_target=target, **fields)
-    with controls, preserved_model(module), engine.channels_last(enabled=channels_last):
+    with (controls, full_float32(engine.precision), preserved_model(module),
+          engine.channels_last(enabled=channels_last)):
         if image is not None:
             run.image = image.unsqueeze(0).to(dev)
             run.x = entry.normalise(run.image)
