@@ -45,7 +45,8 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         method: a name from ``workbench.methods()``.
         target: class index or class name; default the top-1 class.
         device: ``"auto"`` runs where the model is; another device runs on a copy of the model there.
-        seed: seed of random methods (same seed, same device: same heatmap).
+        seed: seed of random methods (same seed: same masks and samples on every device, drawn on the CPU; same
+            heatmap up to the device's rounding).
         progress: ``progress(done, total)`` called as forward passes (or optimisation steps) complete, or
             ``True`` for a progress bar (the contract of :mod:`workbench.progress`).
         cancel: a ``threading.Event``; setting it stops the run with :class:`workbench.Cancelled`.

@@ -1,0 +1,75 @@
+"""Execution choices made by measurement (workbench.probe): on a device whose choices are measured (CUDA; here a
+CPU named "cuda" by a fake device decision) the Occlusion Test and FMO take whichever of incremental and full
+inference a fake timer says is faster, say so in ``extras``, and give the same map either way; on the CPU the
+multiply-accumulate rule stands and nothing is timed."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import workbench as wb
+from workbench import probe as probe_module
+from workbench.probe import PathProbe, time_call
+
+OCCLUSION = {"patch": 56, "stride": 56}
+
+
+class FakeTimer:
+    """Seconds per candidate as given; records the names it was asked to time."""
+
+    def __init__(self, seconds: dict[str, float]):
+        self.seconds, self.timed = seconds, []
+
+    def __call__(self, name, run, device) -> float:
+        run()                      # the candidate must run
+        self.timed.append(name)
+        return self.seconds[name]
+
+
+def _fake_cuda(monkeypatch, seconds: dict[str, float]) -> FakeTimer:
+    timer = FakeTimer(seconds)
+    monkeypatch.setattr(probe_module, "PROBE", PathProbe(timer, kind=lambda device: "cuda"))
+    return timer
+
+
+@pytest.mark.parametrize("method, params", [("occlusion", OCCLUSION), ("fmo", {"schedule": [(112, 56), (56, 28)]})])
+@pytest.mark.parametrize("faster", ["full", "incremental"])
+def test_on_a_measured_device_the_faster_path_runs(monkeypatch, shapes, scene, method, params, faster):
+    reference = wb.explain(shapes, scene.image, method, incremental="off", **params)
+    timer = _fake_cuda(monkeypatch, {"full": 1.0, "incremental": 3.0} if faster == "full"
+                       else {"full": 3.0, "incremental": 1.0})
+    e = wb.explain(shapes, scene.image, method, **params)
+    notes = [e.extras["inference"]] if method == "occlusion" else e.extras["inference"]
+    expected = "full inference: faster" if faster == "full" else "incremental inference (Krypton): faster"
+    assert all(note.startswith(expected) and "measured on cpu" in note for note in notes), notes
+    assert sorted(set(timer.timed)) == ["full", "incremental"]
+    scale = np.abs(reference.heatmap).max()
+    if faster == "full":
+        np.testing.assert_array_equal(e.heatmap, reference.heatmap)
+    else:
+        assert np.abs(e.heatmap - reference.heatmap).max() <= 1e-5 * scale
+
+
+def test_a_choice_is_measured_once_per_model_input_size_and_patch(monkeypatch, shapes, scene):
+    timer = _fake_cuda(monkeypatch, {"full": 1.0, "incremental": 2.0})
+    wb.explain(shapes, scene.image, "occlusion", **OCCLUSION)
+    assert timer.timed == ["incremental", "full"]
+    wb.explain(shapes, scene.image, "occlusion", **OCCLUSION)
+    assert timer.timed == ["incremental", "full"]                 # remembered
+    wb.explain(shapes, scene.image, "occlusion", patch=28, stride=56)
+    assert timer.timed == ["incremental", "full"] * 2             # another patch size: measured
+
+
+def test_on_the_cpu_the_multiply_accumulate_rule_stands_and_nothing_is_timed(monkeypatch, shapes, scene):
+    timer = FakeTimer({"full": 1.0, "incremental": 2.0})
+    monkeypatch.setattr(probe_module, "PROBE", PathProbe(timer))
+    e = wb.explain(shapes, scene.image, "occlusion", **OCCLUSION)
+    assert e.extras["inference"].startswith("incremental inference (Krypton): 0.")
+    assert timer.timed == []
+
+
+def test_time_call_warms_up_then_times_the_fastest_of_three():
+    calls = []
+    seconds = time_call("x", lambda: calls.append(1), torch.device("cpu"))
+    assert len(calls) == 4 and seconds >= 0.0
