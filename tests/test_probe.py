@@ -61,6 +61,27 @@ def test_a_choice_is_measured_once_per_model_input_size_and_patch(monkeypatch, s
     assert timer.timed == ["incremental", "full"] * 2             # another patch size: measured
 
 
+def test_a_model_measured_faster_in_full_is_not_traced_again(monkeypatch, shapes, scene):
+    """Once full inference was measured faster for a model, input size and patch, a later run skips tracing."""
+    from workbench import incremental
+
+    _fake_cuda(monkeypatch, {"full": 1.0, "incremental": 2.0})
+    traced = []
+    real_init = incremental.IncrementalModel.__init__
+
+    def counting_init(self, *args, **kwargs):
+        traced.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(incremental.IncrementalModel, "__init__", counting_init)
+    first = wb.explain(shapes, scene.image, "occlusion", **OCCLUSION)
+    assert len(traced) == 1
+    again = wb.explain(shapes, scene.image, "occlusion", **OCCLUSION)
+    assert len(traced) == 1
+    assert again.extras["inference"].startswith("full inference: faster") and "earlier run" in again.extras["inference"]
+    np.testing.assert_array_equal(again.heatmap, first.heatmap)
+
+
 def test_on_the_cpu_the_multiply_accumulate_rule_stands_and_nothing_is_timed(monkeypatch, shapes, scene):
     timer = FakeTimer({"full": 1.0, "incremental": 2.0})
     monkeypatch.setattr(probe_module, "PROBE", PathProbe(timer))

@@ -458,6 +458,11 @@ class IncrementalPlan:
     def model_for(self, patch: int) -> tuple[IncrementalModel | None, str]:
         """The model to score ``patch``-sized occluders with, or ``None`` for full inference; and a sentence
         saying which and why (for an Explanation's extras)."""
+        key = ("incremental", tuple(self.x.shape), patch, self.batch)
+        if self._model is None and not self._failure and self.probe.measures(self.x.device):   # measured: no trace
+            known = self.probe.remembered(self.module, key, self.x.device, ("incremental", "full"))
+            if known is not None and known[0] == "full":
+                return None, f"full inference: faster ({self._timing(known[1])}, in an earlier run)"
         if self._model is None and not self._failure:
             try:
                 self._model = IncrementalModel(self.module, self.x, self.clean_output)
@@ -472,14 +477,15 @@ class IncrementalPlan:
         work = f"{ratio:.2f} of full inference's multiply-accumulates"
         if not self.probe.measures(self.x.device):
             return self._model, f"incremental inference (Krypton): {work}"
-        choice, seconds = self.probe.choose(self.module, ("incremental", tuple(self.x.shape), patch, self.batch),
-                                            self._candidates(patch), self.x.device)
-        timing = (f"measured on {self.x.device}, {self.batch} occluded copies: incremental "
-                  f"{1e3 * seconds['incremental']:.3g} ms, full {1e3 * seconds['full']:.3g} ms")
+        choice, seconds = self.probe.choose(self.module, key, self._candidates(patch), self.x.device)
+        timing = self._timing(seconds)
         if choice == "full":
             return None, f"full inference: faster ({timing}; incremental needs {work})"
         return self._model, f"incremental inference (Krypton): faster ({timing}); {work}"
 
+    def _timing(self, seconds: dict[str, float]) -> str:
+        return (f"measured on {self.x.device}, {self.batch} occluded copies: incremental "
+                f"{1e3 * seconds['incremental']:.3g} ms, full {1e3 * seconds['full']:.3g} ms")
 
     def _candidates(self, patch: int) -> dict[str, Callable[[], object]]:
         """One batch of ``patch``-sized occluders in the middle of the image, scored each way."""

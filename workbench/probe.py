@@ -67,14 +67,20 @@ class PathProbe:
     def choose(self, module: nn.Module, key: Hashable, candidates: dict[str, Callable[[], object]],
                device: torch.device | str) -> tuple[str, dict[str, float]]:
         """The fastest of ``candidates`` (name -> a call running a few batches of that path) on ``device`` and
-        the seconds each took; remembered for ``(module, key, device)``: a second call times nothing."""
-        device = torch.device(device)
-        remembered = self._choices.setdefault(module, {})
-        full_key = (key, str(device), tuple(candidates))
-        if full_key not in remembered:
+        the seconds each took; remembered for ``(module, key, device, candidate names)``: a second call times
+        nothing."""
+        remembered = self.remembered(module, key, device, tuple(candidates))
+        if remembered is None:
+            device = torch.device(device)
             seconds = {name: self.timer(name, run, device) for name, run in candidates.items()}
-            remembered[full_key] = (min(seconds, key=seconds.get), seconds)
-        return remembered[full_key]
+            remembered = (min(seconds, key=seconds.get), seconds)
+            self._choices.setdefault(module, {})[(key, str(device), tuple(candidates))] = remembered
+        return remembered
+
+    def remembered(self, module: nn.Module, key: Hashable, device: torch.device | str, names: tuple[str, ...]
+                   ) -> tuple[str, dict[str, float]] | None:
+        """The choice :meth:`choose` made for these, or ``None`` when it has not measured them."""
+        return self._choices.get(module, {}).get((key, str(torch.device(device)), names))
 
 
 PROBE = PathProbe()
