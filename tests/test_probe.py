@@ -16,15 +16,17 @@ OCCLUSION = {"patch": 56, "stride": 56}
 
 
 class FakeTimer:
-    """Seconds per candidate as given; records the names it was asked to time."""
+    """Seconds per candidate as given, and records the names among them it was asked to time; other
+    candidates (another choice's) take 1 s each, a tie that keeps the first (today's) one."""
 
     def __init__(self, seconds: dict[str, float]):
         self.seconds, self.timed = seconds, []
 
     def __call__(self, name, run, device) -> float:
         run()                      # the candidate must run
-        self.timed.append(name)
-        return self.seconds[name]
+        if name in self.seconds:
+            self.timed.append(name)
+        return self.seconds.get(name, 1.0)
 
 
 def _fake_cuda(monkeypatch, seconds: dict[str, float]) -> FakeTimer:
@@ -94,3 +96,42 @@ def test_time_call_warms_up_then_times_the_fastest_of_three():
     calls = []
     seconds = time_call("x", lambda: calls.append(1), torch.device("cpu"))
     assert len(calls) == 4 and seconds >= 0.0
+
+
+class RecordsLayout(torch.nn.Module):
+    """A small CNN that records whether each batch of more than one image came channels-last."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv, self.head = torch.nn.Conv2d(3, 4, 3), torch.nn.Linear(4, 2)
+        self.layouts = []
+
+    def forward(self, x):
+        if len(x) > 1:
+            self.layouts.append(x.is_contiguous(memory_format=torch.channels_last) and x.shape[1] > 1)
+        return self.head(self.conv(x).mean(dim=(2, 3)))
+
+
+@pytest.mark.parametrize("faster", ["channels-last", "contiguous"])
+def test_on_a_measured_device_the_faster_memory_layout_runs(monkeypatch, random_image, faster):
+    reference = wb.explain(RecordsLayout(), random_image, "occlusion", patch=8, stride=8, incremental="off")
+    timer = _fake_cuda(monkeypatch, {faster: 1.0, ({"channels-last", "contiguous"} - {faster}).pop(): 2.0})
+    model = RecordsLayout()
+    e = wb.explain(model, random_image, "occlusion", patch=8, stride=8, incremental="off", batch_size=4)
+    assert e.extras["layout"].startswith(f"{faster}: faster (measured on cpu, 4 images")
+    assert sorted(timer.timed) == ["channels-last", "contiguous"]
+    method_batches = model.layouts[-(e.cost.forward_passes - 1) // 4:]   # the method's, after the probe's
+    assert method_batches and all(layout == (faster == "channels-last") for layout in method_batches)
+    assert np.abs(e.heatmap - reference.heatmap).max() <= 1e-5 * np.abs(reference.heatmap).max()
+    assert all(not p.is_contiguous(memory_format=torch.channels_last) or p.dim() != 4 or p.shape[-1] == 1
+               for p in model.parameters())                                # the weights are put back
+
+
+def test_on_the_cpu_forward_only_runs_stay_channels_last_and_nothing_is_timed(monkeypatch, random_image):
+    timer = FakeTimer({"channels-last": 2.0, "contiguous": 1.0})
+    monkeypatch.setattr(probe_module, "PROBE", PathProbe(timer))
+    model = RecordsLayout()
+    e = wb.explain(model, random_image, "occlusion", patch=8, stride=8, incremental="off", batch_size=4)
+    assert "layout" not in e.extras and timer.timed == []
+    assert model.layouts and all(model.layouts)

@@ -89,7 +89,7 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         target_name=names[target_index] if target_index < len(names) else str(target_index),
         params={**spec.to_dict(), **({"seed": int(seed)} if info.random else {})},
         cost=Cost(forward_passes=ctx.forward_passes, backward_passes=ctx.backward_passes, seconds=seconds),
-        extras={**output.extras, "precision": ctx.precision},
+        extras={**output.extras, "precision": ctx.precision, **({"layout": ctx.layout} if ctx.layout else {})},
         score=ctx.clean_score, seed=int(seed) if info.random else None,
         model=entry.name, device=str(dev))
 

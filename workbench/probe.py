@@ -19,6 +19,8 @@ from typing import Callable, Hashable
 import torch
 from torch import nn
 
+from .memory_format import as_channels_last, channels_last
+
 Timer = Callable[[str, Callable[[], object], torch.device], float]
 TIMED_REPEATS = 3
 
@@ -84,3 +86,28 @@ class PathProbe:
 
 
 PROBE = PathProbe()
+LAYOUT_BATCH = 32   # images per timed batch when the run names no batch size
+
+
+def measured_layout(module: nn.Module, x: torch.Tensor, batch: int | None = None,
+                    probe: PathProbe | None = None) -> tuple[bool, str]:
+    """Whether ``module``'s forward passes on copies of ``x`` (``(1,C,H,W)``) run faster with channels-last
+    convolution weights and batches than contiguous ones on ``x``'s device, timed on one batch each (the
+    weights' conversion included; remembered per module and input size); and a sentence saying so."""
+    probe = probe if probe is not None else PROBE
+    size = batch or LAYOUT_BATCH
+    images = x.expand(size, *x.shape[1:]).contiguous()
+
+    def contiguous() -> None:
+        with torch.inference_mode():
+            module(images)
+
+    def channels_last_layout() -> None:
+        with channels_last(module) as converted, torch.inference_mode():
+            module(as_channels_last(images) if converted else images)
+
+    choice, seconds = probe.choose(module, ("layout", tuple(x.shape), size),
+                                   {"channels-last": channels_last_layout, "contiguous": contiguous}, x.device)
+    return choice == "channels-last", (
+        f"{choice}: faster (measured on {x.device}, {size} images: channels-last "
+        f"{1e3 * seconds['channels-last']:.3g} ms, contiguous {1e3 * seconds['contiguous']:.3g} ms)")
