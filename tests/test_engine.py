@@ -203,3 +203,56 @@ def test_window_occluders_survive_a_model_that_writes_into_its_input():
     expected = Engine(nn.Flatten(), batch_size=2).score_inputs(x * masks, 5)   # ... by a model that does not
     got = Engine(Overwrites(), batch_size=2).score_windows(x, boxes, 0.0)
     torch.testing.assert_close(got[:, 0], expected.sum(1), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_window_occluders_composed_by_masks_equal_those_written_image_by_image(channels_last):
+    """The CUDA composition (one ``where`` of masks built on the device a batch) feeds the model the same
+    images, bit for bit and in the same layout, as the CPU's writes image by image; forced here on the CPU."""
+    class Records(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.seen = nn.Conv2d(3, 2, 1), []
+
+        def forward(self, x):
+            self.seen.append((x.clone(), x.is_contiguous(memory_format=torch.channels_last)))
+            return self.conv(x).mean(dim=(2, 3))
+
+    x = torch.rand(1, 3, 9, 11, generator=torch.Generator().manual_seed(1))
+    fill = torch.rand(1, 3, 9, 11, generator=torch.Generator().manual_seed(2))
+    boxes = torch.tensor([[0, 2, 0, 2], [1, 3, 1, 3], [2, 9, 0, 11], [0, 9, 4, 11], [3, 4, 3, 4], [7, 9, 10, 11]])
+    fed, model = {}, Records()
+    for by_masks in (False, True):
+        model.seen = []
+        engine = Engine(model, batch_size=4)
+        engine.windows_by_masks = by_masks
+        with engine.channels_last(channels_last):
+            scores = engine.score_windows(x, boxes, fill, target=1)
+        fed[by_masks] = (model.seen, scores)
+    (written, written_scores), (masked, masked_scores) = fed[False], fed[True]
+    assert len(written) == len(masked) == 2
+    for (a, a_layout), (b, b_layout) in zip(written, masked):
+        assert torch.equal(a, b) and a_layout == b_layout == channels_last
+    assert torch.equal(written_scores, masked_scores)
+    expected = x.expand(6, -1, -1, -1).clone()
+    for image, (top, bottom, left, right) in zip(expected, boxes.tolist()):
+        image[:, top:bottom, left:right] = fill[0, :, top:bottom, left:right]
+    assert torch.equal(torch.cat([b for b, _ in masked]), expected)
+
+
+def test_window_occluders_are_composed_by_masks_on_cuda_only():
+    assert not Engine(nn.Flatten(), device="cpu").windows_by_masks
+    assert Engine(nn.Flatten(), device="meta").windows_by_masks is False
+
+
+def test_the_cuda_batch_size_is_probed_once_per_image_shape():
+    """FMO's levels call the engine once each: the memory probe (a forward pass of two images and a device
+    synchronisation) runs once per image shape. The device is named CUDA and the probe counted (no GPU here)."""
+    engine = Engine(nn.Flatten(), device="cpu")
+    engine.device = torch.device("cuda")
+    probed = []
+    engine._cuda_batch_size = lambda example, per_image: probed.append(tuple(example.shape)) or 100 + len(probed)
+    assert engine.default_batch_size(torch.zeros(1, 3, 8, 8)) == 101
+    assert engine.default_batch_size(torch.zeros(2, 3, 8, 8)) == 101
+    assert engine.default_batch_size(torch.zeros(1, 3, 4, 4)) == 102
+    assert probed == [(1, 3, 8, 8), (1, 3, 4, 4)]

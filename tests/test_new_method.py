@@ -14,6 +14,7 @@ import workbench as wb
 from workbench.evaluation import Item
 from workbench.explainers.registry import MethodOutput, register, unregister
 from workbench.params import Spec, param
+from workbench.seeding import on_device
 
 NAME = "smoothgrad_test"
 SIZE = 64
@@ -33,7 +34,7 @@ def smoothgrad(ctx, spec: SmoothGradSpec) -> MethodOutput:
     (Smilkov et al. 2017, eq. 3), summed over the channels."""
     x = ctx.x
     sigma = spec.noise * float(x.max() - x.min())
-    noise = torch.randn((spec.samples, *x.shape[1:]), generator=ctx.generator(), device=ctx.device)
+    noise = on_device(torch.randn((spec.samples, *x.shape[1:]), generator=ctx.generator()), ctx.device)
     noisy = (x + sigma * noise).requires_grad_(True)
     with torch.enable_grad():
         grad, = torch.autograd.grad(ctx.module(noisy)[:, ctx.target].sum(), noisy)

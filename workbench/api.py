@@ -45,7 +45,8 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         method: a name from ``workbench.methods()``.
         target: class index or class name; default the top-1 class.
         device: ``"auto"`` runs where the model is; another device runs on a copy of the model there.
-        seed: seed of random methods (same seed, same device: same heatmap).
+        seed: seed of random methods (same seed: same masks and samples on every device, drawn on the CPU; same
+            heatmap up to the device's rounding).
         progress: ``progress(done, total)`` called as forward passes (or optimisation steps) complete, or
             ``True`` for a progress bar (the contract of :mod:`workbench.progress`).
         cancel: a ``threading.Event``; setting it stops the run with :class:`workbench.Cancelled`.
@@ -55,8 +56,8 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
             scored so far about every 0.3 s. Progressive display in the Workbench uses it.
         precision: of the model's passes: ``"float32"`` (default), ``"bfloat16"``, ``"float16"`` (CUDA only) or
             ``"auto"`` (bfloat16 on CUDA and on CPUs with AMX/AVX512-BF16, else float32); see
-            :mod:`workbench.precision`. The heatmap is float32 either way; a reduced precision is recorded in
-            ``extras["precision"]``.
+            :mod:`workbench.precision` (a float32 run has TF32 off). The heatmap is float32 either way; the
+            precision is recorded in ``extras["precision"]``.
         **params: the method's parameters (see ``workbench.methods()[method].params``).
 
     >>> import workbench as wb
@@ -88,7 +89,7 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         target_name=names[target_index] if target_index < len(names) else str(target_index),
         params={**spec.to_dict(), **({"seed": int(seed)} if info.random else {})},
         cost=Cost(forward_passes=ctx.forward_passes, backward_passes=ctx.backward_passes, seconds=seconds),
-        extras={**output.extras, **({"precision": ctx.precision} if ctx.precision != "float32" else {})},
+        extras={**output.extras, "precision": ctx.precision, **({"layout": ctx.layout} if ctx.layout else {})},
         score=ctx.clean_score, seed=int(seed) if info.random else None,
         model=entry.name, device=str(dev))
 

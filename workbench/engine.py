@@ -87,7 +87,10 @@ class Engine:
         self.batch_size = batch_size
         self.precision = resolve_precision(precision, self.device)
         self.channels_last_batches = False
+        # windows composed by one masked select per batch (no host loop; CUDA) or written image by image (CPU)
+        self.windows_by_masks = self.device.type == "cuda"
         self.forward_passes = 0
+        self._cuda_batch_sizes: dict[tuple[int, ...], int] = {}
         self.planned: int | None = None  # total passes a method announces, for progress across several calls
 
     # -- bookkeeping ---------------------------------------------------------------------------------
@@ -109,10 +112,17 @@ class Engine:
             self.controls.report(self.forward_passes, max(total, self.forward_passes))
 
     def default_batch_size(self, example: torch.Tensor) -> int:
-        """Images per batch: on CUDA from free memory and a probe of two images, else by input bytes."""
+        """Images per batch: on CUDA from free memory and a probe of two images (once per image shape in an
+        engine: FMO's levels and other multi-call methods do not probe again), else by input bytes."""
         per_image = example[0].numel() * 4
         if self.device.type != "cuda":
             return int(max(1, min(MAX_CPU_BATCH, CPU_BATCH_BYTES // per_image)))
+        key = tuple(example.shape[1:])
+        if key not in self._cuda_batch_sizes:
+            self._cuda_batch_sizes[key] = self._cuda_batch_size(example, per_image)
+        return self._cuda_batch_sizes[key]
+
+    def _cuda_batch_size(self, example: torch.Tensor, per_image: int) -> int:
         torch.cuda.synchronize(self.device)
         before = torch.cuda.memory_allocated(self.device)
         torch.cuda.reset_peak_memory_stats(self.device)
@@ -243,7 +253,10 @@ class Engine:
         :meth:`score_masks` with 0/1 window masks, composed without full-size masks: one batch of clean
         copies is made once and reused, each batch writing its windows and putting back the previous batch's
         (a model that writes into its input is detected by the batch's version counter and the copies
-        remade). On the shapes model this is ~6 ms per 32 images for a fresh copy vs ~45 ms for masks.
+        remade). On the shapes model this is ~6 ms per 32 images for a fresh copy vs ~45 ms for masks. On CUDA
+        (``windows_by_masks``) a loop of two small copies per image is bound by kernel launches and host
+        work, so each batch is one ``where`` of window masks built on the device from the boxes: the same
+        values (each pixel is ``x``'s or ``fill``'s), one kernel a batch.
 
         Args:
             x: ``(1,C,H,W)`` model input (normalised).
@@ -254,6 +267,9 @@ class Engine:
             raise ValueError(f"boxes: expected an (n, 4) tensor of (top, bottom, left, right), got {tuple(boxes.shape)}")
         x = x.to(self.device)
         fill = torch.as_tensor(fill, dtype=x.dtype, device=self.device).expand_as(x)
+        if self.windows_by_masks:
+            return self.score_inputs(self._window_composer(x, fill, boxes), len(boxes), target=target,
+                                     transform=transform)
         extents = boxes.tolist()
         state: dict = {"copies": None, "written": [], "version": -1}
 
@@ -273,3 +289,20 @@ class Engine:
             return copies[:stop - start]
 
         return self.score_inputs(compose, len(extents), target=target, transform=transform)
+
+    def _window_composer(self, x: torch.Tensor, fill: torch.Tensor, boxes: torch.Tensor) -> Callable:
+        """``compose(start, stop)``: copies of ``x`` with boxes ``start:stop`` taking ``fill``'s pixels, each
+        batch one ``where`` of masks built on the device (see :meth:`score_windows`)."""
+        boxes = boxes.to(self.device)
+        rows = torch.arange(x.shape[-2], device=self.device)
+        cols = torch.arange(x.shape[-1], device=self.device)
+
+        def compose(start: int, stop: int) -> torch.Tensor:
+            top, bottom, left, right = boxes[start:stop].unbind(1)
+            in_rows = (rows >= top[:, None]) & (rows < bottom[:, None])
+            in_cols = (cols >= left[:, None]) & (cols < right[:, None])
+            hidden = (in_rows[:, :, None] & in_cols[:, None, :])[:, None]
+            return torch.where(hidden, fill, x, out=self._empty_batch(stop - start, x))
+
+        return compose
+

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from . import seeding
 from .params import param
 
 MEANINGS = {
@@ -98,8 +99,8 @@ def fill_image(fill: str, x: torch.Tensor, normalise: Callable[[torch.Tensor], t
     """What hidden pixels of ``x`` (``(1,C,H,W)``, normalised for the model) become, in the same space.
 
     ``normalise`` maps ``[0, 1]`` pixels to the model's input (for ``"black"`` and ``"uniform"``); ``value``
-    is the ``"constant"`` fill, ``segments`` the label map of ``"segment-mean"``, ``generator`` seeds
-    ``"uniform"``. A name outside ``accepted`` (the consumer's subset) raises ``ValueError``.
+    is the ``"constant"`` fill, ``segments`` the label map of ``"segment-mean"``, ``generator`` (a CPU one,
+    :mod:`workbench.seeding`) seeds ``"uniform"``. A name outside ``accepted`` (the consumer's subset) raises ``ValueError``.
     """
     check_fill(fill, accepted)
     if fill == "constant":
@@ -109,7 +110,7 @@ def fill_image(fill: str, x: torch.Tensor, normalise: Callable[[torch.Tensor], t
     if fill == "uniform":
         if generator is None:
             raise ValueError("generator: the 'uniform' fill needs a seeded torch.Generator")
-        return normalise(torch.rand(x.shape, generator=generator, device=generator.device).to(x.device))
+        return normalise(seeding.on_device(torch.rand(x.shape, generator=generator), x.device))
     if fill == "blur":
         return blur_image(x, blur_sigma)
     if fill == "image-mean":

@@ -25,10 +25,14 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import fx, nn
+
+from . import probe as probe_module
+from .probe import PathProbe
 
 __all__ = ["INCREMENTAL", "IncrementalModel", "IncrementalPlan", "NotIncremental", "incremental_param", "occluded_boxes", "plan_incremental"]
 
@@ -426,18 +430,26 @@ def incremental_param() -> object:
                      "enough work; 'off': full inference.")
 
 
+PROBE_BATCH = 32   # occluded copies per timed batch when the caller names no batch size
+
+
 class IncrementalPlan:
     """Whether to score ``patch x patch`` occluders of ``x`` incrementally, per patch size (FMO's levels differ):
     ``mode`` ``"auto"`` uses an :class:`IncrementalModel` (traced once) when the model traces and one patch
-    in the middle needs at most ``max_ratio`` of full inference's multiply-accumulates; ``"off"`` never.
-    Incremental inference runs in float32 only: at a reduced ``precision`` the run's clean score and the
-    occluded scores would come from different precisions, so it stays off."""
+    in the middle needs at most ``max_ratio`` of full inference's multiply-accumulates, and, on a device whose
+    choices are measured (CUDA, :mod:`workbench.probe`), when a batch of ``batch`` such occluders also runs
+    faster incrementally than by full inference; ``"off"`` never. Incremental inference runs in float32
+    only: at a reduced ``precision`` the run's clean score and the occluded scores would come from different
+    precisions, so it stays off."""
 
     def __init__(self, module: nn.Module, x: torch.Tensor, mode: str = "auto", max_ratio: float = MAX_MAC_RATIO,
-                 precision: str = "float32", clean_output: torch.Tensor | None = None):
+                 precision: str = "float32", clean_output: torch.Tensor | None = None, batch: int | None = None,
+                 probe: PathProbe | None = None):
         if mode not in INCREMENTAL:
             raise ValueError(f"incremental: expected one of {INCREMENTAL}, got {mode!r}")
         self.module, self.x, self.mode, self.max_ratio, self.clean_output = module, x, mode, max_ratio, clean_output
+        self.batch = batch or PROBE_BATCH
+        self.probe = probe if probe is not None else probe_module.PROBE
         self._model: IncrementalModel | None = None
         self._failure = ("incremental='off'" if mode == "off" else
                          f"precision {precision} (incremental inference runs in float32)" if precision != "float32"
@@ -446,6 +458,11 @@ class IncrementalPlan:
     def model_for(self, patch: int) -> tuple[IncrementalModel | None, str]:
         """The model to score ``patch``-sized occluders with, or ``None`` for full inference; and a sentence
         saying which and why (for an Explanation's extras)."""
+        key = ("incremental", tuple(self.x.shape), patch, self.batch)
+        if self._model is None and not self._failure and self.probe.measures(self.x.device):   # measured: no trace
+            known = self.probe.remembered(self.module, key, self.x.device, ("incremental", "full"))
+            if known is not None and known[0] == "full":
+                return None, f"full inference: faster ({self._timing(known[1])}, in an earlier run)"
         if self._model is None and not self._failure:
             try:
                 self._model = IncrementalModel(self.module, self.x, self.clean_output)
@@ -457,14 +474,46 @@ class IncrementalPlan:
         if ratio > self.max_ratio:
             return None, (f"full inference: incremental inference would need {ratio:.2f} of its "
                           f"multiply-accumulates (more than {self.max_ratio})")
-        return self._model, f"incremental inference (Krypton): {ratio:.2f} of full inference's multiply-accumulates"
+        work = f"{ratio:.2f} of full inference's multiply-accumulates"
+        if not self.probe.measures(self.x.device):
+            return self._model, f"incremental inference (Krypton): {work}"
+        choice, seconds = self.probe.choose(self.module, key, self._candidates(patch), self.x.device)
+        timing = self._timing(seconds)
+        if choice == "full":
+            return None, f"full inference: faster ({timing}; incremental needs {work})"
+        return self._model, f"incremental inference (Krypton): faster ({timing}); {work}"
+
+    def _timing(self, seconds: dict[str, float]) -> str:
+        return (f"measured on {self.x.device}, {self.batch} occluded copies: incremental "
+                f"{1e3 * seconds['incremental']:.3g} ms, full {1e3 * seconds['full']:.3g} ms")
+
+    def _candidates(self, patch: int) -> dict[str, Callable[[], object]]:
+        """One batch of ``patch``-sized occluders in the middle of the image, scored each way."""
+        height, width = self.x.shape[-2:]
+        h, w = min(patch, height), min(patch, width)
+        top, left = (height - h) // 2, (width - w) // 2
+        patches = torch.zeros(self.batch, self.x.shape[1], h, w, device=self.x.device, dtype=self.x.dtype)
+        tops = torch.full((self.batch,), top, device=self.x.device)
+        lefts = torch.full((self.batch,), left, device=self.x.device)
+        copies = self.x.expand(self.batch, *self.x.shape[1:]).clone()
+        copies[:, :, top:top + h, left:left + w] = 0
+        convolutions = [m.weight for m in self.module.modules() if isinstance(m, nn.Conv2d)]
+        if convolutions and convolutions[0].is_contiguous(memory_format=torch.channels_last):
+            copies = copies.contiguous(memory_format=torch.channels_last)   # as the engine feeds them
+
+        def full() -> object:
+            with torch.inference_mode():
+                return self.module(copies)
+
+        return {"incremental": lambda: self._model.score(patches, tops, lefts), "full": full}
 
 
 def plan_incremental(module: nn.Module, x: torch.Tensor, patch: int, mode: str = "auto",
                      max_ratio: float = MAX_MAC_RATIO, precision: str = "float32",
-                     clean_output: torch.Tensor | None = None) -> tuple[IncrementalModel | None, str]:
+                     clean_output: torch.Tensor | None = None, batch: int | None = None
+                     ) -> tuple[IncrementalModel | None, str]:
     """:meth:`IncrementalPlan.model_for` of one patch size."""
-    return IncrementalPlan(module, x, mode, max_ratio, precision, clean_output).model_for(patch)
+    return IncrementalPlan(module, x, mode, max_ratio, precision, clean_output, batch).model_for(patch)
 
 
 def occluded_boxes(x: torch.Tensor, fill: torch.Tensor, rows: tuple[torch.Tensor, torch.Tensor],

@@ -7,12 +7,17 @@ heatmaps always come back float32. bfloat16 is fast on CPUs with AMX or AVX512-B
 CUDA; on other CPUs oneDNN emulates it and it runs slower than float32. float16 autocast is used on CUDA
 only. Its accuracy cost depends on the model (``benchmarks/precision.py`` measures it), so the default
 stays float32 and ``"auto"`` picks bfloat16 only where the hardware runs it natively.
+
+float32 means float32: PyTorch lets cuDNN convolutions use TF32 (10-bit mantissa products) by default, and
+``torch.set_float32_matmul_precision`` lets matrix products use TF32 or bfloat16; a float32 run switches
+both off for its duration (:func:`full_float32`; the workbench's Occlusion differed from Captum's by 0.7-1.2%
+on an H200 with TF32 on) and puts the user's settings back after.
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
-from typing import ContextManager
+from typing import ContextManager, Iterator
 
 import torch
 
@@ -51,3 +56,72 @@ def autocast(precision: str, device: torch.device) -> ContextManager:
     """``torch.autocast`` to a resolved ``precision`` on ``device`` (a no-op for ``"float32"``)."""
     dtype = DTYPES[precision]
     return nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
+
+
+# torch.backends objects with an ``fp32_precision`` (PyTorch 2.9's API; the parents first, then the leaves)
+FP32_BACKENDS = ("", "cudnn", "mkldnn", "cuda.matmul", "cudnn.conv", "cudnn.rnn", "mkldnn.matmul", "mkldnn.conv",
+                 "mkldnn.rnn")
+
+
+def _backend(path: str):
+    value = torch.backends
+    for part in filter(None, path.split(".")):
+        value = getattr(value, part, None)
+    return value
+
+
+def _legacy_flags() -> dict[str, object]:
+    """The legacy TF32 settings that can be read (PyTorch refuses to read one after a mix of the legacy and the
+    ``fp32_precision`` APIs set it)."""
+    getters = {"matmul_precision": torch.get_float32_matmul_precision,
+               "cuda_matmul_tf32": lambda: torch.backends.cuda.matmul.allow_tf32,
+               "cudnn_tf32": lambda: torch.backends.cudnn.allow_tf32}
+    flags = {}
+    for name, get in getters.items():
+        try:
+            flags[name] = get()
+        except RuntimeError:
+            pass
+    return flags
+
+
+def _set_legacy_flags(flags: dict[str, object]) -> None:
+    if "matmul_precision" in flags:
+        torch.set_float32_matmul_precision(flags["matmul_precision"])
+    if "cuda_matmul_tf32" in flags:
+        torch.backends.cuda.matmul.allow_tf32 = flags["cuda_matmul_tf32"]
+    if "cudnn_tf32" in flags:
+        torch.backends.cudnn.allow_tf32 = flags["cudnn_tf32"]
+
+
+def float32_settings() -> dict[str, object]:
+    """The process's float32 math settings: the legacy TF32 flags that can be read and every backend's
+    ``fp32_precision`` (where this PyTorch has it)."""
+    settings: dict[str, object] = dict(_legacy_flags())
+    for path in FP32_BACKENDS:
+        backend = _backend(path)
+        if backend is not None and hasattr(backend, "fp32_precision"):
+            settings[f"fp32_precision:{path}"] = backend.fp32_precision
+    return settings
+
+
+@contextmanager
+def full_float32(precision: str) -> Iterator[None]:
+    """At ``precision`` ``"float32"``, run the block with float32 matrix products and convolutions in full
+    float32 on every backend (``set_float32_matmul_precision("highest")``, cuBLAS and cuDNN TF32 off; the
+    ``fp32_precision`` API follows); the user's settings are restored after, also when the block raises.
+    Other precisions leave the settings alone."""
+    if precision != "float32":
+        yield
+        return
+    saved = float32_settings()
+    try:
+        _set_legacy_flags({"matmul_precision": "highest", "cuda_matmul_tf32": False, "cudnn_tf32": False})
+        yield
+    finally:
+        _set_legacy_flags(saved)
+        for path in FP32_BACKENDS:   # after the legacy setters, only what they did not put back
+            key = f"fp32_precision:{path}"
+            backend = _backend(path)
+            if key in saved and backend.fp32_precision != saved[key]:
+                backend.fp32_precision = saved[key]

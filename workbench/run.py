@@ -23,7 +23,8 @@ from .device import resolve_device
 from .engine import Engine
 from .guard import preserved_model
 from .models.zoo import ModelEntry, as_model_entry, module_on
-from .precision import resolve_precision
+from . import probe
+from .precision import full_float32, resolve_precision
 from .progress import Controls, ProgressArg
 from .targets import resolve_target
 
@@ -43,6 +44,7 @@ class RunContext:
     requested_target: Any = None
     target: int | None = None
     clean_scores: torch.Tensor | None = None
+    layout: str | None = None   # the memory layout measured faster on a measured device, and the timings
     backward_passes: int = 0
     started: float = field(default_factory=time.perf_counter)
     _outside_forward: int = field(default=0, repr=False)
@@ -113,11 +115,13 @@ def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.de
     copy there) and yield its context, with the module guarded until the block ends.
 
     ``image``: a ``(3,H,W)`` tensor in [0,1] for a run on one image (``None``: the caller feeds its own
-    inputs). ``channels_last``: convolution weights and engine batches channels-last (forward-only runs).
+    inputs). ``channels_last``: convolution weights and engine batches channels-last (forward-only runs; on
+    CUDA only when a timed batch says it is faster, see :func:`~workbench.probe.measured_layout`).
     ``clean_pass``: score the clean image first and resolve ``target`` (a class index or name; checked
     against the class names first when the model has them). ``planned``: total engine passes announced for
     progress, clean pass included. ``precision``: of the model's passes (:mod:`workbench.precision`; checked
-    against the device before anything runs). ``context``: the class to build (a subclass adds ``fields``).
+    against the device before anything runs; a float32 run has TF32 off until the block ends, see
+    :func:`~workbench.precision.full_float32`). ``context``: the class to build (a subclass adds ``fields``).
     """
     controls = Controls(progress, cancel)
     controls.check_cancel()
@@ -127,14 +131,18 @@ def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.de
     module = module_on(entry, dev)
     engine = Engine(module, dev, batch_size=batch_size, controls=controls, precision=precision)
     run = context(model=entry, module=module, engine=engine, controls=controls, requested_target=target, **fields)
-    with controls, preserved_model(module), engine.channels_last(enabled=channels_last):
+    with controls, full_float32(engine.precision), preserved_model(module):
         if image is not None:
             run.image = image.unsqueeze(0).to(dev)
             run.x = entry.normalise(run.image)
             if entry.class_names:
                 resolve_target(target, torch.zeros(len(entry.class_names)), entry.class_names, check_only=True)
-        if planned is not None:
-            engine.plan(planned)
-        if clean_pass:
-            run.score_clean()
-        yield run
+        if channels_last and run.x is not None and probe.PROBE.measures(dev):   # CUDA: the faster layout
+            with engine.autocast():
+                channels_last, run.layout = probe.measured_layout(module, run.x, batch_size)
+        with engine.channels_last(enabled=channels_last):
+            if planned is not None:
+                engine.plan(planned)
+            if clean_pass:
+                run.score_clean()
+            yield run

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .. import seeding
 from ..params import param
 from ..results import Group
 from ..scores import output_param
@@ -88,6 +89,13 @@ def rank_groups(matrix: np.ndarray, sensitivity: np.ndarray, threshold: float) -
     return sorted(ranked, key=lambda g: (-g.score, g.members))
 
 
+def ablation_contexts(generator: torch.Generator, count: int, objects: int, p_keep: float,
+                      device: str | torch.device) -> torch.Tensor:
+    """``(count, objects)`` uint8 contexts on ``device``, each object kept with probability ``p_keep``, drawn
+    from a CPU ``generator`` (:mod:`workbench.seeding`)."""
+    return seeding.on_device((torch.rand(count, objects, generator=generator) < p_keep).to(torch.uint8), device)
+
+
 def ablation_plan(contexts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Keep vectors to score: the K single ablations, then per context the context itself and the context
     without each present object. Returns ``(keep (N,K) uint8, context_row (T,), removal (P,3))`` where
@@ -110,8 +118,7 @@ def ablation_ca_method(ctx: Context, spec: AblationCASpec) -> MethodOutput:
     labels = spec.labels(ctx.image)
     segs = torch.from_numpy(labels).to(ctx.device)
     k = int(labels.max()) + 1
-    g = ctx.generator()
-    contexts = (torch.rand(spec.contexts, k, generator=g, device=ctx.device) < spec.p_keep).to(torch.uint8)
+    contexts = ablation_contexts(ctx.generator(), spec.contexts, k, spec.p_keep, ctx.device)
     keep, context_row, removal = ablation_plan(contexts)
     fill = spec.fill_for(ctx.x, ctx.model.normalise, segs)
     transform = ctx.score_transform(spec.output, paper="logit")

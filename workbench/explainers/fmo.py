@@ -55,7 +55,7 @@ import torch
 from ..fills import WINDOW_FILLS, fill_param, fill_value_param
 from ..params import Spec, param
 from ..incremental import IncrementalPlan, incremental_param
-from .occlusion import occlusion_drops, window_fill
+from .occlusion import INCREMENTAL_BATCH, occlusion_drops, window_fill
 from .registry import Context, MethodOutput, register
 from .windows import WindowGrid, edges_param
 
@@ -272,7 +272,7 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
     remaining = math.floor(spec.budget * (grids[-1].count + 1)) - 1   # windows it may score (passes less the clean one)
     fill = window_fill(ctx, spec)
     plan = IncrementalPlan(ctx.module, ctx.x, spec.incremental, precision=ctx.precision,
-                           clean_output=ctx.clean_scores)
+                           clean_output=ctx.clean_scores, batch=ctx.engine.batch_size or INCREMENTAL_BATCH)
     inference = []
     levels: list[Level] = []
     for index, (grid, (patch, stride)) in enumerate(zip(grids, schedule)):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .. import seeding
 from ..params import param
 from ..scores import output_param
 from ..superpixels import SuperpixelSpec, n_segments_param, segment_masks
@@ -54,11 +55,11 @@ def lime_regression(samples: np.ndarray, scores: np.ndarray, kernel_width: float
 
 
 def lime_samples(generator: torch.Generator, num_samples: int, n_features: int, device) -> torch.Tensor:
-    """``(num_samples, n_features)`` 0/1 matrix, row 0 all ones, others Bernoulli(0.5)."""
-    samples = torch.randint(0, 2, (num_samples, n_features), generator=generator, device=device,
-                            dtype=torch.uint8)
+    """``(num_samples, n_features)`` 0/1 matrix on ``device``, row 0 all ones, others Bernoulli(0.5), drawn
+    from a CPU ``generator`` (:mod:`workbench.seeding`)."""
+    samples = torch.randint(0, 2, (num_samples, n_features), generator=generator, dtype=torch.uint8)
     samples[0] = 1
-    return samples
+    return seeding.on_device(samples, device)
 
 
 @register("lime", spec=LimeSpec, label="LIME", family="perturbation", citation=LimeSpec.citation, random=True,

@@ -83,7 +83,7 @@ def meaningful_perturbation(ctx: Context, spec: MeaningfulPerturbationSpec) -> M
 
     def losses(_: int) -> dict[str, torch.Tensor]:
         big = upsample(mask)
-        shift = torch.randint(0, spec.jitter + 1, (2,), generator=generator, device=ctx.device).tolist()
+        shift = torch.randint(0, spec.jitter + 1, (2,), generator=generator).tolist()   # CPU: no device sync
         x = torch.roll(ctx.x, shift, dims=(2, 3))
         base = torch.roll(blurred, shift, dims=(2, 3))
         probability = game_loss(ctx.model, ctx.module(x * big + base * (1 - big)), ctx.target, spec.output,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .. import seeding
 from ..fills import check_fill, fill_param
 from ..blur import gaussian_blur
 from ..params import param
@@ -113,7 +114,7 @@ def neuromask_losses(ctx: Context, spec: NeuroMaskSpec, weights: torch.Tensor,
 def neuromask(ctx: Context, spec: NeuroMaskSpec) -> MethodOutput:
     height, width = ctx.size
     side = (height, width) if spec.mask_resolution == 0 else (spec.mask_resolution, spec.mask_resolution)
-    initial = torch.rand((1, 1, *side), generator=ctx.generator(), device=ctx.device) * 20 - 10
+    initial = seeding.on_device(torch.rand((1, 1, *side), generator=ctx.generator()), ctx.device) * 20 - 10
     if spec.init == "zero":
         initial = torch.zeros_like(initial)
     background = fill_for(ctx.image, spec.fill).detach()

@@ -85,7 +85,7 @@ def occlusion(ctx: Context, spec: OcclusionSpec) -> MethodOutput:
     height, width = ctx.size
     grid = WindowGrid(height, width, spec.patch, spec.stride, spec.edges, device=ctx.device)
     model, inference = plan_incremental(ctx.module, ctx.x, spec.patch, spec.incremental, precision=ctx.precision,
-                                        clean_output=ctx.clean_scores)
+                                        clean_output=ctx.clean_scores, batch=ctx.engine.batch_size or INCREMENTAL_BATCH)
     drops = occlusion_drops(ctx, grid, torch.arange(grid.count), window_fill(ctx, spec), model).view(grid.shape)
     heat, _ = grid.mean_map(drops)
     return MethodOutput(heatmap=heat, extras={"windows": grid.count, "drops": drops.cpu().numpy(),

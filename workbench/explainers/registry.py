@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import torch
 
+from .. import seeding
 from ..models.zoo import ModelEntry
 from ..params import ParamInfo, Spec
 from ..results import Partial
@@ -63,8 +64,10 @@ class Context(RunContext):
         return score_transform(self.model, output, paper)
 
     def generator(self, offset: int = 0) -> torch.Generator:
-        """A fresh ``torch.Generator`` on the device seeded from ``seed`` (never the global RNG)."""
-        return torch.Generator(device=self.device).manual_seed(self.seed + offset)
+        """A fresh CPU ``torch.Generator`` seeded from ``seed`` (never the global RNG): draw on the CPU and
+        move the draws with :func:`workbench.seeding.on_device`, so that one seed gives one map on every
+        device (:mod:`workbench.seeding`)."""
+        return seeding.cpu_generator(self.seed + offset)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .. import seeding
 from ..fills import BLUR_SIGMA, METRIC_FILLS, check_fill, fill_image
 from ..images import as_image_tensor
 from ..progress import Controls, ProgressArg
@@ -77,7 +78,7 @@ def region_ranks(heatmap: torch.Tensor, region: int, order: str, generator: torc
     elif order == "lerf":
         ranking = torch.argsort(sums, stable=True)
     else:
-        ranking = torch.randperm(len(sums), generator=generator, device=generator.device).to(heatmap.device)
+        ranking = seeding.on_device(torch.randperm(len(sums), generator=generator), heatmap.device)
     rank_of_square = torch.empty_like(ranking)
     rank_of_square[ranking] = torch.arange(len(ranking), device=heatmap.device)
     squares = (torch.arange(height, device=heatmap.device)[:, None] // region) * cols \
@@ -131,7 +132,7 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
                   target=target, channels_last=True, clean_pass=True, planned=1 + (steps + 1) * repeats) as run:
         entry, engine, dev, x, target_index = run.model, run.engine, run.device, run.x, run.target
         transform = score_transform(entry, output, paper="logit")   # names a bad output
-        generator = torch.Generator(device=dev).manual_seed(int(seed))
+        generator = seeding.cpu_generator(seed)   # the same order and fill on every device
         curves = []
         for _ in range(repeats):
             ranks = region_ranks(heatmap.to(dev), region, order, generator)
