@@ -2,7 +2,6 @@
 report and the CLI accept the new names, and an unknown name is answered with the known ones."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import workbench as wb

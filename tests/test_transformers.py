@@ -234,6 +234,21 @@ def test_rules_for_convolutional_networks_refuse_a_transformer(method):
     assert_same_state(before, model_state(vit))
 
 
+@pytest.mark.parametrize("method", ["grad_cam", "score_cam", "eigen_cam"])
+def test_cams_with_the_automatic_layer_refuse_a_transformer_and_run_on_a_named_one(method):
+    """'auto' would pick the patch embedding (before any attention): refused, naming the transformer methods;
+    a convolutional layer named explicitly is the user's choice and runs."""
+    vit = tiny_torchvision_vit()
+    before = model_state(vit)
+    image = np.random.default_rng(9).uniform(size=(64, 64, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match="layer: VisionTransformer is a transformer .*'attention_rollout' or "
+                                         "'gradient'"):
+        wb.explain(vit, image, method)
+    assert_same_state(before, model_state(vit))
+    e = wb.explain(vit, image, method, layer="conv_proj")
+    assert e.heatmap.shape == (64, 64) and e.extras["layer"] == "conv_proj"
+
+
 @pytest.mark.parametrize("make", [tiny_torchvision_vit, tiny_timm_vit], ids=["torchvision", "timm"])
 def test_gradient_on_a_tiny_vit_equals_autograd(make):
     net = make()

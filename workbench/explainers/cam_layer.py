@@ -139,10 +139,27 @@ def _accepted(module: nn.Module, size: tuple[int, int]) -> str:
     return f"expected 'auto' or the name of a feature-map layer ({len(names)}): {', '.join(shown)}"
 
 
+def refuse_auto_on_transformers(module: nn.Module) -> None:
+    """On a vision transformer the last feature map is the patch embedding, before any attention: a CAM there
+    looks like a map and says nothing about the class. Until the token-to-grid reshape of the blocks' outputs is
+    built, ``layer="auto"`` refuses a transformer, naming what does explain one (a convolutional layer named
+    explicitly still runs)."""
+    from .attention_weights import TRANSFORMER_METHODS, attention_layers
+
+    layers = attention_layers(module)
+    if layers:
+        raise ValueError(f"layer: {type(module).__name__} is a transformer (attention layer {layers[0][0]!r}); "
+                         f"'auto' would pick the patch embedding, before any attention, where a class activation "
+                         f"map means nothing; use {' or '.join(repr(m) for m in TRANSFORMER_METHODS)}, or name a "
+                         f"convolutional layer explicitly")
+
+
 def resolve_layer(module: nn.Module, layer: str, size: tuple[int, int]) -> tuple[str, nn.Module]:
     """``(name, module)`` of ``layer`` (``"auto"``: :func:`default_layer`); a name that is no module of the
     model is a ``ValueError`` listing the accepted names. Whether its output is a feature map is checked by
     :func:`captured` on the pass that reads it."""
+    if layer == AUTO:
+        refuse_auto_on_transformers(module)
     name = default_layer(module, size) if layer == AUTO else layer
     try:
         return name, module.get_submodule(name) if name else module
