@@ -91,9 +91,16 @@ def passes_alone(entry, image, n: int, batch_size: int | None = None) -> Callabl
     return run
 
 
-def save_or_compare(compute: Callable[[], dict[str, np.ndarray]]) -> None:
+def absolute_difference(before: np.ndarray, now: np.ndarray) -> float:
+    """The largest absolute difference of two arrays."""
+    return float(np.max(np.abs(before.astype(np.float64) - now.astype(np.float64)), initial=0.0))
+
+
+def save_or_compare(compute: Callable[[], dict[str, np.ndarray]],
+                    difference: Callable[[np.ndarray, np.ndarray], float] = absolute_difference,
+                    limit: float = 1e-6, what: str = "max|diff|") -> None:
     """Command line of the before/after scripts: ``save PATH`` writes ``compute()``'s arrays; ``compare PATH``
-    recomputes them, prints each one's largest difference and exits 1 above 1e-6."""
+    recomputes them, prints each one's ``difference`` (``what``) and exits 1 above ``limit``."""
     action, path = sys.argv[1], sys.argv[2]
     now = compute()
     if action == "save":
@@ -104,8 +111,8 @@ def save_or_compare(compute: Callable[[], dict[str, np.ndarray]]) -> None:
     assert sorted(before) == sorted(now), sorted(set(before) ^ set(now))
     worst = 0.0
     for key in sorted(now):
-        diff = float(np.max(np.abs(before[key].astype(np.float64) - now[key].astype(np.float64)), initial=0.0))
+        diff = difference(before[key], now[key])
         worst = max(worst, diff)
-        print(f"{key:40s} max|diff| = {diff:.3g}")
-    print(f"largest difference over {len(now)} arrays: {worst:.3g}")
-    sys.exit(0 if worst <= 1e-6 else 1)
+        print(f"{key:48s} {what} = {diff:.3g}")
+    print(f"largest {what} over {len(now)} arrays: {worst:.3g}")
+    sys.exit(0 if worst <= limit else 1)

@@ -4,11 +4,11 @@ sanity check. ``save PATH`` writes them; ``compare PATH`` recomputes and prints,
 difference relative to the array's largest magnitude, and exits 1 above 1e-5."""
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 import workbench as wb
+
+from _common import save_or_compare
 
 SETTINGS = {
     "rise": [{"num_masks": 200}, {"num_masks": 130, "grid": 5, "p_keep": 0.3, "batch_size": 16}],
@@ -53,21 +53,7 @@ def relative_difference(before: np.ndarray, now: np.ndarray) -> float:
 
 
 def main() -> None:
-    action, path = sys.argv[1], sys.argv[2]
-    now = compute()
-    if action == "save":
-        np.savez(path, **now)
-        print(f"saved {len(now)} arrays to {path}")
-        return
-    before = dict(np.load(path))
-    assert sorted(before) == sorted(now), sorted(set(before) ^ set(now))
-    worst = 0.0
-    for key in sorted(now):
-        relative = relative_difference(before[key], now[key])
-        worst = max(worst, relative)
-        print(f"{key:48s} max|diff|/max|before| = {relative:.3g}")
-    print(f"largest relative difference over {len(now)} arrays: {worst:.3g}")
-    sys.exit(0 if worst <= 1e-5 else 1)
+    save_or_compare(compute, relative_difference, limit=1e-5, what="max|diff|/max|before|")
 
 
 if __name__ == "__main__":

@@ -139,9 +139,16 @@ def train(out: Path, n_small: int, n_full: int, n_val: int, minutes: float, batc
         "val_seed": VAL_SEED, "watermark_class": watermark_class, "watermark_prob": watermark_prob,
         "torch": str(torch.__version__),
     }
+    return save_checkpoint(out, model, mean, std, info, width=width)
+
+
+def save_checkpoint(out: Path, model: torch.nn.Module, mean: torch.Tensor, std: torch.Tensor, info: dict,
+                    **architecture) -> dict:
+    """Write a shipped scenes model's checkpoint (weights, class names, input size, normalisation, training
+    ``info`` and the ``architecture`` settings ``load_model`` rebuilds it from); returns ``info``."""
     checkpoint = {
         "state_dict": {k: v.contiguous() for k, v in model.state_dict().items()},
-        "class_names": list(SHAPE_CLASSES), "width": width, "input_size": [224, 224],
+        "class_names": list(SHAPE_CLASSES), **architecture, "input_size": [224, 224],
         "mean": mean.flatten().tolist(), "std": std.flatten().tolist(), "info": info,
     }
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,8 @@ import torch
 from ..data.scenes import SHAPE_CLASSES
 from .shapes import WEIGHTS_DIR
 from .shapes_vit import SHAPES_VIT, shapes_vit
-from .train_shapes import TRAIN_SEED, VAL_SEED, draw_dataset, fit, mean_average_precision, predict
+from .train_shapes import (TRAIN_SEED, VAL_SEED, draw_dataset, fit, mean_average_precision, predict,
+                           save_checkpoint)
 
 VIT_TRAIN_SEED = TRAIN_SEED + 200
 
@@ -47,15 +48,7 @@ def train(out: Path, n_scenes: int, n_val: int, minutes: float, batch_size: int,
         "train_seconds": round(time.perf_counter() - start, 1), "train_seed": VIT_TRAIN_SEED,
         "val_seed": VAL_SEED, "torch": str(torch.__version__),
     }
-    checkpoint = {
-        "state_dict": {k: v.contiguous() for k, v in model.state_dict().items()},
-        "class_names": list(SHAPE_CLASSES), "vit": dict(SHAPES_VIT), "input_size": [224, 224],
-        "mean": mean.flatten().tolist(), "std": std.flatten().tolist(), "info": info,
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(checkpoint, out)
-    print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB): {info}", flush=True)
-    return info
+    return save_checkpoint(out, model, mean, std, info, vit=dict(SHAPES_VIT))
 
 
 def main(argv: list[str] | None = None) -> None:
