@@ -545,10 +545,10 @@ for name, e in cam_maps.items():
 show_maps(cat, [e.heatmap for e in cam_maps.values()],
           ["Grad-CAM", "Grad-CAM++", "HiResCAM", "Layer-CAM", "Eigen-CAM (no class)", "Score-CAM"], columns=4)"""),
         md("""All six maps are 7 x 7 grids blown up to the photo, so they are smooth where the gradient maps are
-grainy. Grad-CAM and Grad-CAM++ put the evidence for *tiger cat* on the striped fur of the left cheek (the
-stripe below the eye) and beside the nose; HiResCAM and Layer-CAM, which weigh each grid cell by its own
-gradient instead of the channel's average, spread it over both cheeks and the left eye. Eigen-CAM knows no
-class: it lights the lower face, the muzzle and chin, whatever is asked. Score-CAM hides instead of
+grainy. On this layer the four gradient CAMs agree: the evidence for *tiger cat* lies on the left eye, the
+striped fur below it and the muzzle above the nose (HiResCAM and Layer-CAM weigh each grid cell by its own
+gradient instead of the channel's average, which changes little here). Eigen-CAM knows no class: it lights
+the muzzle, whatever is asked. Score-CAM hides instead of
 differentiating (and runs on a smaller layer here, in fast mode) and lights the bridge of the nose and the
 muzzle. The rank correlations with FMO printed above say the same at 8-pixel blocks: the two maps that take no
 gradient, Eigen-CAM and Score-CAM, rank the blocks most like FMO, which also only hides and scores; the

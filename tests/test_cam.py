@@ -74,7 +74,7 @@ def test_gradient_cams_equal_pytorch_grad_cam(models, model_name):
     model, module, image, x = models[model_name]
     size = tuple(image.shape[1:])
     layer_name = default_layer(module, size)
-    assert layer_name == {"resnet18": "layer4", "vgg16": "features", "efficientnet_lite0": "_bn1"}[model_name]
+    assert layer_name == {"resnet18": "layer4", "vgg16": "features", "efficientnet_lite0": "head_act"}[model_name]
     layer = module.get_submodule(layer_name)
     targets = top_targets(module, x)
     batch = x.expand(len(targets), -1, -1, -1).contiguous()

@@ -5,8 +5,10 @@ A *feature-map layer* is a module of the model that runs once per forward pass a
 table of architectures: the last feature-map layer to finish in the forward pass, global pooling layers left
 out (``AdaptiveAvgPool2d``/``AdaptiveMaxPool2d``). That is the last convolutional block: ``layer4`` of a
 torchvision ResNet (the layer Selvaraju et al. 2017 and pytorch-grad-cam use), ``features`` of a VGG (its last
-max-pool, pytorch-grad-cam's ``features[-1]``), ``_bn1`` of EfficientNet-Lite0 (its head convolution's
-normalised output; the head's ReLU6 is one module shared with the stem, so it runs twice and is no layer).
+max-pool, pytorch-grad-cam's ``features[-1]``), ``head_act`` of EfficientNet-Lite0 (its head convolution's
+activated output). A model whose last feature map is a pre-activation output (a BatchNorm followed by a
+functional ReLU) gets that one: mostly negative, which suits gradient CAMs and leaves Score-CAM's positively
+weighted sum at zero; name the layer there.
 
 Finding the feature-map layers takes one forward pass with a hook on every module, through a copy of the model
 whose weights are empty tensors on PyTorch's ``meta`` device (shapes only, no arithmetic; the CPU where an

@@ -93,6 +93,10 @@ class EfficientNetLite0(nn.Module):
         self._conv_head = _conv(c_in, 1280, 1)
         self._bn1 = _bn(1280)
         self.act = nn.ReLU6()
+        # the head's activation is its own module (no weights): the last feature map a class activation map reads
+        # by default is then the activated one; BatchNorm's output before it is mostly negative, which a
+        # Score-CAM (positive channel weights) turned into an all-zero map
+        self.head_act = nn.ReLU6()
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self._fc = nn.Linear(1280, n_classes)
@@ -101,7 +105,7 @@ class EfficientNetLite0(nn.Module):
         x = self.act(self._bn0(self._conv_stem(x)))
         for block in self._blocks:
             x = block(x)
-        x = self.act(self._bn1(self._conv_head(x)))
+        x = self.head_act(self._bn1(self._conv_head(x)))
         return self._fc(self.flatten(self.pool(x)))
 
 
