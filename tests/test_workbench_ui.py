@@ -561,6 +561,11 @@ def test_descriptions_exports_quality_and_time_estimate(shapes):
     titles = [a.text for a in w.comparison.figure.layout.annotations]
     for title, (_, row) in zip(titles, table.iterrows()):                  # the figures drawn are those exported
         assert f"AOPC {row['aopc_morf']:.3f}" in title and ("pointing hit" if row["pointing hit"] else "miss") in title
+        # one fact a line, so a caption stays over its own tile ("method: N passes, S s" ran into its neighbour's)
+        method_line, cost_line, _ = title.split("<br>")
+        assert method_line == row["method"] and cost_line.endswith(" s") and "passes" in cost_line
+    from workbench.ui.views import CAPTION_LINE, TOOLBAR
+    assert w.comparison.figure.layout.margin.t >= TOOLBAR + 3 * CAPTION_LINE     # room for the three lines
     images = [t for t in w.comparison.figure.data if t.type == "image"]
     maps = [t for t in w.comparison.figure.data if t.type == "heatmap"]
     assert len(images) == len(maps) == 2 and all(m.showscale is not False and m.colorbar.orientation == "h"

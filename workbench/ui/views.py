@@ -27,6 +27,8 @@ _CURVE_NAMES = {"morf": "MoRF", "lerf": "LeRF", "random": "random"}
 _INSERTION_DELETION_COLOURS = {"insertion": "#2ca02c", "deletion": "#d62728"}
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 TOOLBAR = 28      # px of Plotly's toolbar at the top of a figure: titles go below it, never under it
+CAPTION_LINE = 15  # px per line of a tile's caption (font 11)
+COLOUR_BAR = 30   # px under a tile for its horizontal colour bar
 
 
 def _title(text: str) -> dict:
@@ -393,7 +395,8 @@ class ComparisonView:
         their AOPC and pointing-game hit."""
         titles = []
         for e in explanations:
-            title = f"{e.method}: {e.cost.forward_passes + e.cost.backward_passes} passes, {e.cost.seconds:.2f} s"
+            # one fact a line: "method: N passes, S s" on one line overlapped the next tile's caption
+            title = f"{e.method}<br>{e.cost.forward_passes + e.cost.backward_passes} passes, {e.cost.seconds:.2f} s"
             scores = (quality or {}).get(e.method, {})
             if scores:
                 parts = [f"AOPC {scores['aopc']:.3f}"] if "aopc" in scores else []
@@ -407,9 +410,11 @@ class ComparisonView:
                   ) -> go.FigureWidget:
         """Draw titled heatmaps in a grid (over ``image`` when given); returns the figure."""
         rows = max(1, -(-len(heatmaps) // self.columns))
-        two_line = any("<br>" in t for t in titles)
+        caption = CAPTION_LINE * max((t.count("<br>") + 1 for t in titles), default=1) + 8   # px above a tile
+        figure_height = rows * (self.tile + caption + COLOUR_BAR) + TOOLBAR
         grid = make_subplots(rows=rows, cols=self.columns, subplot_titles=titles, horizontal_spacing=0.04,
-                             vertical_spacing=0.16 if two_line else 0.12)
+                             vertical_spacing=min((caption + COLOUR_BAR) / (figure_height - TOOLBAR - caption - 10),
+                                                  0.9 / max(1, rows - 1)))   # a fraction of the plotting area
         background = png_data_uri(image) if image is not None else None
         for i, heat in enumerate(heatmaps):
             row, col = i // self.columns + 1, i % self.columns + 1
@@ -436,13 +441,12 @@ class ComparisonView:
         grid.update_xaxes(visible=False, constrain="domain")
         grid.update_yaxes(visible=False, constrain="domain")
         grid.update_annotations(font_size=11)
-        height = rows * (self.tile + (50 if two_line else 30)) + 30 + TOOLBAR
         with self.figure.batch_update():
             self.figure.data = ()
             self.figure.layout = grid.layout
             self.figure.add_traces(list(grid.data))
-            self.figure.update_layout(width=self.columns * self.tile, height=height,
-                                      margin=dict(l=10, r=10, t=TOOLBAR + (50 if two_line else 36), b=10))
+            self.figure.update_layout(width=self.columns * self.tile, height=figure_height,
+                                      margin=dict(l=10, r=10, t=TOOLBAR + caption, b=10))
         return self.figure
 
 
