@@ -53,6 +53,11 @@ HEATS = ("sum", "abs-sum")
 CANONIZE = ("auto", "off")
 
 
+def heat_param() -> object:
+    """The ``heat`` parameter of methods whose attribution has the input's 3 channels: how they become a map."""
+    return param("sum", choices=HEATS, doc="Heatmap from the 3 input channels: signed sum or sum of |.|.")
+
+
 def mbconv_residual_canonizer():
     """A Zennit canonizer for the residual addition of EfficientNet's MBConv blocks, as Zennit's
     ``ResNetCanonizer`` does for torchvision's blocks: the block's ``branch(x) + x`` becomes a Zennit ``Sum``
@@ -122,7 +127,7 @@ class GradientSpec(Spec):
         'The gradient of the target logit with respect to the pixels (one backward pass); '
         'red/blue: brightening the pixel would raise/lower the score locally.'
     )
-    heat: str = param("sum", choices=HEATS, doc="Heatmap from the 3 input channels: signed sum or sum of |.|.")
+    heat: str = heat_param()
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,17 @@ def activations_and_gradients(module: torch.nn.Module, name: str, layer: torch.n
     return out.detach(), activation.detach(), gradient
 
 
+def clean_pass_activation(ctx: Context, spec: CamSpec) -> tuple[str, torch.Tensor]:
+    """``(layer name, (1, C, h, w) activation)`` read from the layer on the run's clean pass, scored by the engine
+    (the gradient-free CAMs: Eigen-CAM, Score-CAM); the clean scores pick the target."""
+    name, layer = resolve_layer(ctx.module, spec.layer, ctx.size)
+    with captured(ctx.module, name, layer, ctx.size, gradients=False) as capture:
+        clean = ctx.engine.score_inputs(ctx.x, 1)
+        activation = capture.checked()
+    ctx.observe_clean(clean[0])
+    return name, activation
+
+
 class GradientCam:
     """One gradient CAM: its map of activations and gradients (a method's ``run`` and ``batch``)."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from ..models.zoo import ModelEntry
-from .cam import FAMILY, CamSpec, cam_output, upsampled
+from .cam import FAMILY, CamSpec, cam_output, clean_pass_activation, upsampled
 from .cam_layer import captured, resolve_layer
 from .registry import Context, MethodOutput, register
 
@@ -55,9 +55,5 @@ def eigen_cam_batch(spec: EigenCamSpec, model: ModelEntry, module: torch.nn.Modu
 @register("eigen_cam", spec=EigenCamSpec, label="Eigen-CAM", family=FAMILY, citation=EigenCamSpec.citation,
           signed=False, needs_clean_pass=False, forward_only=True, batch=eigen_cam_batch)
 def eigen_cam(ctx: Context, spec: EigenCamSpec) -> MethodOutput:
-    name, layer = resolve_layer(ctx.module, spec.layer, ctx.size)
-    with captured(ctx.module, name, layer, ctx.size, gradients=False) as capture:
-        clean = ctx.engine.score_inputs(ctx.x, 1)
-        activation = capture.checked()
-    ctx.observe_clean(clean[0])
+    name, activation = clean_pass_activation(ctx, spec)
     return cam_output(principal_projection(activation)[0], ctx.size, name, spec.layer)

@@ -36,7 +36,7 @@ from ..fills import BLUR_SIGMA, fill_image
 from ..models.zoo import ModelEntry
 from ..params import Spec, param
 from ._input_gradients import chunked_gradients, gradient_batch_size, probe_forward
-from .backprop import HEATS, heat_of
+from .backprop import heat_of, heat_param
 from .registry import Context, MethodOutput, register
 
 RULES = ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
@@ -83,7 +83,7 @@ class IntegratedGradientsSpec(Spec):
     rule: str = rule_param()
     baseline: str = baseline_param()
     baseline_value: float = baseline_value_param()
-    heat: str = param("sum", choices=HEATS, doc="Heatmap from the 3 input channels: signed sum or sum of |.|.")
+    heat: str = heat_param()
 
     def check(self) -> None:
         check_steps_for_rule(self.steps, self.rule)

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .cam import FAMILY, CamSpec, cam_output, weighted_sum
-from .cam_layer import captured, resolve_layer
+from .cam import FAMILY, CamSpec, cam_output, clean_pass_activation, weighted_sum
 from .registry import Context, MethodOutput, register
 
 EPS = 1e-8
@@ -48,14 +47,10 @@ def channel_masks(activation: torch.Tensor, size: tuple[int, int]):
 @register("score_cam", spec=ScoreCamSpec, label="Score-CAM", family=FAMILY, citation=ScoreCamSpec.citation,
           signed=False, needs_clean_pass=False, forward_only=True)
 def score_cam(ctx: Context, spec: ScoreCamSpec) -> MethodOutput:
-    name, layer = resolve_layer(ctx.module, spec.layer, ctx.size)
-    with captured(ctx.module, name, layer, ctx.size, gradients=False) as capture:
-        clean = ctx.engine.score_inputs(ctx.x, 1)
-        activation = capture.checked()
-    target = ctx.observe_clean(clean[0])
+    name, activation = clean_pass_activation(ctx, spec)
     channels = activation.shape[1]
     ctx.engine.plan(channels)
     scores = ctx.engine.score_masks(ctx.x, channel_masks(activation, ctx.size), n=channels, baseline=0.0,
-                                    target=target)
+                                    target=ctx.target)
     weights = torch.softmax(scores.double(), dim=0).to(activation.dtype)
     return cam_output(weighted_sum(weights[None].float(), activation.float())[0], ctx.size, name, spec.layer)

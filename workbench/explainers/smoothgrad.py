@@ -21,7 +21,7 @@ import torch
 
 from ..params import Spec, param
 from ._input_gradients import chunked_gradients, gradient_batch_size
-from .backprop import HEATS, heat_of
+from .backprop import heat_of, heat_param
 from .integrated_gradients import (baseline_param, baseline_value_param, check_steps_for_rule, path_baseline,
                                    path_integrals, rule_param, steps_param)
 from .registry import Context, MethodOutput, register
@@ -48,7 +48,7 @@ class SmoothGradSpec(Spec):
     rule: str = rule_param()
     baseline: str = baseline_param()
     baseline_value: float = baseline_value_param()
-    heat: str = param("sum", choices=HEATS, doc="Heatmap from the 3 input channels: signed sum or sum of |.|.")
+    heat: str = heat_param()
 
     def check(self) -> None:
         if self.base == "integrated_gradients":

@@ -32,9 +32,10 @@ from .. import seeding
 from ..fills import BLUR_SIGMA, METRIC_FILLS, check_fill, fill_image
 from ..images import as_image_tensor
 from ..progress import Controls, ProgressArg
-from ..results import Cost, Explanation
+from ..results import Cost
 from ..run import open_run
 from ..scores import score_transform
+from .inputs import explained_target, read_heatmap
 
 ORDERS = ("morf", "lerf", "random")
 # the curves each metric of region_metrics() needs
@@ -117,15 +118,8 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
     (21,)
     """
     pixels = as_image_tensor(image)
-    heatmap = explanation.heatmap if isinstance(explanation, Explanation) else explanation
-    heatmap = torch.as_tensor(np.asarray(heatmap, dtype=np.float64))
-    if heatmap.shape != pixels.shape[1:]:
-        raise ValueError(f"explanation: expected a heatmap of the image's shape {tuple(pixels.shape[1:])}, "
-                         f"got {tuple(heatmap.shape)}")
-    if not torch.isfinite(heatmap).all():
-        raise ValueError("explanation: the heatmap contains NaN or infinite values")
-    if target is None and isinstance(explanation, Explanation):
-        target = explanation.target
+    heatmap = read_heatmap(explanation, tuple(pixels.shape[1:]))
+    target = explained_target(explanation, target)
     height, width = heatmap.shape
     _check(order, region, steps, fill, repeats, height, width)
     with open_run(model, pixels, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
