@@ -85,3 +85,13 @@ def assert_same_state(before: dict, after: dict) -> None:
 @pytest.fixture
 def random_image():
     return np.random.default_rng(0).uniform(size=(32, 40, 3)).astype(np.float32)
+
+
+def place_in_torch_cache(tmp_path, monkeypatch, module: nn.Module, file_name: str):
+    """Save ``module``'s weights as ``file_name`` where torchvision looks for named weights (``$TORCH_HOME``
+    pointed at ``tmp_path``): named weights load offline."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    target = tmp_path / "hub" / "checkpoints" / file_name
+    target.parent.mkdir(parents=True)
+    torch.save(module.state_dict(), target)
+    return target

@@ -9,7 +9,7 @@ import torchvision
 from torch import nn
 
 import workbench as wb
-from conftest import assert_same_state, model_state
+from conftest import assert_same_state, model_state, place_in_torch_cache
 from workbench.data.photos import photo
 
 
@@ -77,19 +77,11 @@ def test_tf_same_padding_matches_the_formula():
 
 
 # -- torchvision named weights, offline ------------------------------------------------------------------------
-def _place_in_cache(tmp_path, monkeypatch, module, file_name):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    target = tmp_path / "hub" / "checkpoints" / file_name
-    target.parent.mkdir(parents=True)
-    torch.save(module.state_dict(), target)
-    return target
-
-
 @pytest.mark.parametrize("weights", ["IMAGENET1K_V1", "DEFAULT"])
 def test_named_torchvision_weights_load_from_torch_cache(tmp_path, monkeypatch, weights):
     torch.manual_seed(1)
     saved = torchvision.models.resnet18()
-    _place_in_cache(tmp_path, monkeypatch, saved, "resnet18-f37072fd.pth")
+    place_in_torch_cache(tmp_path, monkeypatch, saved, "resnet18-f37072fd.pth")
     entry = wb.load_model("resnet18", device="cpu", weights=weights, download=False)
     for (key, ours), theirs in zip(entry.module.state_dict().items(), saved.state_dict().values()):
         assert torch.equal(ours, theirs), key
@@ -98,7 +90,7 @@ def test_named_torchvision_weights_load_from_torch_cache(tmp_path, monkeypatch, 
 
 
 def test_named_weights_framing_follows_torchvisions_transforms(tmp_path, monkeypatch):
-    _place_in_cache(tmp_path, monkeypatch, torchvision.models.resnet50(), "resnet50-11ad3fa6.pth")
+    place_in_torch_cache(tmp_path, monkeypatch, torchvision.models.resnet50(), "resnet50-11ad3fa6.pth")
     entry = wb.load_model("resnet50", device="cpu", weights="IMAGENET1K_V2", download=False)
     assert entry.framing == wb.geometry.Framing(232, (224, 224))
 

@@ -13,13 +13,7 @@ import workbench as wb
 from workbench.geometry import Framing
 from workbench.models.zoo import framing_of
 
-
-def _place_in_cache(tmp_path, monkeypatch, module, file_name):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    target = tmp_path / "hub" / "checkpoints" / file_name
-    target.parent.mkdir(parents=True)
-    torch.save(module.state_dict(), target)
-    return target
+from conftest import assert_same_state, model_state, place_in_torch_cache
 
 
 # framings as torchvision's model documentation states them (resize, crop, interpolation)
@@ -30,7 +24,7 @@ def _place_in_cache(tmp_path, monkeypatch, module, file_name):
 def test_named_transformer_weights_load_from_torch_cache(tmp_path, monkeypatch, name, file_name, framing):
     torch.manual_seed(2)
     saved = getattr(torchvision.models, name)()
-    _place_in_cache(tmp_path, monkeypatch, saved, file_name)
+    place_in_torch_cache(tmp_path, monkeypatch, saved, file_name)
     entry = wb.load_model(name, device="cpu", weights="DEFAULT", download=False)
     theirs = saved.state_dict()
     for key, ours in entry.module.state_dict().items():
@@ -101,8 +95,6 @@ def test_timm_vit_wrapped_with_its_data_config():
 
 
 # -- attention rollout (Abnar & Zuidema 2020) -------------------------------------------------------------------
-from tests.conftest import assert_same_state, model_state  # noqa: E402
-
 
 def tiny_torchvision_vit():
     from torchvision.models.vision_transformer import VisionTransformer
