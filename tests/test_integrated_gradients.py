@@ -17,7 +17,10 @@ one at a time) differed by 0.6% of the map's largest value on random resnet18; o
 is worse conditioned still: on the 56 px photo Captum against itself differed by 0.3-3% (targets 1, 207, 999)
 between those batch sizes (random weights leave the logits tiny, so a ReLU decided by rounding moves the map);
 the tests' paths fit in one chunk on both sides (Captum's default: all points in one batch), so the same
-convolutions run and the comparison checks the algorithm."""
+convolutions run and the comparison checks the algorithm. For the same reason the comparisons fix the memory
+layout to Captum's (contiguous; the workbench otherwise measures which layout is faster per model, and
+channels-last rounds differently: 1% of random vgg16's map at 56 px); the layout choice is tested apart, with
+both layouts compared on the photo and the trained network."""
 from __future__ import annotations
 
 import threading
@@ -30,6 +33,8 @@ from torch import nn
 
 import workbench as wb
 from conftest import RaisingModel, assert_same_state, model_state
+from workbench.explainers import _input_gradients
+from workbench.explainers._input_gradients import GradientLayouts, chunked_gradients
 from workbench.explainers.integrated_gradients import path_points
 from workbench.explainers.smoothgrad import smoothgrad_noise
 
@@ -65,6 +70,12 @@ def captum_smoothgrad(entry, x, target, sigma, seed, base, **ig):
     with mock.patch.object(torch, "normal", normal):
         return NoiseTunnel(explainer).attribute(x, nt_type="smoothgrad", nt_samples=SG_SAMPLES, stdevs=sigma,
                                                 target=target, **extra)
+
+
+@pytest.fixture
+def contiguous_layout(monkeypatch):
+    """Gradient passes in the module's own (contiguous) memory layout, Captum's, for this test."""
+    monkeypatch.setattr(_input_gradients, "GRADIENT_LAYOUTS", GradientLayouts(fixed="contiguous"))
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +123,15 @@ def check_equals_captum(entry, image):
 
 
 @pytest.mark.parametrize("name", ["resnet18", "vgg16"])
-def test_equal_to_captum_on_random_torchvision_models(models, name):
+def test_equal_to_captum_on_random_torchvision_models(models, name, contiguous_layout):
     check_equals_captum(models[name], small_photo())
 
 
-def test_equal_to_captum_on_efficientnet_lite0(lite0, cat):
+def test_equal_to_captum_on_efficientnet_lite0(lite0, cat, contiguous_layout):
     check_equals_captum(lite0, cat)
 
 
-def test_rules_and_baselines_equal_captum(models):
+def test_rules_and_baselines_equal_captum(models, contiguous_layout):
     from captum.attr import IntegratedGradients
     from torchvision.transforms.functional import gaussian_blur
 
@@ -194,7 +205,7 @@ def test_completeness_residual_is_measured_and_shrinks_with_steps(lite0, cat):
     assert (fine.cost.forward_passes, fine.cost.backward_passes) == (16 + 2, 16)   # + the clean pass, the baseline
 
 
-def test_gradient_x_input_is_one_step_of_integrated_gradients_from_zero(models):
+def test_gradient_x_input_is_one_step_of_integrated_gradients_from_zero(models, contiguous_layout):
     entry = models["resnet18"]
     image = wb.data.make_scene((35, 3), size=40).image
     gxi = wb.explain(entry, image, "gradient_x_input", target=5)
@@ -332,3 +343,74 @@ def test_workbench_draws_the_map_and_recomputes_on_a_control(shapes, method, con
         assert not np.allclose(np.array(w.overlay.figure.data[1].z, dtype=float), first)
     finally:
         w.close()
+
+
+class LayoutSpy(nn.Module):
+    """A convolution and a linear layer that record whether each batch reached them channels-last."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.head = nn.Linear(4, 2)
+        self.seen: list[bool] = []
+
+    def forward(self, x):
+        self.seen.append(x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous())
+        return self.head(torch.relu(self.conv(x)).mean((2, 3)))
+
+
+def run_chunks(module, n: int, batch_size: int, layouts: GradientLayouts) -> tuple[torch.Tensor, str]:
+    inputs = torch.rand(n, 3, 8, 8, generator=torch.Generator().manual_seed(3))
+    gradients = torch.zeros_like(inputs)
+
+    def consume(start, stop, chunk):
+        gradients[start:stop] = chunk
+
+    why = chunked_gradients(module, lambda start, stop: inputs[start:stop], n, torch.ones(n, dtype=torch.long),
+                            consume, batch_size, layouts=layouts)
+    return gradients, why
+
+
+def test_gradient_layout_is_measured_on_the_first_chunks_then_the_faster_one_runs():
+    torch.manual_seed(0)
+    spy = LayoutSpy()
+    before = model_state(spy)
+    layouts = GradientLayouts()
+    first, why = run_chunks(spy, 8, 2, layouts)              # 4 chunks of one shape: one per layout, then the faster
+    assert spy.seen[:2] == [False, True] and len(set(spy.seen[2:])) == 1
+    faster = "channels-last" if spy.seen[2] else "contiguous"
+    assert why.startswith("contiguous and channels-last: ") and f"{faster} is faster per input" in why
+    assert layouts.next(spy, ((2, 3, 8, 8), "cpu")) == faster
+    # told the other one is faster, the next run takes it for every chunk
+    other = "contiguous" if faster == "channels-last" else "channels-last"
+    layouts.record(spy, ((2, 3, 8, 8), "cpu"), other, 0.0)
+    spy.seen.clear()
+    again, why = run_chunks(spy, 8, 2, layouts)
+    assert spy.seen == [other == "channels-last"] * 4 and why.startswith(f"{other}: {other} is faster")
+    torch.testing.assert_close(again, first, rtol=1e-5, atol=1e-7)   # the layouts agree
+    assert_same_state(before, model_state(spy))                      # weights back in their own layout
+    assert all(p.requires_grad for p in spy.parameters())
+
+
+def test_gradient_layout_fixed_and_models_without_convolutions():
+    spy = LayoutSpy()
+    run_chunks(spy, 4, 2, GradientLayouts(fixed="channels-last"))
+    assert spy.seen == [True, True]
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 2))
+    assert run_chunks(mlp, 4, 2, GradientLayouts())[1] == "contiguous: the model has no convolutions"
+    with pytest.raises(ValueError, match="fixed: expected one of"):
+        GradientLayouts(fixed="nhwc")
+
+
+def test_both_layouts_give_the_same_map_on_the_trained_network(lite0, cat, monkeypatch):
+    """Channels-last only changes the rounding: on the photo and the trained network the maps agree to 1e-5 of
+    their largest value, and extras say which layout ran and why."""
+    image = cat[::4, ::4]
+    maps = {}
+    for layout in ("contiguous", "channels-last"):
+        monkeypatch.setattr(_input_gradients, "GRADIENT_LAYOUTS", GradientLayouts(fixed=layout))
+        e = wb.explain(lite0, image, "integrated_gradients", target=281, steps=8)
+        assert e.extras["layout"] == f"{layout}: fixed"
+        maps[layout] = e.heatmap
+    difference = np.abs(maps["contiguous"] - maps["channels-last"]).max() / np.abs(maps["contiguous"]).max()
+    assert difference <= 1e-5

@@ -10,14 +10,22 @@ CUDA as many as half the free memory holds by a probe of one forward and backwar
 out-of-memory the chunk is halved and retried. Unlike the engine's forward passes, where small CPU batches
 keep activations in cache, a forward and backward pass gains from large ones: 50 path points of resnet18 at
 224 px took 28.3 s in chunks of 8, 22.6 s of 16, 18.4 s of 25, 18.9 s of 50 (2 threads, shared CPU at load
-9-11, best of 2). Channels-last gains nothing here (6.45 s contiguous vs 6.74 s channels-last for the same
-50 points, best of 3 at load 5-6) and changes the rounding, so the passes run in the module's own layout
-(the same numbers as Captum's). The model's parameters are frozen for the loop (restored afterwards,
+9-11, best of 2). The model's parameters are frozen for the loop (restored afterwards,
 :mod:`workbench.guard`): only input gradients are computed and no activation is kept for a weight gradient.
+
+Memory layout, chosen by measuring the work itself (:class:`GradientLayouts`): whether channels-last
+convolutions are faster depends on the model and the machine. On an AMD EPYC (2 cores) a forward and
+backward pass of efficientnet_lite0's depthwise convolutions took 82 ms per input contiguous and 46 ms
+channels-last (25 inputs a batch, idle machine: 4.09 s and 2.31 s for 50); resnet18's were within 2% of each
+other. So the first chunks of a model (per input size and chunk size) alternate the two layouts, each
+chunk's seconds per input are kept, and once both are timed every later chunk runs in the faster one:
+no pass is spent on timing alone. The layouts round differently (differences of order 1e-7 relative).
 """
 from __future__ import annotations
 
 import os
+import time
+import weakref
 from typing import Callable
 
 import torch
@@ -25,6 +33,7 @@ from torch import nn
 
 from ..engine import MAX_CPU_BATCH, MAX_CUDA_BATCH, _is_out_of_memory
 from ..guard import preserved_model
+from ..memory_format import as_channels_last, channels_last
 
 CPU_GRADIENT_BYTES = 4 * 1024 ** 3   # activations of one chunk's forward and backward pass on a CPU
 
@@ -95,19 +104,88 @@ def gradient_batch_size(module: nn.Module, example: torch.Tensor, requested: int
     return int(max(1, min(MAX_CUDA_BATCH, 0.5 * free // (per_two / 2))))
 
 
+LAYOUTS = ("contiguous", "channels-last")
+
+
+class GradientLayouts:
+    """Seconds per input of forward and backward passes in each memory layout, per module (held weakly),
+    batch shape (chunk size included) and device, measured on the chunks that ran; :meth:`next` names the
+    layout of the next chunk: an untimed one first, then the faster. ``fixed``: always that layout (to reproduce a reference
+    implementation's rounding, as the tests comparing with Captum do)."""
+
+    def __init__(self, fixed: str | None = None) -> None:
+        if fixed is not None and fixed not in LAYOUTS:
+            raise ValueError(f"fixed: expected one of {list(LAYOUTS)} or None, got {fixed!r}")
+        self.fixed = fixed
+        self._seconds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def next(self, module: nn.Module, key: tuple) -> str:
+        if self.fixed is not None:
+            return self.fixed
+        seconds = self._seconds.get(module, {}).get(key, {})
+        untimed = [layout for layout in LAYOUTS if layout not in seconds]
+        return untimed[0] if untimed else min(seconds, key=seconds.get)
+
+    def record(self, module: nn.Module, key: tuple, layout: str, seconds_per_input: float) -> None:
+        timed = self._seconds.setdefault(module, {}).setdefault(key, {})
+        timed[layout] = min(seconds_per_input, timed.get(layout, float("inf")))
+
+    def why(self, module: nn.Module, key: tuple) -> str:
+        """Why chunks of ``key`` run in the layout :meth:`next` names: fixed, measuring, or the timings."""
+        seconds = self._seconds.get(module, {}).get(key, {})
+        if self.fixed is not None:
+            return "fixed"
+        if len(seconds) < len(LAYOUTS):
+            return "measuring (a model's first chunks alternate the layouts)"
+        timings = ", ".join(f"{layout} {1e3 * s:.3g} ms" for layout, s in seconds.items())
+        return f"{self.next(module, key)} is faster per input of a forward and backward pass ({timings})"
+
+
+GRADIENT_LAYOUTS = GradientLayouts()
+
+
+def _has_convolutions(module: nn.Module) -> bool:
+    return any(isinstance(layer, nn.Conv2d) for layer in module.modules())
+
+
+def _timed_target_gradients(module: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
+                            layout: str) -> tuple[torch.Tensor, float]:
+    """:func:`_target_gradients` in ``layout`` (gradients returned in the inputs' own layout) and its seconds."""
+    started = time.perf_counter()
+    if layout == "channels-last":
+        with channels_last(module):
+            gradients = _target_gradients(module, as_channels_last(inputs), targets).contiguous()
+    else:
+        gradients = _target_gradients(module, inputs, targets)
+    if gradients.device.type == "cuda":
+        torch.cuda.synchronize(gradients.device)
+    return gradients, time.perf_counter() - started
+
+
 def chunked_gradients(module: nn.Module, make_inputs: MakeInputs, n: int, targets: torch.Tensor,
                       consume: Consume, batch_size: int, check_cancel: Callable[[], None] = lambda: None,
-                      report: Callable[[int], None] = lambda done: None) -> None:
+                      report: Callable[[int], None] = lambda done: None,
+                      layouts: GradientLayouts | None = None) -> str:
     """Feed ``consume(start, stop, gradients)`` the target gradients of ``n`` inputs made by
     ``make_inputs(start, stop)``, ``batch_size`` at a time (halved on out-of-memory); ``targets``: ``(n,)``
-    class indices. ``check_cancel()`` runs before each chunk, ``report(done)`` after it."""
-    start = 0
+    class indices. ``check_cancel()`` runs before each chunk, ``report(done)`` after it. Each chunk runs in
+    the memory layout ``layouts`` (default :data:`GRADIENT_LAYOUTS`) names for it; returns a sentence saying
+    which layout ran and why (for ``extras["layout"]``)."""
+    layouts = layouts if layouts is not None else GRADIENT_LAYOUTS
+    choose = _has_convolutions(module)
+    start, key, ran = 0, None, []
     with preserved_model(module, freeze=True):
         while start < n:
             check_cancel()
             stop = min(n, start + batch_size)
             try:
-                gradients = _target_gradients(module, make_inputs(start, stop), targets[start:stop])
+                inputs = make_inputs(start, stop)
+                key = (tuple(inputs.shape), str(inputs.device))   # the chunk's size is part of its shape
+                layout = layouts.next(module, key) if choose else "contiguous"
+                gradients, seconds = _timed_target_gradients(module, inputs, targets[start:stop], layout)
+                if choose:
+                    layouts.record(module, key, layout, seconds / (stop - start))
+                ran += [layout] if layout not in ran else []
             except RuntimeError as error:
                 if not (_is_out_of_memory(error) and batch_size > 1):
                     raise
@@ -119,4 +197,5 @@ def chunked_gradients(module: nn.Module, make_inputs: MakeInputs, n: int, target
             consume(start, stop, gradients)
             start = stop
             report(start)
+    return " and ".join(ran) + ": " + (layouts.why(module, key) if choose else "the model has no convolutions")
 

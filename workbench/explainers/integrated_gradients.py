@@ -113,10 +113,11 @@ def path_baseline(spec, x: torch.Tensor, normalise: Callable[[torch.Tensor], tor
 
 def path_integrals(module: nn.Module, x: torch.Tensor, baseline: torch.Tensor, targets: torch.Tensor, steps: int,
                    rule: str, batch_size: int, check_cancel: Callable[[], None] = lambda: None,
-                   report: Callable[[int], None] = lambda done: None) -> torch.Tensor:
+                   report: Callable[[int], None] = lambda done: None) -> tuple[torch.Tensor, str]:
     """``(N,C,H,W)`` Integrated Gradients of ``N`` normalised inputs ``x`` from ``baseline`` (broadcastable to
     ``x``) for ``targets`` ``(N,)``: the ``N * steps`` path points are made and differentiated
-    ``batch_size`` at a time; ``report(done)`` counts points."""
+    ``batch_size`` at a time; ``report(done)`` counts points. Also the sentence saying which memory layout
+    the passes ran in (:func:`._input_gradients.chunked_gradients`)."""
     n, device = len(x), x.device
     baseline = baseline.expand_as(x)
     delta = x - baseline
@@ -135,9 +136,9 @@ def path_integrals(module: nn.Module, x: torch.Tensor, baseline: torch.Tensor, t
         weighted = gradients.float() * weights[step_of[start:stop]].view(-1, 1, 1, 1)
         integrals.index_add_(0, image_of[start:stop], weighted.to(integrals.dtype))
 
-    chunked_gradients(module, make, n * steps, targets.to(device)[image_of], consume, batch_size,
-                      check_cancel=check_cancel, report=report)
-    return delta * integrals
+    layout = chunked_gradients(module, make, n * steps, targets.to(device)[image_of], consume, batch_size,
+                               check_cancel=check_cancel, report=report)
+    return delta * integrals, layout
 
 
 def integrated_gradients(ctx: Context, spec: IntegratedGradientsSpec) -> MethodOutput:
@@ -149,16 +150,17 @@ def integrated_gradients(ctx: Context, spec: IntegratedGradientsSpec) -> MethodO
     ctx.count(forward=1)
     done_before, total = 2, 2 + spec.steps           # the clean pass and the baseline's
     with ctx.autocast():
-        attribution = path_integrals(ctx.module, x, baseline, torch.tensor([ctx.target]), spec.steps, spec.rule,
-                                     gradient_batch_size(ctx.module, x, ctx.engine.batch_size, activation_bytes),
-                                     check_cancel=ctx.check_cancel,
-                                     report=lambda done: ctx.report(done_before + done, total))[0]
+        attributions, layout = path_integrals(
+            ctx.module, x, baseline, torch.tensor([ctx.target]), spec.steps, spec.rule,
+            gradient_batch_size(ctx.module, x, ctx.engine.batch_size, activation_bytes),
+            check_cancel=ctx.check_cancel, report=lambda done: ctx.report(done_before + done, total))
+    attribution = attributions[0]
     ctx.count(forward=spec.steps, backward=spec.steps)
     gained = ctx.clean_score - baseline_score
     residual = float(attribution.double().sum()) - gained
     extras = {"relevance": attribution.float().cpu().numpy(), "output": ctx.clean_score,
               "baseline_output": baseline_score, "completeness_residual": residual,
-              "relative_residual": abs(residual) / abs(gained) if gained != 0 else float("nan")}
+              "relative_residual": abs(residual) / abs(gained) if gained != 0 else float("nan"), "layout": layout}
     return MethodOutput(heatmap=heat_of(attribution, spec.heat), extras=extras)
 
 
@@ -170,8 +172,8 @@ def integrated_gradients_batch(spec: IntegratedGradientsSpec, model: ModelEntry,
     if targets is None:
         with torch.inference_mode():
             targets = module(x).argmax(-1)
-    attributions = path_integrals(module, x, path_baseline(spec, x, model.normalise), targets, spec.steps, spec.rule,
-                                  gradient_batch_size(module, x[:1]))
+    attributions, _ = path_integrals(module, x, path_baseline(spec, x, model.normalise), targets, spec.steps,
+                                     spec.rule, gradient_batch_size(module, x[:1]))
     return heat_of(attributions, spec.heat)
 
 

@@ -80,21 +80,22 @@ def smoothgrad(ctx: Context, spec: SmoothGradSpec) -> MethodOutput:
             ctx.show(heat_of(summed / stop, spec.heat), f"SmoothGrad: {stop} of {spec.samples} copies", stop / spec.samples)
 
         with ctx.autocast():
-            chunked_gradients(ctx.module, make, spec.samples, target.expand(spec.samples), consume, batch_size,
-                              check_cancel=ctx.check_cancel, report=lambda done: ctx.report(1 + done, total))
+            layout = chunked_gradients(ctx.module, make, spec.samples, target.expand(spec.samples), consume,
+                                       batch_size, check_cancel=ctx.check_cancel,
+                                       report=lambda done: ctx.report(1 + done, total))
         attribution = summed / spec.samples
         ctx.count(forward=spec.samples, backward=spec.samples)
     else:
         points = spec.samples * spec.steps
         noisy = x + sigma * smoothgrad_noise(ctx.seed, 0, spec.samples, shape).to(x.device)
         with ctx.autocast():
-            attributions = path_integrals(ctx.module, noisy, path_baseline(spec, x, ctx.model.normalise),
-                                          target.expand(spec.samples), spec.steps, spec.rule, batch_size,
-                                          check_cancel=ctx.check_cancel,
-                                          report=lambda done: ctx.report(1 + done, 1 + points))
+            attributions, layout = path_integrals(ctx.module, noisy, path_baseline(spec, x, ctx.model.normalise),
+                                                  target.expand(spec.samples), spec.steps, spec.rule, batch_size,
+                                                  check_cancel=ctx.check_cancel,
+                                                  report=lambda done: ctx.report(1 + done, 1 + points))
         attribution = attributions.mean(0)
         ctx.count(forward=points, backward=points)
-    extras = {"relevance": attribution.float().cpu().numpy(), "sigma": sigma}
+    extras = {"relevance": attribution.float().cpu().numpy(), "sigma": sigma, "layout": layout}
     return MethodOutput(heatmap=heat_of(attribution, spec.heat), extras=extras)
 
 
