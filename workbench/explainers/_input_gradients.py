@@ -60,8 +60,8 @@ def _free_cpu_bytes() -> float:
 
 
 def probe_forward(module: nn.Module, example: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """The module's scores for one input ``(1,C,H,W)`` (under inference mode) and the bytes of its leaf layers'
-    outputs, the activations a backward pass keeps (hooks removed after)."""
+    """The module's scores for a batch ``(N,C,H,W)`` (under inference mode) and the bytes of its leaf layers'
+    outputs for the batch, the activations a backward pass keeps (hooks removed after)."""
     total = [example.numel() * example.element_size()]
 
     def hook(layer, inputs, output):

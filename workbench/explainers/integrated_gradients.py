@@ -18,10 +18,11 @@ for the trapezoid rule: Captum gives its ``n`` points the weights ``1/n`` (ends 
 ``(n-1)/n``, so its integral is ``(n-1)/n`` of this one, whose weights ``1/(n-1)`` (ends halved) sum to 1.
 
 The path points are batched (with the images of a batch, see :func:`path_integrals`) in chunks bounded by
-memory (:mod:`._input_gradients`; the baseline's forward pass also measures the activations that size them).
+memory (:mod:`._input_gradients`; the forward pass of the image and the baseline, one batch of two, also
+measures the activations that size them).
 Heatmap: the attribution summed over the channels (``heat``), its ``3 x H x W`` channels in
-``extras["relevance"]``. Cost: ``steps`` forward and backward passes, plus the clean pass and one forward pass
-of the baseline.
+``extras["relevance"]``. Cost: ``steps`` forward and backward passes, plus the forward passes of the image
+and the baseline (one batch).
 """
 from __future__ import annotations
 
@@ -144,10 +145,12 @@ def path_integrals(module: nn.Module, x: torch.Tensor, baseline: torch.Tensor, t
 def integrated_gradients(ctx: Context, spec: IntegratedGradientsSpec) -> MethodOutput:
     x = ctx.x
     baseline = path_baseline(spec, x, ctx.model.normalise)
-    with ctx.autocast():
-        scores, activation_bytes = probe_forward(ctx.module, baseline)   # f(baseline), and sizes the chunks
-    baseline_score = float(scores.float()[0, ctx.target])
-    ctx.count(forward=1)
+    with ctx.autocast():   # f(x) and f(baseline) in one batch of two, which also sizes the chunks
+        scores, activation_bytes = probe_forward(ctx.module, torch.cat([x, baseline.expand_as(x)]))
+    ctx.observe_clean(scores[0].float())
+    baseline_score = float(scores.float()[1, ctx.target])
+    ctx.count(forward=2)
+    activation_bytes //= 2
     done_before, total = 2, 2 + spec.steps           # the clean pass and the baseline's
     with ctx.autocast():
         attributions, layout = path_integrals(
@@ -178,5 +181,5 @@ def integrated_gradients_batch(spec: IntegratedGradientsSpec, model: ModelEntry,
 
 
 register("integrated_gradients", spec=IntegratedGradientsSpec, label="Integrated Gradients", family="backprop",
-         citation=IntegratedGradientsSpec.citation, gradients=True,
+         citation=IntegratedGradientsSpec.citation, gradients=True, needs_clean_pass=False,
          batch=integrated_gradients_batch)(integrated_gradients)
