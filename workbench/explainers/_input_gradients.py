@@ -109,8 +109,8 @@ LAYOUTS = ("contiguous", "channels-last")
 
 class GradientLayouts:
     """Seconds per input of forward and backward passes in each memory layout, per module (held weakly),
-    batch shape (chunk size included) and device, measured on the chunks that ran; :meth:`next` names the
-    layout of the next chunk: an untimed one first, then the faster. ``fixed``: always that layout (to reproduce a reference
+    input shape and device, measured on the full chunks that ran (chunk sizes follow the free memory, so
+    they are not part of the key); :meth:`next` names the layout of the next chunk: an untimed one first, then the faster. ``fixed``: always that layout (to reproduce a reference
     implementation's rounding, as the tests comparing with Captum do)."""
 
     def __init__(self, fixed: str | None = None) -> None:
@@ -180,10 +180,10 @@ def chunked_gradients(module: nn.Module, make_inputs: MakeInputs, n: int, target
             stop = min(n, start + batch_size)
             try:
                 inputs = make_inputs(start, stop)
-                key = (tuple(inputs.shape), str(inputs.device))   # the chunk's size is part of its shape
+                key = (tuple(inputs.shape[1:]), str(inputs.device))
                 layout = layouts.next(module, key) if choose else "contiguous"
                 gradients, seconds = _timed_target_gradients(module, inputs, targets[start:stop], layout)
-                if choose:
+                if choose and stop - start == min(batch_size, n):   # not a short last chunk: its cost per input differs
                     layouts.record(module, key, layout, seconds / (stop - start))
                 ran += [layout] if layout not in ran else []
             except RuntimeError as error:
