@@ -32,7 +32,8 @@ workbench's specification (METHODS.md) and exposes each choice as a parameter:
   reason; the budget bounds the cost without discarding evidence where it is compact.) ``budget=1`` leaves
   the cost to the threshold and the cap. See ``benchmarks/fmo_quality.py --sweep --budgets`` and
   ``benchmarks/fmo_speed.py --sweep --budgets`` and the README's trade-off table.
-- Boxes are ``(top, left, bottom, right)``, half-open; ``extras`` has the scored and kept boxes per level.
+- Boxes are ``(x0, y0, x1, y1)``, half-open pixel corners (docs/DESIGN.md, "Boxes"); ``extras`` has the
+  scored and kept boxes per level.
 - **Superimposition**: each level's map is the Occlusion Test map of its scored windows (mean drop of the
   covering windows), min-max normalised to [0, 1] over the pixels those windows cover; pixels no scored
   window covers take the coarser level's normalised value; the heatmap is the ``level_weights``-weighted
@@ -165,14 +166,14 @@ def keep_windows(drops: torch.Tensor, threshold: float, fraction: float) -> torc
 
 
 def centres_inside(grid: WindowGrid, boxes: torch.Tensor) -> torch.Tensor:
-    """``(grid.count, n)`` bool: the children of each box ``(top, left, bottom, right)`` in ``grid``: the windows
+    """``(grid.count, n)`` bool: the children of each box ``(x0, y0, x1, y1)`` in ``grid``: the windows
     whose centre lies inside it. A box that holds no centre (a sliver window truncated at the image edge,
     narrower than the finer windows' half side) gets the windows that overlap it most instead, so a kept
     window is always refined."""
     rows, cols = grid.centres()
     r = rows.view(-1, 1, 1)
     c = cols.view(1, -1, 1)
-    top, left, bottom, right = (boxes[:, i].view(1, 1, -1).to(torch.float64) for i in range(4))
+    left, top, right, bottom = (boxes[:, i].view(1, 1, -1).to(torch.float64) for i in range(4))
     inside = ((r >= top) & (r < bottom) & (c >= left) & (c < right)).flatten(0, 1)
     empty = ~inside.any(dim=0)
     if empty.any():
@@ -200,12 +201,6 @@ def affordable(grid: WindowGrid, boxes: torch.Tensor, allowance: int) -> tuple[i
     fits = torch.nonzero(covered.sum(dim=0) <= allowance).flatten()  # a prefix: the counts only grow with k
     count = int(fits[-1]) + 1 if len(fits) else 1
     return count, torch.nonzero(covered[:, count - 1]).flatten()
-
-
-def window_boxes(grid: WindowGrid, flat: torch.Tensor) -> torch.Tensor:
-    """``(n, 4)`` boxes ``(top, left, bottom, right)`` of the windows with these flat indices (truncated at
-    the image edge)."""
-    return grid.boxes(flat)[:, [0, 2, 1, 3]]          # grid.boxes is (top, bottom, left, right)
 
 
 @dataclass(frozen=True)
@@ -286,8 +281,8 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
         raw, visited, heat = level_maps(grid, flat, drops, coarser)
         cap = spec.keep_fraction if index else 1.0  # level 0 is kept by the threshold alone
         kept = flat[keep_windows(drops, spec.keep_threshold, cap).cpu()]
-        levels.append(Level(patch, stride, refined, window_boxes(grid, flat), raw, visited, heat,
-                            window_boxes(grid, kept), time.perf_counter() - started))
+        levels.append(Level(patch, stride, refined, grid.boxes(flat), raw, visited, heat,
+                            grid.boxes(kept), time.perf_counter() - started))
         done = len(levels)
         total = sum(w * level.heat for w, level in zip(weights, levels)) / sum(weights[:done])   # the map so far
         ctx.show(total, f"level {done}/{len(grids)} ({patch},{stride})", done / len(grids), force=True)
