@@ -4,7 +4,8 @@ Input Images", ECML-PKDD 2021 workshops).
 
 Occlude coarse regions first and refine only where the coarse level found the evidence, then superimpose
 the levels into one heatmap. The paper's thresholds are not public: this implementation follows the
-workbench's specification (METHODS.md) and exposes each choice as a parameter:
+workbench's specification (docs/METHODS.md, "FMO", with where the code departs from it) and exposes each
+choice as a parameter:
 
 - **Schedule** of levels ``(patch, stride)``, coarse to fine; default for 224 px
   ``[(56, 56), (28, 14), (14, 7), (8, 4)]``, scaled by ``min(H, W) / 224`` for other sizes.
@@ -15,11 +16,11 @@ workbench's specification (METHODS.md) and exposes each choice as a parameter:
   ``l`` whose centre lies inside a kept window. The cap applies from level 1 on: level 0 (16 windows at
   224 px) keeps every window above the threshold, because an object split across coarse windows would
   otherwise lose its other parts for a saving of a few passes. Defaults: ``keep_threshold=0.5`` (as
-  METHODS.md), ``keep_fraction=0.1`` (METHODS.md: 0.25 and a cap at every level). On 64 scene/class pairs with
+  the original specification), ``keep_fraction=0.1`` (the specification: 0.25 and a cap at every level). On 64 scene/class pairs with
   the superimposition below, every ``keep_fraction`` tried points at 1.000 (Occlusion (8,4): 0.969) while the
   cost falls: 205 passes at 0.25 with a level-0 cap (14.8x fewer than 3025), 145 at 0.15 (20.9x), 111 at
   0.1 (27.3x).
-- **Budget** (not in METHODS.md, which states the goal "under 1/20 of the finest Occlusion Test's passes" but
+- **Budget** (not in the original specification, which states the goal "under 1/20 of the finest Occlusion Test's passes" but
   leaves the cost to the threshold and the cap): FMO makes at most ``budget`` (default 0.05) of the passes of
   the Occlusion Test at its finest level, the clean pass included. Level 0 is scored whole; each later level
   may spend two thirds of what is left (the last level all of it; see :func:`level_allowance`), and of the
@@ -37,7 +38,7 @@ workbench's specification (METHODS.md) and exposes each choice as a parameter:
 - **Superimposition**: each level's map is the Occlusion Test map of its scored windows (mean drop of the
   covering windows), min-max normalised to [0, 1] over the pixels those windows cover; pixels no scored
   window covers take the coarser level's normalised value; the heatmap is the ``level_weights``-weighted
-  mean (default equal) of the per-level maps. (METHODS.md fills with the coarser level's raw value and
+  mean (default equal) of the per-level maps. (The original specification fills with the coarser level's raw value and
   normalises after; but a 56 px occluder's drop dwarfs an 8 px one's, so the unrefined background then
   outranks the refined evidence in the fine maps, and pointing accuracy fell by 2-20 points in our
   measurements. Normalising first keeps each level's evidence on one scale.) ``extras["level_maps"]``

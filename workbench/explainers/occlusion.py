@@ -5,8 +5,8 @@ Slide a ``patch x patch`` occluder with ``stride``; hidden pixels take ``fill`` 
 The heat of a pixel is the mean over the windows covering it of ``f_c(x) - f_c(x_occluded)`` (logits). Windows start at 0, s, 2s, ... as in Captum's
 ``Occlusion``: ``(ceil((H-k)/s)+1) * (ceil((W-k)/s)+1)`` passes plus one clean pass, the last window of a
 row or column truncated at the image edge (``edges="truncate"``, equal to Captum) or moved inside it at
-full size (``edges="flush"``). (METHODS.md's ``floor`` count, leaving edge pixels uncovered, is not what
-Captum does; equality with Captum is the contract.)
+full size (``edges="flush"``). (The original specification's ``floor`` count, leaving edge pixels
+uncovered, is not what Captum does; equality with Captum is the contract: docs/METHODS.md, "Occlusion Test".)
 """
 from __future__ import annotations
 
