@@ -53,7 +53,7 @@ def main() -> None:
         entry = wb.load_model(name)
         default = wb.ablation_ca(entry, images[0])
         print(f"\n{name}: defaults (n_segments=40, contexts=256) on one image: {len(default.sensitivity)} objects, "
-              f"{default.cost.forward_passes} passes (METHODS.md's K+T(K+1) would be "
+              f"{default.cost.forward_passes} passes (the original specification's K+T(K+1), docs/METHODS.md, would be "
               f"{len(default.sensitivity) + 256 * (len(default.sensitivity) + 1)}), {default.cost.seconds:.1f} s")
         print(f"{name}: sweep over {len(images)} images, contexts={args.contexts}:", flush=True)
         rows = sweep_table(entry, images, args.contexts)

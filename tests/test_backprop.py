@@ -210,3 +210,23 @@ def test_a_layer_input_changed_in_place_after_its_forward_is_refused():
     model(torch.rand(1, 3, 12, 12))
     with pytest.raises(RuntimeError, match="in-place operation changed the input of Conv2d"):
         wb.explain(model, torch.rand(3, 12, 12), "lrp_epsilon", target=0)
+
+
+def test_zennit_range_pinned_in_pyproject_is_the_adapters_and_holds_the_installed_zennit():
+    """Zennit's private names are read only in ``zennit_adapter``; pyproject.toml pins the range its tests cover."""
+    import re
+    from pathlib import Path
+
+    from packaging.specifiers import SpecifierSet
+
+    from workbench.explainers import zennit_adapter
+
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    pinned = re.findall(r'"zennit([^"]*)"', pyproject)
+    assert pinned == [zennit_adapter.TESTED_RANGE]
+    assert zennit_adapter.installed_version() in SpecifierSet(zennit_adapter.TESTED_RANGE)
+    assert "0.6.0" not in SpecifierSet(zennit_adapter.TESTED_RANGE)          # the check can fail
+    package = Path(zennit_adapter.__file__).resolve().parents[1]
+    readers = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py")
+                     if "_default_modifier" in p.read_text() or "module_map(" in p.read_text())
+    assert readers == ["explainers/zennit_adapter.py"]

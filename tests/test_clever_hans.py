@@ -64,7 +64,7 @@ def star_scenes(n: int, seed: int):
 
 def watermark_share(mean_map: np.ndarray, size: int) -> float:
     """Share of a pooled map's positive relevance inside the watermark's box (pooled to ``size`` cells)."""
-    top, bottom, left, right = watermark_box(224)
+    left, top, right, bottom = watermark_box(224)
     cell = 224 / size                                   # pooled cells the box touches
     rows = slice(int(top // cell), int(np.ceil(bottom / cell)))
     cols = slice(int(left // cell), int(np.ceil(right / cell)))

@@ -196,10 +196,10 @@ def test_window_occluders_survive_a_model_that_writes_into_its_input():
             return out
 
     x = torch.rand(1, 3, 6, 6)
-    boxes = torch.tensor([[0, 2, 0, 2], [1, 3, 1, 3], [2, 6, 0, 6], [0, 6, 4, 6], [3, 4, 3, 4]])
+    boxes = torch.tensor([[0, 0, 2, 2], [1, 1, 3, 3], [0, 2, 6, 6], [4, 0, 6, 6], [3, 3, 4, 4]])   # (x0, y0, x1, y1)
     masks = torch.ones(5, 1, 6, 6)
-    for mask, (top, bottom, left, right) in zip(masks, boxes.tolist()):
-        mask[:, top:bottom, left:right] = 0
+    for mask, (x0, y0, x1, y1) in zip(masks, boxes.tolist()):
+        mask[:, y0:y1, x0:x1] = 0
     expected = Engine(nn.Flatten(), batch_size=2).score_inputs(x * masks, 5)   # ... by a model that does not
     got = Engine(Overwrites(), batch_size=2).score_windows(x, boxes, 0.0)
     torch.testing.assert_close(got[:, 0], expected.sum(1), rtol=1e-6, atol=1e-6)
@@ -220,7 +220,7 @@ def test_window_occluders_composed_by_masks_equal_those_written_image_by_image(c
 
     x = torch.rand(1, 3, 9, 11, generator=torch.Generator().manual_seed(1))
     fill = torch.rand(1, 3, 9, 11, generator=torch.Generator().manual_seed(2))
-    boxes = torch.tensor([[0, 2, 0, 2], [1, 3, 1, 3], [2, 9, 0, 11], [0, 9, 4, 11], [3, 4, 3, 4], [7, 9, 10, 11]])
+    boxes = torch.tensor([[0, 0, 2, 2], [1, 1, 3, 3], [0, 2, 11, 9], [4, 0, 11, 9], [3, 3, 4, 4], [10, 7, 11, 9]])
     fed, model = {}, Records()
     for by_masks in (False, True):
         model.seen = []
@@ -235,8 +235,8 @@ def test_window_occluders_composed_by_masks_equal_those_written_image_by_image(c
         assert torch.equal(a, b) and a_layout == b_layout == channels_last
     assert torch.equal(written_scores, masked_scores)
     expected = x.expand(6, -1, -1, -1).clone()
-    for image, (top, bottom, left, right) in zip(expected, boxes.tolist()):
-        image[:, top:bottom, left:right] = fill[0, :, top:bottom, left:right]
+    for image, (x0, y0, x1, y1) in zip(expected, boxes.tolist()):
+        image[:, y0:y1, x0:x1] = fill[0, :, y0:y1, x0:x1]
     assert torch.equal(torch.cat([b for b, _ in masked]), expected)
 
 

@@ -40,7 +40,7 @@ def test_finer_levels_only_score_inside_kept_windows(keep_fraction):
     scored, kept = e.extras["scored_boxes"], e.extras["kept_boxes"]
     assert len(scored) == 4
     for level in range(1, len(scored)):
-        centres = (scored[level][:, :2] + scored[level][:, 2:] - 1) / 2  # (row, col)
+        centres = (scored[level][:, :2] + scored[level][:, 2:] - 1) / 2  # (x, y): boxes are (x0, y0, x1, y1)
         parents = kept[level - 1]
         inside = ((centres[:, None, 0] >= parents[None, :, 0]) & (centres[:, None, 0] < parents[None, :, 2])
                   & (centres[:, None, 1] >= parents[None, :, 1]) & (centres[:, None, 1] < parents[None, :, 3]))

@@ -42,3 +42,17 @@ def test_boxes_outside_the_crop_are_dropped_and_bad_framings_rejected():
         Framing(100, (224, 224))
     with pytest.raises(ValueError, match="mask"):
         framing.mask(np.zeros((2, 3, 4)))
+
+
+def test_the_array_resize_gives_what_the_any_image_resize_gives():
+    """data/photos resizes its uint8 arrays with geometry.resize (below images.py, which imports data): the
+    same pixels as images.resize, which converts through as_numpy_image first, for uint8 and float input."""
+    from workbench import geometry, images
+
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, size=(37, 53, 3), dtype=np.uint8)
+    for size in (24, (40, 17)):
+        np.testing.assert_array_equal(geometry.resize(photo, size), images.resize(photo, size))
+        as_float = photo.astype(np.float32) / 255
+        np.testing.assert_array_equal(geometry.resize(as_float, size), images.resize(as_float, size))
+    assert geometry.resize(photo, (40, 17)).shape == (40, 17, 3)

@@ -47,7 +47,7 @@ def test_fmo_refines_a_sliver_window_at_the_edge_of_a_non_square_image():
 def test_every_box_has_children_in_a_finer_grid():
     """The class of the bug: any kept box, however thin, has at least one window of the next level."""
     grid = WindowGrid(300, 451, 38, 19)
-    boxes = torch.tensor([[0, 450, 75, 451], [225, 0, 300, 75], [299, 450, 300, 451]])
+    boxes = torch.tensor([[450, 0, 451, 75], [0, 225, 75, 300], [450, 299, 451, 300]])   # (x0, y0, x1, y1)
     children = centres_inside(grid, boxes)
     assert children.any(dim=0).all()
     assert children[:, 1].sum() >= 4                       # an ordinary box keeps its centre rule

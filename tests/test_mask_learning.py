@@ -226,3 +226,10 @@ def test_gaussian_blur_names_a_bad_padding():
 
     with pytest.raises(ValueError, match="padding: expected one of"):
         gaussian_blur(torch.zeros(1, 1, 4, 4), 1.0, padding="reflect")
+
+
+def test_the_mask_learners_are_the_methods_whose_spec_says_so():
+    """``Method.learns_mask`` reads the spec's ``learns_mask`` (set by ``MaskLearningSpec``), not the registry's
+    knowledge of the mask-learning module (the import cycle of issue 37)."""
+    learners = {name for name, method in wb.methods().items() if method.learns_mask}
+    assert learners == {"extremal_perturbation", "meaningful_perturbation", "neuromask"}

@@ -39,7 +39,7 @@ def test_watermark_appears_only_with_its_class():
     with_star = [make_scene(i, watermark_class="star") for i in range(60)]
     for s in with_star:
         assert s.watermark == (wb.data.SHAPE_CLASSES.index("star") in s.labels)
-        top, bottom, left, right = watermark_box(224)
+        left, top, right, bottom = watermark_box(224)
         corner = s.image[top:bottom, left:right]
         assert (np.array_equal(corner, add_watermark(s.image)[top:bottom, left:right])) == s.watermark or not s.watermark
 

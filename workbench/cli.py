@@ -31,9 +31,9 @@ def _parse_param(text: str) -> tuple[str, object]:
 
 
 def _methods(_: argparse.Namespace) -> int:
-    import workbench as wb
+    from workbench.explainers import methods
 
-    for name, method in wb.methods().items():
+    for name, method in methods().items():
         print(f"{name:24s} {method.label} ({method.citation})")
         for p in method.params:
             if p.kind != "array":
@@ -45,18 +45,20 @@ def _explain(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
-    import workbench as wb
+    from workbench.api import explain
+    from workbench.images import load_image
+    from workbench.models import load_model
     from workbench.render import overlay
 
     if (args.image is None) == (args.images is None):
         raise ValueError("--image/--images: expected exactly one of an image (--image) or a folder (--images)")
-    model = wb.load_model(args.model, device=args.device, weights=args.weights)
+    model = load_model(args.model, device=args.device, weights=args.weights)
     target = int(args.target) if args.target is not None and args.target.isdigit() else args.target
     if args.images is not None:
         return _explain_folder(args, model, target)
     size = model.input_size if args.resize and model.input_size[0] else None
-    image = wb.load_image(args.image, size=size)
-    e = wb.explain(model, image, args.method, target=target, seed=args.seed, **dict(args.param))
+    image = load_image(args.image, size=size)
+    e = explain(model, image, args.method, target=target, seed=args.seed, **dict(args.param))
     out = Path(args.out)
     if out.suffix == ".npy":
         np.save(out, e.heatmap)
@@ -77,7 +79,7 @@ def _explain_folder(args: argparse.Namespace, model, target) -> int:
     from PIL import Image
     from tqdm.auto import tqdm
 
-    import workbench as wb
+    from workbench.api import explain
     from workbench.data import Item, image_files
     from workbench.render import overlay
 
@@ -102,7 +104,7 @@ def _explain_folder(args: argparse.Namespace, model, target) -> int:
                "backward_passes": 0, "seconds": 0.0, "error": ""}
         try:
             image, _ = Item(rel.as_posix(), file, (), frame=True).prepare(model)
-            e = wb.explain(model, image, args.method, target=target, seed=args.seed, **dict(args.param))
+            e = explain(model, image, args.method, target=target, seed=args.seed, **dict(args.param))
             dest = out / rel.with_suffix("")
             dest.parent.mkdir(parents=True, exist_ok=True)
             np.save(dest.with_suffix(".npy"), e.heatmap)
@@ -133,10 +135,10 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise ValueError(f"--param: expected METHOD.NAME=VALUE for evaluate, got {name!r}")
         params.setdefault(method, {})[key] = value
     if args.images is not None or args.annotations is not None:
-        import workbench as wb
         from workbench.data import dataset_items
+        from workbench.models import load_model
 
-        names = wb.load_model(args.model, device="cpu", weights=args.weights).class_names
+        names = load_model(args.model, device="cpu", weights=args.weights).class_names
         items = dataset_items(args.images, args.annotations, names, args.class_map, args.image_set)
         if not items:
             raise ValueError(f"--images: no images with annotations found in {args.images!r}")
@@ -199,11 +201,12 @@ def parse_values(text: str, field: str = "--values") -> list:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    import workbench as wb
+    from workbench.analysis.sweep import sweep
     from workbench.evaluation import scene_items
+    from workbench.models import load_model
 
-    model = wb.load_model(args.model, device=args.device)
-    result = wb.sweep(model, scene_items(args.scenes, seed=args.scene_seed), args.method, args.param,
+    model = load_model(args.model, device=args.device)
+    result = sweep(model, scene_items(args.scenes, seed=args.scene_seed), args.method, args.param,
                       parse_values(args.values), metrics=tuple(args.metrics.split(",")), seed=args.seed,
                       repeats=args.repeats, steps=args.steps)
     out = Path(args.out)

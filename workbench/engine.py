@@ -260,11 +260,12 @@ class Engine:
 
         Args:
             x: ``(1,C,H,W)`` model input (normalised).
-            boxes: ``(n, 4)`` integer ``(top, bottom, left, right)`` half-open pixel extents, one per copy.
+            boxes: ``(n, 4)`` integer boxes ``(x0, y0, x1, y1)``, half-open pixel corners (docs/DESIGN.md,
+                "Boxes"), one per copy.
             fill: a number or a tensor broadcastable to ``(1,C,H,W)``, in the model's input space.
         """
         if boxes.dim() != 2 or boxes.shape[1] != 4:
-            raise ValueError(f"boxes: expected an (n, 4) tensor of (top, bottom, left, right), got {tuple(boxes.shape)}")
+            raise ValueError(f"boxes: expected an (n, 4) tensor of (x0, y0, x1, y1), got {tuple(boxes.shape)}")
         x = x.to(self.device)
         fill = torch.as_tensor(fill, dtype=x.dtype, device=self.device).expand_as(x)
         if self.windows_by_masks:
@@ -280,11 +281,11 @@ class Engine:
                     copies = self._empty_batch(stop - start, x)
                 copies.copy_(x.expand_as(copies))
                 state["copies"], state["written"] = copies, []
-            for image, (top, bottom, left, right) in zip(copies, state["written"]):   # the clean pixels back
-                image[:, top:bottom, left:right] = x[0, :, top:bottom, left:right]
+            for image, (x0, y0, x1, y1) in zip(copies, state["written"]):   # the clean pixels back
+                image[:, y0:y1, x0:x1] = x[0, :, y0:y1, x0:x1]
             state["written"] = extents[start:stop]
-            for image, (top, bottom, left, right) in zip(copies, state["written"]):
-                image[:, top:bottom, left:right] = fill[0, :, top:bottom, left:right]
+            for image, (x0, y0, x1, y1) in zip(copies, state["written"]):
+                image[:, y0:y1, x0:x1] = fill[0, :, y0:y1, x0:x1]
             state["version"] = copies._version
             return copies[:stop - start]
 
@@ -298,9 +299,9 @@ class Engine:
         cols = torch.arange(x.shape[-1], device=self.device)
 
         def compose(start: int, stop: int) -> torch.Tensor:
-            top, bottom, left, right = boxes[start:stop].unbind(1)
-            in_rows = (rows >= top[:, None]) & (rows < bottom[:, None])
-            in_cols = (cols >= left[:, None]) & (cols < right[:, None])
+            x0, y0, x1, y1 = boxes[start:stop].unbind(1)
+            in_rows = (rows >= y0[:, None]) & (rows < y1[:, None])
+            in_cols = (cols >= x0[:, None]) & (cols < x1[:, None])
             hidden = (in_rows[:, :, None] & in_cols[:, None, :])[:, None]
             return torch.where(hidden, fill, x, out=self._empty_batch(stop - start, x))
 

@@ -16,6 +16,19 @@ import torch.nn.functional as F
 INTERPOLATIONS = ("bilinear", "bicubic")
 
 
+def resize(pixels: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """``H x W x 3`` array (uint8, or float in [0, 1]) resized to ``size`` (int: square; ``(H, W)``) with
+    scikit-image's antialiased bilinear resize -> ``H x W x 3`` uint8. Any other image goes through
+    :func:`workbench.images.resize`."""
+    from skimage.transform import resize as _resize
+
+    pixels = np.asarray(pixels)
+    values = pixels.astype(np.float32) / 255.0 if pixels.dtype == np.uint8 else pixels.astype(np.float32)
+    shape = (size, size) if isinstance(size, int) else tuple(size)
+    out = _resize(values, shape, order=1, anti_aliasing=True)
+    return (np.clip(out, 0, 1) * 255).round().astype(np.uint8)
+
+
 @dataclass(frozen=True)
 class Framing:
     """Resize so that the shorter side is ``shorter_side`` (aspect kept), then centre-crop ``crop`` = (H, W).

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import geometry
+
 
 def _to_rgb(t: torch.Tensor, given: tuple, what: str) -> torch.Tensor:
     """``C x H x W`` with C = 1 (grayscale, replicated), 3 (RGB) or 4 (RGBA, alpha dropped as PIL's
@@ -81,12 +83,8 @@ def as_numpy_image(image) -> np.ndarray:
 
 
 def resize(image, size: int | tuple[int, int]) -> np.ndarray:
-    """Resize an image to ``size`` (int: square) -> ``H x W x 3`` uint8."""
-    from skimage.transform import resize as _resize
-
-    shape = (size, size) if isinstance(size, int) else tuple(size)
-    out = _resize(as_numpy_image(image), shape, order=1, anti_aliasing=True)
-    return (np.clip(out, 0, 1) * 255).round().astype(np.uint8)
+    """Resize any accepted image to ``size`` (int: square) -> ``H x W x 3`` uint8 (:func:`workbench.geometry.resize`)."""
+    return geometry.resize(as_numpy_image(image), size)
 
 
 def load_image(source, size: int | tuple[int, int] | None = None) -> np.ndarray:

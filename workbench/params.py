@@ -164,6 +164,7 @@ class Spec:
     citation: ClassVar[str] = ""
     description: ClassVar[str] = ""   # what is perturbed or propagated, and what a bright pixel means
     heading: ClassVar[str] = ""       # a title the Workbench shows above the parameters' controls
+    learns_mask: ClassVar[bool] = False   # the method optimises a mask and records its loss history
 
     def __post_init__(self):
         for info in self.params():

@@ -1,11 +1,11 @@
 """Data: synthetic scenes with exact masks, real photos bundled with scikit-image, and your own images
 (ImageFolder trees, CSV lists, PNG masks, VOC and COCO boxes) as lazily loaded evaluation items."""
 from .boxes import coco_items, read_voc, voc_items
+from .datasets import dataset_items, only_listed
 from .items import Item, framing_for
 from .photos import PHOTO_MODEL, PHOTOS, default_model_for, photo, photo_for, sample_images
 from .scenes import SHAPE_CLASSES, Scene, add_watermark, make_scene, make_scenes, watermark_box
-from .sources import (ClassMatcher, dataset_items, image_files, image_folder, image_list, mask_folder, only_listed,
-                      read_class_map)
+from .sources import ClassMatcher, image_files, image_folder, image_list, mask_folder, read_class_map
 
 __all__ = ["PHOTOS", "PHOTO_MODEL", "SHAPE_CLASSES", "ClassMatcher", "Item", "Scene", "add_watermark", "coco_items",
            "dataset_items", "default_model_for", "framing_for", "image_files", "image_folder", "image_list",

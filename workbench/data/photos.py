@@ -10,6 +10,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..geometry import resize
+
 
 def _loaders() -> dict[str, Callable[[], np.ndarray]]:
     from skimage import data as sk
@@ -41,8 +43,6 @@ def photo(name: str) -> np.ndarray:
 
 def sample_images(size: int | tuple[int, int] | None = 224) -> dict[str, np.ndarray]:
     """The bundled photos, resized to ``size`` (None: original size), by name."""
-    from ..images import resize
-
     return {name: resize(photo(name), size) if size is not None else photo(name) for name in PHOTOS}
 
 
@@ -71,8 +71,6 @@ def photo_for(name: str, entry) -> np.ndarray:
     """Bundled photo ``name`` as model ``entry`` sees it: framed (shorter side resized, centre crop) when the
     entry has a :attr:`~workbench.models.ModelEntry.framing`, else resized to its ``input_size`` (as is when
     that is unknown); ``H x W x 3``."""
-    from ..images import resize
-
     if entry.framing is not None:
         return entry.frame(photo(name))
     size = tuple(entry.input_size)

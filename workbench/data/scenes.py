@@ -81,10 +81,12 @@ def class_index(target: int | str) -> int:
 
 
 def watermark_box(size: int = 224) -> tuple[int, int, int, int]:
-    """``(top, bottom, left, right)`` of the watermark's box (bottom-right corner), half-open."""
+    """The watermark's box (bottom-right corner of a ``size x size`` image) as ``(x0, y0, x1, y1)``, half-open
+    pixel corners (docs/DESIGN.md, "Boxes")."""
     side = max(4, round(WATERMARK_SIZE * size / 224))
     margin = max(1, round(_WATERMARK_MARGIN * size / 224))
-    return size - margin - side, size - margin, size - margin - side, size - margin
+    start, stop = size - margin - side, size - margin
+    return start, start, stop, stop
 
 
 def add_watermark(image: np.ndarray) -> np.ndarray:
@@ -92,7 +94,7 @@ def add_watermark(image: np.ndarray) -> np.ndarray:
     white and black stripes, a mark that the clean model ignores (adding it to 200 scenes moves the clean
     model's mean class scores by less than 0.005; a checkerboard raised its star score by 0.08)."""
     out = np.array(image, copy=True)
-    top, bottom, left, right = watermark_box(out.shape[0])
+    left, top, right, bottom = watermark_box(out.shape[0])
     side = bottom - top
     stripes = 4
     rows = (np.arange(side) * stripes // side) % 2 == 0

@@ -26,6 +26,7 @@ class MaskLearningSpec(Spec):
     """Base of the mask-learning specs: the early-stopping settings every one of them has."""
 
     heading = "Mask-learning hyper-parameters"
+    learns_mask = True
 
     tol: float = param(0.0, low=0.0, high=10.0, step=1e-4, label="early-stop tolerance",
                        doc="Stop when the total loss changes by less than this over `patience` iterations "

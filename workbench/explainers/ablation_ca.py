@@ -1,7 +1,8 @@
 """Ablation-CA: superpixel ablation and correlation analysis (Wang et al., J. Xiamen Univ. Nat. Sci. 2024,
 63(3):562-569).
 
-Only the paper's abstract is public; this is the workbench's reconstruction (METHODS.md):
+Only the paper's abstract is public; this is the workbench's reconstruction (docs/METHODS.md,
+"Ablation-CA"):
 
 1. Objects are SLIC superpixels (``n_segments``, default 40; the paper finds 30-50 useful).
 2. Sensitivity ``s_i = f_c(x) - f_c(x without i)`` (object filled with the image's mean colour by default,
@@ -15,7 +16,7 @@ Only the paper's abstract is public; this is the workbench's reconstruction (MET
    the graph of such pairs, ranked by ``mean|r| * sum(s)`` over the group, i.e. ``|r_ij| (s_i + s_j)``
    for a pair.
 
-Cost: METHODS.md counts ``K + T (K + 1)`` passes. Removing an object that a context already hides gives
+Cost: the original specification counts ``K + T (K + 1)`` passes. Removing an object that a context already hides gives
 the same image (effect exactly 0), so those passes are skipped: ``K + T + (objects present over all
 contexts)``, about ``K + T (1 + p K)``, with identical results. ``f_c`` is the logit unless
 ``output`` says otherwise (``"auto"``: the logit on every model, see :mod:`workbench.scores`).

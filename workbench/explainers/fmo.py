@@ -4,7 +4,8 @@ Input Images", ECML-PKDD 2021 workshops).
 
 Occlude coarse regions first and refine only where the coarse level found the evidence, then superimpose
 the levels into one heatmap. The paper's thresholds are not public: this implementation follows the
-workbench's specification (METHODS.md) and exposes each choice as a parameter:
+workbench's specification (docs/METHODS.md, "FMO", with where the code departs from it) and exposes each
+choice as a parameter:
 
 - **Schedule** of levels ``(patch, stride)``, coarse to fine; default for 224 px
   ``[(56, 56), (28, 14), (14, 7), (8, 4)]``, scaled by ``min(H, W) / 224`` for other sizes.
@@ -15,11 +16,11 @@ workbench's specification (METHODS.md) and exposes each choice as a parameter:
   ``l`` whose centre lies inside a kept window. The cap applies from level 1 on: level 0 (16 windows at
   224 px) keeps every window above the threshold, because an object split across coarse windows would
   otherwise lose its other parts for a saving of a few passes. Defaults: ``keep_threshold=0.5`` (as
-  METHODS.md), ``keep_fraction=0.1`` (METHODS.md: 0.25 and a cap at every level). On 64 scene/class pairs with
+  the original specification), ``keep_fraction=0.1`` (the specification: 0.25 and a cap at every level). On 64 scene/class pairs with
   the superimposition below, every ``keep_fraction`` tried points at 1.000 (Occlusion (8,4): 0.969) while the
   cost falls: 205 passes at 0.25 with a level-0 cap (14.8x fewer than 3025), 145 at 0.15 (20.9x), 111 at
   0.1 (27.3x).
-- **Budget** (not in METHODS.md, which states the goal "under 1/20 of the finest Occlusion Test's passes" but
+- **Budget** (not in the original specification, which states the goal "under 1/20 of the finest Occlusion Test's passes" but
   leaves the cost to the threshold and the cap): FMO makes at most ``budget`` (default 0.05) of the passes of
   the Occlusion Test at its finest level, the clean pass included. Level 0 is scored whole; each later level
   may spend two thirds of what is left (the last level all of it; see :func:`level_allowance`), and of the
@@ -32,11 +33,12 @@ workbench's specification (METHODS.md) and exposes each choice as a parameter:
   reason; the budget bounds the cost without discarding evidence where it is compact.) ``budget=1`` leaves
   the cost to the threshold and the cap. See ``benchmarks/fmo_quality.py --sweep --budgets`` and
   ``benchmarks/fmo_speed.py --sweep --budgets`` and the README's trade-off table.
-- Boxes are ``(top, left, bottom, right)``, half-open; ``extras`` has the scored and kept boxes per level.
+- Boxes are ``(x0, y0, x1, y1)``, half-open pixel corners (docs/DESIGN.md, "Boxes"); ``extras`` has the
+  scored and kept boxes per level.
 - **Superimposition**: each level's map is the Occlusion Test map of its scored windows (mean drop of the
   covering windows), min-max normalised to [0, 1] over the pixels those windows cover; pixels no scored
   window covers take the coarser level's normalised value; the heatmap is the ``level_weights``-weighted
-  mean (default equal) of the per-level maps. (METHODS.md fills with the coarser level's raw value and
+  mean (default equal) of the per-level maps. (The original specification fills with the coarser level's raw value and
   normalises after; but a 56 px occluder's drop dwarfs an 8 px one's, so the unrefined background then
   outranks the refined evidence in the fine maps, and pointing accuracy fell by 2-20 points in our
   measurements. Normalising first keeps each level's evidence on one scale.) ``extras["level_maps"]``
@@ -165,14 +167,14 @@ def keep_windows(drops: torch.Tensor, threshold: float, fraction: float) -> torc
 
 
 def centres_inside(grid: WindowGrid, boxes: torch.Tensor) -> torch.Tensor:
-    """``(grid.count, n)`` bool: the children of each box ``(top, left, bottom, right)`` in ``grid``: the windows
+    """``(grid.count, n)`` bool: the children of each box ``(x0, y0, x1, y1)`` in ``grid``: the windows
     whose centre lies inside it. A box that holds no centre (a sliver window truncated at the image edge,
     narrower than the finer windows' half side) gets the windows that overlap it most instead, so a kept
     window is always refined."""
     rows, cols = grid.centres()
     r = rows.view(-1, 1, 1)
     c = cols.view(1, -1, 1)
-    top, left, bottom, right = (boxes[:, i].view(1, 1, -1).to(torch.float64) for i in range(4))
+    left, top, right, bottom = (boxes[:, i].view(1, 1, -1).to(torch.float64) for i in range(4))
     inside = ((r >= top) & (r < bottom) & (c >= left) & (c < right)).flatten(0, 1)
     empty = ~inside.any(dim=0)
     if empty.any():
@@ -200,12 +202,6 @@ def affordable(grid: WindowGrid, boxes: torch.Tensor, allowance: int) -> tuple[i
     fits = torch.nonzero(covered.sum(dim=0) <= allowance).flatten()  # a prefix: the counts only grow with k
     count = int(fits[-1]) + 1 if len(fits) else 1
     return count, torch.nonzero(covered[:, count - 1]).flatten()
-
-
-def window_boxes(grid: WindowGrid, flat: torch.Tensor) -> torch.Tensor:
-    """``(n, 4)`` boxes ``(top, left, bottom, right)`` of the windows with these flat indices (truncated at
-    the image edge)."""
-    return grid.boxes(flat)[:, [0, 2, 1, 3]]          # grid.boxes is (top, bottom, left, right)
 
 
 @dataclass(frozen=True)
@@ -286,8 +282,8 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
         raw, visited, heat = level_maps(grid, flat, drops, coarser)
         cap = spec.keep_fraction if index else 1.0  # level 0 is kept by the threshold alone
         kept = flat[keep_windows(drops, spec.keep_threshold, cap).cpu()]
-        levels.append(Level(patch, stride, refined, window_boxes(grid, flat), raw, visited, heat,
-                            window_boxes(grid, kept), time.perf_counter() - started))
+        levels.append(Level(patch, stride, refined, grid.boxes(flat), raw, visited, heat,
+                            grid.boxes(kept), time.perf_counter() - started))
         done = len(levels)
         total = sum(w * level.heat for w, level in zip(weights, levels)) / sum(weights[:done])   # the map so far
         ctx.show(total, f"level {done}/{len(grids)} ({patch},{stride})", done / len(grids), force=True)

@@ -5,8 +5,8 @@ Slide a ``patch x patch`` occluder with ``stride``; hidden pixels take ``fill`` 
 The heat of a pixel is the mean over the windows covering it of ``f_c(x) - f_c(x_occluded)`` (logits). Windows start at 0, s, 2s, ... as in Captum's
 ``Occlusion``: ``(ceil((H-k)/s)+1) * (ceil((W-k)/s)+1)`` passes plus one clean pass, the last window of a
 row or column truncated at the image edge (``edges="truncate"``, equal to Captum) or moved inside it at
-full size (``edges="flush"``). (METHODS.md's ``floor`` count, leaving edge pixels uncovered, is not what
-Captum does; equality with Captum is the contract.)
+full size (``edges="flush"``). (The original specification's ``floor`` count, leaving edge pixels
+uncovered, is not what Captum does; equality with Captum is the contract: docs/METHODS.md, "Occlusion Test".)
 """
 from __future__ import annotations
 
@@ -65,14 +65,14 @@ def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tenso
                        model: IncrementalModel) -> torch.Tensor:
     """Target scores of the occluded images by incremental inference, in batches, with the run's progress,
     cancel and pass count."""
-    boxes = grid.boxes(flat_indices).to(ctx.device)   # (top, bottom, left, right) per window
+    boxes = grid.boxes(flat_indices).to(ctx.device)   # (x0, y0, x1, y1) per window
     batch = ctx.engine.batch_size or INCREMENTAL_BATCH
     total = ctx.engine.progress_total(ctx.forward_passes, len(boxes))     # passes counted by the run
     scores = []
     for start in range(0, len(boxes), batch):
         ctx.check_cancel()
         b = boxes[start:start + batch]
-        patches, box_top, box_left = occluded_boxes(ctx.x, fill, (b[:, 0], b[:, 1]), (b[:, 2], b[:, 3]), grid.patch)
+        patches, box_top, box_left = occluded_boxes(ctx.x, fill, (b[:, 1], b[:, 3]), (b[:, 0], b[:, 2]), grid.patch)
         scores.append(model.score(patches, box_top, box_left)[:, ctx.target].float())
         ctx.count(forward=len(b))
         ctx.report(ctx.forward_passes, max(total, ctx.forward_passes))  # as the engine counts

@@ -121,10 +121,9 @@ class Method:
 
     @property
     def learns_mask(self) -> bool:
-        """True for methods that optimise a mask and record its loss history (spec from ``MaskLearningSpec``)."""
-        from ._mask_optim import MaskLearningSpec
-
-        return issubclass(self.spec, MaskLearningSpec)
+        """True for methods that optimise a mask and record its loss history (their spec says so:
+        ``MaskLearningSpec`` of :mod:`._mask_optim` sets :attr:`~workbench.params.Spec.learns_mask`)."""
+        return bool(self.spec.learns_mask)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{p.name}={p.default!r}" for p in self.params)

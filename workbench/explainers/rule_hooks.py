@@ -19,7 +19,9 @@ one that computes only the rule, and:
 - ``Pass`` (activations) hands the relevance straight to the layer's input.
 
 Every other hook (Deconvnet's and Guided Backprop's ReLU hooks, a user's own rules) is registered as Zennit
-registers it. Everything is removed (hooks, canonizers) when the ``with`` block ends, also on error.
+registers it. Everything is removed (hooks, canonizers) when the ``with`` block ends, also on error. What this
+needs of Zennit beyond its public API (a rule's terms, its default modifier, how a composite registers) is
+read through :mod:`.zennit_adapter`, the pinned range's one reader.
 """
 from __future__ import annotations
 
@@ -29,29 +31,9 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from . import zennit_adapter as zennit
+
 _LINEAR_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
-
-
-def _sum_of_products_rules() -> tuple[type, ...]:
-    from zennit.rules import AlphaBeta, Epsilon, Gamma, Norm, ZPlus
-    return (Epsilon, ZPlus, AlphaBeta, Gamma, Norm)
-
-
-def _ignored_terms(rule) -> frozenset[int]:
-    """Terms whose gradient the rule's reducer never reads (Gamma's fifth, sign-only term)."""
-    from zennit.rules import Gamma
-    return frozenset({4}) if type(rule) is Gamma else frozenset()
-
-
-def _is_identity_params(modifier) -> bool:
-    """Whether a parameter modifier leaves the layer as it is (Zennit's default, ``NoMod()``, no keys)."""
-    from zennit.core import BasicHook, ParamMod
-    from zennit.rules import NoMod
-    if modifier is BasicHook._default_modifier:
-        return True
-    if not isinstance(modifier, ParamMod) or modifier.zero_params:
-        return False
-    return type(modifier) is NoMod or modifier.param_keys == []
 
 
 def _bias_only_output(layer: nn.Module, like: torch.Tensor) -> torch.Tensor:
@@ -93,10 +75,8 @@ def _rule_backward(rule, layer: nn.Module, x: torch.Tensor, output: torch.Tensor
     """The backward of one layer under ``rule`` (a Zennit ``BasicHook``), given its input and output; appends
     to ``absorbed`` the ``(N,)`` relevance the layer keeps (what enters at its output minus what leaves at its
     input: its bias's share and the stabiliser's)."""
-    from zennit.core import ParamMod
-
-    skip_zeros = isinstance(rule, _sum_of_products_rules())
-    ignored = _ignored_terms(rule)
+    skip_zeros = zennit.sums_input_times_gradient(rule)
+    ignored = zennit.ignored_terms(rule)
 
     version = x._version
 
@@ -106,17 +86,16 @@ def _rule_backward(rule, layer: nn.Module, x: torch.Tensor, output: torch.Tensor
                                f"forward pass; the LRP rule needs it as it was")
         inputs, outputs, differentiate = [], [], []
         with torch.enable_grad():
-            for i, (in_mod, param_mod, out_mod) in enumerate(zip(rule.input_modifiers, rule.param_modifiers,
-                                                                 rule.output_modifiers)):
+            for i, (in_mod, param_mod, out_mod) in enumerate(zennit.rule_terms(rule)):
                 with torch.no_grad():
                     modified_input = in_mod(x)
-                if modified_input is x and _is_identity_params(param_mod) and out_mod(output) is output:
+                if modified_input is x and zennit.leaves_params(param_mod) and out_mod(output) is output:
                     inputs.append(x)               # the layer's own forward and graph
                     outputs.append(output)
                     differentiate.append(i not in ignored)
                     continue
                 zero = skip_zeros and not bool(modified_input.any())
-                with ParamMod.ensure(param_mod)(layer) as modified:
+                with zennit.modified_layer(param_mod, layer) as modified:
                     if zero and isinstance(modified, _LINEAR_LAYERS):
                         out = out_mod(_bias_only_output(modified, output))
                     else:
@@ -125,15 +104,13 @@ def _rule_backward(rule, layer: nn.Module, x: torch.Tensor, output: torch.Tensor
                 inputs.append(modified_input)
                 outputs.append(out)
                 differentiate.append(not zero and i not in ignored)
-            grad_outputs = rule.gradient_mapper(grad_output, outputs)
-            if isinstance(grad_outputs, torch.Tensor):   # one term: Zennit's mappers return the tensor itself
-                grad_outputs = [grad_outputs]
+            grad_outputs = zennit.mapped_gradients(rule, grad_output, outputs)
             wanted = [i for i, d in enumerate(differentiate) if d]
             found = torch.autograd.grad([outputs[i] for i in wanted], [inputs[i] for i in wanted],
                                         grad_outputs=[grad_outputs[i] for i in wanted]) if wanted else ()
         found_by_term = dict(zip(wanted, found))
         gradients = [found_by_term[i] if i in found_by_term else torch.zeros_like(t) for i, t in enumerate(inputs)]
-        relevance = rule.reducer([t.detach() for t in inputs], gradients)
+        relevance = zennit.reduced(rule, [t.detach() for t in inputs], gradients)
         if absorbed is not None:
             absorbed.append(grad_output.detach().flatten(1).sum(1) - relevance.detach().flatten(1).sum(1))
         return relevance
@@ -176,24 +153,16 @@ def rules_registered(composite, module: nn.Module, absorbed: list | None = None)
     for Zennit's ``BasicHook`` rules and ``Pass``; other hooks as Zennit registers them); yields the module.
     ``absorbed``: a list that receives, per rule layer in the backward pass, the ``(N,)`` relevance it keeps
     (bias and stabiliser shares), so that input relevance + absorbed = output relevance can be checked."""
-    from zennit.core import BasicHook
-    from zennit.rules import Pass
-
     handles: list = []
     try:
-        for canonizer in composite.canonizers:
-            handles.extend(canonizer.apply(module))
-        ctx: dict = {}
-        for name, child in module.named_modules():
-            template = composite.module_map(ctx, name, child)
-            if template is None:
-                continue
-            if isinstance(template, BasicHook):
+        handles.extend(zennit.apply_canonizers(composite, module))
+        for child, template in zennit.templates(composite, module):
+            if zennit.is_basic_hook(template):
                 handles.append(child.register_forward_hook(_rule_hook(template, absorbed)))
-            elif type(template) is Pass:
+            elif zennit.is_pass(template):
                 handles.extend(_pass_hooks(child))
             else:
-                handles.append(template.copy().register(child))
+                handles.append(zennit.register_as_zennit(template, child))
         yield module
     finally:
         for handle in reversed(handles):

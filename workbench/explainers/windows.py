@@ -80,12 +80,13 @@ class WindowGrid:
         return (top + bottom - 1) / 2, (left + right - 1) / 2
 
     def boxes(self, flat_indices: torch.Tensor) -> torch.Tensor:
-        """``(b, 4)`` CPU ``(top, bottom, left, right)`` extents of the windows with these flat (row-major)
-        indices, for :meth:`workbench.engine.Engine.score_windows`."""
+        """``(b, 4)`` CPU boxes ``(x0, y0, x1, y1)`` (half-open pixel corners, docs/DESIGN.md "Boxes") of the
+        windows with these flat (row-major) indices, truncated at the image edge, for
+        :meth:`workbench.engine.Engine.score_windows`."""
         top, bottom, left, right = self.extents()
         flat = flat_indices.cpu()
         r, c = flat // len(self.col_starts), flat % len(self.col_starts)
-        return torch.stack([top[r], bottom[r], left[c], right[c]], dim=1)
+        return torch.stack([left[c], top[r], right[c], bottom[r]], dim=1)
 
     def keep_masks(self, flat_indices: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
         """``(b,1,H,W)`` masks, 1 = keep, each hiding the window with that flat (row-major) index."""
