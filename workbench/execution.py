@@ -39,6 +39,7 @@ TORCH = "torch"
 TORCH_CHANNELS_LAST = "torch channels-last"
 
 Timer = Callable[[str, Callable[[], object]], float]
+Measure = Callable[[str, torch.Tensor, torch.Tensor], float]
 
 
 def time_once(name: str, run: Callable[[], object]) -> float:
@@ -101,7 +102,7 @@ def decide(seconds: dict[str, float], agreement: dict[str, float], reduced: set[
 
     refused = [name for name in seconds if not admitted(name)]
     chosen = min((name for name in seconds if admitted(name)), key=lambda name: seconds[name])
-    why = f"fastest of the candidates whose results agree with float32 torch"
+    why = "fastest of the candidates whose results agree with float32 torch"
     if refused:
         why += "; " + ", ".join(f"{name} refused ({agreement.get(name, float('inf')):.1e} > "
                                  f"{REDUCED_MAP_TOLERANCE if name in reduced else FLOAT32_TOLERANCE:g})"
@@ -144,11 +145,13 @@ _CHOICES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def choose_execution(module: nn.Module, x: torch.Tensor, runtime: str = "auto", precision: str = "float32",
                      controls: Controls | None = None, timer: Timer = time_once,
-                     measure: Callable[[torch.Tensor, torch.Tensor], float] = relative_difference) -> Execution:
+                     measure: Measure | None = None) -> Execution:
     """The execution of ``module``'s forward-only passes on copies of ``x`` ``(1,C,H,W)`` (on ``x``'s device) for
     the requested ``runtime`` (one of :data:`workbench.runtime.RUNTIMES`) and ``precision`` (see the module
     docstring); remembered per module (weakly), input size, device and request while the module's parameters
-    stay the same. ``controls``: where the one-time preparation is announced."""
+    stay the same. ``controls``: where the one-time preparation is announced. ``timer(name, run)`` and
+    ``measure(name, values, reference)`` (default :func:`relative_difference` of the two) are for tests."""
+    measure = measure if measure is not None else (lambda name, values, reference: relative_difference(values, reference))
     device = x.device
     resolved = resolve_precision(precision, device)
     if runtime in COMPILED_RUNTIMES and device.type != "cpu":
@@ -186,7 +189,8 @@ def choose_execution(module: nn.Module, x: torch.Tensor, runtime: str = "auto", 
                                   f"torch: {runtime} cannot run this model ({'; '.join(failures)})")
         else:
             pick = usable[0]
-            difference = measure(_scorer(module, pick, device)(batch), _scorer(module, reference, device)(batch))
+            difference = measure(pick.name, _scorer(module, pick, device)(batch),
+                                 _scorer(module, reference, device)(batch))
             execution = Execution(pick.runtime, pick.precision, False,
                                   f"{pick.name}: requested (probe scores within {difference:.1e} of float32 torch's, "
                                   f"relative)", pick.compiled)
@@ -210,9 +214,9 @@ def choose_execution(module: nn.Module, x: torch.Tensor, runtime: str = "auto", 
     agreement = {}
     for name, values in scores.items():
         if name in reduced:
-            agreement[name] = measure(values[0, target] - values[1:, target], clean_map)
+            agreement[name] = measure(name, values[0, target] - values[1:, target], clean_map)
         else:
-            agreement[name] = measure(values, scores[reference.name])
+            agreement[name] = measure(name, values, scores[reference.name])
     baseline = reference.name if reference.name in seconds else min(seconds, key=seconds.get)
     chosen, why = decide(seconds, agreement, reduced, baseline)
     pick = next(c for c in candidates if c.name == chosen)
