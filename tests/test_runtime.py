@@ -5,6 +5,8 @@ torch, and ``precision="auto"`` takes reduced precision only when the probe says
 same (fake timings and agreement, both ways)."""
 from __future__ import annotations
 
+import copy
+import dataclasses
 import threading
 
 import numpy as np
@@ -18,7 +20,7 @@ from workbench import runtime as runtime_module
 from workbench.execution import REDUCED_MAP_TOLERANCE, choose_execution, decide, fastest_layout
 
 RUNTIMES = ("onnxruntime", "openvino")
-LITE0_SIZE = 96   # EfficientNet-Lite0 on a small crop: the same graph, fewer multiply-accumulates per test
+LITE0_SIZE = 96   # EfficientNet-Lite0 on the photo scaled down: the same graph, fewer multiply-accumulates
 
 # every forward-only method, with parameters that keep the passes few
 FORWARD_ONLY = {
@@ -39,8 +41,9 @@ def lite0():
 
 @pytest.fixture(scope="module")
 def lite0_image():
-    photo = wb.load_model("efficientnet_lite0", device="cpu").frame(wb.data.photo("chelsea"))
-    return np.ascontiguousarray(photo[64:64 + LITE0_SIZE, 64:64 + LITE0_SIZE])
+    photo = torch.from_numpy(wb.load_model("efficientnet_lite0", device="cpu").frame(wb.data.photo("chelsea")))
+    small = nn.functional.interpolate(photo.permute(2, 0, 1)[None], size=(LITE0_SIZE, LITE0_SIZE), mode="area")
+    return small[0].clamp(0, 1)   # the cat, scaled down: "Egyptian cat" at 0.90
 
 
 def test_the_forward_only_methods_are_those_listed():
@@ -51,21 +54,38 @@ def _relative(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30))
 
 
+class InFloat64(nn.Module):
+    """The model computed in float64: the exact map float32 paths are measured against."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = copy.deepcopy(module).double()
+
+    def forward(self, x):
+        return self.module(x.double())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("model_name", ["shapes", "lite0"])
 @pytest.mark.parametrize("method", sorted(FORWARD_ONLY))
-def test_every_forward_only_method_gives_torchs_heatmap_through_each_runtime(request, shapes, scene, lite0,
-                                                                             lite0_image, model_name, method):
+def test_every_forward_only_method_gives_torchs_heatmap_through_each_runtime(shapes, scene, lite0, lite0_image,
+                                                                             model_name, method):
+    """Each runtime's heatmap is within 1e-5 (relative to the map's largest value) of the exact (float64) map
+    beyond torch float32's own distance from it: the runtimes round differently from torch, and on maps of score
+    differences (Occlusion, FMO, Ablation-CA) torch float32 itself is ~6e-6 from the exact map."""
     entry, image = (shapes, scene.image) if model_name == "shapes" else (lite0, lite0_image)
     params = dict(FORWARD_ONLY[method])
     if method == "score_cam" and model_name == "lite0":
         params["layer"] = "_blocks.4"       # 40 channels: 40 passes instead of the last block's 1280
     reference = wb.explain(entry, image, method, runtime="torch", **params)
+    exact = wb.explain(dataclasses.replace(entry, module=InFloat64(entry.module)), image, method, runtime="torch",
+                       **{k: ("module." + v if k == "layer" else v) for k, v in params.items()}).heatmap
+    torch_error = _relative(reference.heatmap, exact)
     for runtime in RUNTIMES:
         e = wb.explain(entry, image, method, runtime=runtime, **params)
         expected = "torch" if method == "eigen_cam" else runtime   # Eigen-CAM reads a layer: a torch pass
         assert e.extras["runtime"] == expected, e.extras["execution"]
-        assert _relative(e.heatmap, reference.heatmap) <= 1e-5, (runtime, _relative(e.heatmap, reference.heatmap))
+        assert _relative(e.heatmap, exact) <= torch_error + 1e-5, (runtime, _relative(e.heatmap, exact), torch_error)
         assert e.cost.forward_passes == reference.cost.forward_passes
 
 

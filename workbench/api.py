@@ -96,7 +96,7 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         params={**spec.to_dict(), **({"seed": int(seed)} if info.random else {})},
         cost=Cost(forward_passes=ctx.forward_passes, backward_passes=ctx.backward_passes, seconds=seconds),
         extras={**output.extras, "precision": ctx.precision, **({"layout": ctx.layout} if ctx.layout else {}),
-                **({"runtime": ctx.execution.name, "execution": ctx.execution.reason} if ctx.execution else {})},
+                **ctx.execution_extras()},
         score=ctx.clean_score, seed=int(seed) if info.random else None,
         model=entry.name, device=str(dev))
 

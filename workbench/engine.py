@@ -105,6 +105,7 @@ class Engine:
         self._cuda_batch_sizes: dict[tuple[int, ...], int] = {}
         self.planned: int | None = None  # total passes a method announces, for progress across several calls
         self.compiled = None             # a runtime's compiled model scoring the batches (see :meth:`use`)
+        self.hooked_images = 0           # images scored in torch although compiled: the module had hooks
 
     def use(self, execution) -> None:
         """Run the passes as ``execution`` (a :class:`~workbench.execution.Execution`) says: its compiled model
@@ -175,8 +176,10 @@ class Engine:
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         """The module's scores of ``batch`` as the engine computes them: by the compiled model when there is one
         and the module has no forward hooks, else by torch under autocast to the engine's precision."""
-        if self.compiled is not None and not has_forward_hooks(self.module):
-            return self.compiled(batch).to(self.device)
+        if self.compiled is not None:
+            if not has_forward_hooks(self.module):
+                return self.compiled(batch).to(self.device)
+            self.hooked_images += len(batch)
         with self.autocast():
             return self.module(batch)
 

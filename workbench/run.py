@@ -84,6 +84,19 @@ class RunContext:
         """Score the clean image through the engine (one forward pass) and resolve the target."""
         return self.observe_clean(self.engine.score_inputs(self.x, 1)[0])
 
+    def execution_extras(self) -> dict:
+        """``runtime`` (what scored the engine's passes) and ``execution`` (why) for an Explanation's extras, when
+        the execution was chosen by measurement; passes made with layer hooks (which need torch) are said."""
+        if self.execution is None:
+            return {}
+        name, reason, hooked = self.execution.name, self.execution.reason, self.engine.hooked_images
+        if self.execution.compiled is not None and hooked:
+            if hooked >= self.engine.forward_passes:
+                name, reason = "torch", f"torch: every pass read a layer through hooks (chosen: {reason})"
+            else:
+                reason += f"; {hooked} pass(es) that read a layer through hooks ran in torch"
+        return {"runtime": name, "execution": reason}
+
     @property
     def precision(self) -> str:
         """The run's resolved precision (see :mod:`workbench.precision`)."""
