@@ -66,6 +66,14 @@ class Execution:
     def name(self) -> str:
         return candidate_name(self.runtime, self.precision, self.channels_last)
 
+    @property
+    def speedup(self) -> float:
+        """How many times faster than torch float32 (channels-last where measured) the probe measured this
+        execution; 1.0 when nothing was timed."""
+        torch_ms = self.ms_per_image.get(TORCH_CHANNELS_LAST, self.ms_per_image.get(TORCH))
+        own = self.ms_per_image.get(self.name)
+        return torch_ms / own if torch_ms and own else 1.0
+
 
 def candidate_name(runtime: str, precision: str, layout_channels_last: bool = False) -> str:
     base = TORCH_CHANNELS_LAST if runtime == TORCH and layout_channels_last else runtime

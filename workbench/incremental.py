@@ -431,7 +431,6 @@ def incremental_param() -> object:
 
 
 PROBE_BATCH = 32   # occluded copies per timed batch when the caller names no batch size
-COMPILED_PROBE_BATCH = 8   # ... when full inference runs in a compiled runtime
 
 
 class IncrementalPlan:
@@ -441,22 +440,19 @@ class IncrementalPlan:
     choices are measured (CUDA, :mod:`workbench.probe`), when a batch of ``batch`` such occluders also runs
     faster incrementally than by full inference; ``"off"`` never. Incremental inference runs in float32
     only: at a reduced ``precision`` the run's clean score and the occluded scores would come from different
-    precisions, so it stays off. ``full``: how full inference scores a batch when not the module itself (the
-    engine's compiled runtime, :mod:`workbench.execution`); then the choice is timed on every device, since the
-    multiply-accumulate rule compares against torch's full inference, not a runtime's; ``full_name`` names
-    that path in the remembered choice."""
+    precisions, so it stays off. ``full_speedup``: how many times faster than torch full inference runs (a
+    compiled runtime's speed-up measured by :mod:`workbench.execution`, named ``full_name``): the
+    multiply-accumulate bound becomes ``max_ratio / full_speedup`` (incremental inference runs in torch)."""
 
     def __init__(self, module: nn.Module, x: torch.Tensor, mode: str = "auto", max_ratio: float = MAX_MAC_RATIO,
                  precision: str = "float32", clean_output: torch.Tensor | None = None, batch: int | None = None,
-                 probe: PathProbe | None = None, full: Callable[[torch.Tensor], object] | None = None,
-                 full_name: str = "torch"):
+                 probe: PathProbe | None = None, full_speedup: float = 1.0, full_name: str = "torch"):
         if mode not in INCREMENTAL:
             raise ValueError(f"incremental: expected one of {INCREMENTAL}, got {mode!r}")
         self.module, self.x, self.mode, self.max_ratio, self.clean_output = module, x, mode, max_ratio, clean_output
-        # against a runtime a smaller batch is timed (its passes are few ms; the probe stays a one-time second)
-        self.batch = min(batch or PROBE_BATCH, COMPILED_PROBE_BATCH) if full is not None else batch or PROBE_BATCH
+        self.batch = batch or PROBE_BATCH
         self.probe = probe if probe is not None else probe_module.PROBE
-        self.full, self.full_name = full, full_name
+        self.full_speedup, self.full_name = max(1.0, full_speedup), full_name
         self._model: IncrementalModel | None = None
         self._failure = ("incremental='off'" if mode == "off" else
                          f"precision {precision} (incremental inference runs in float32)" if precision != "float32"
@@ -465,8 +461,8 @@ class IncrementalPlan:
     def model_for(self, patch: int) -> tuple[IncrementalModel | None, str]:
         """The model to score ``patch``-sized occluders with, or ``None`` for full inference; and a sentence
         saying which and why (for an Explanation's extras)."""
-        key = ("incremental", tuple(self.x.shape), patch, self.batch) + ((self.full_name,) if self.full else ())
-        if self._model is None and not self._failure and self._measured():   # measured: no trace
+        key = ("incremental", tuple(self.x.shape), patch, self.batch)
+        if self._model is None and not self._failure and self.probe.measures(self.x.device):   # measured: no trace
             known = self.probe.remembered(self.module, key, self.x.device, ("incremental", "full"))
             if known is not None and known[0] == "full":
                 return None, f"full inference: faster ({self._timing(known[1])}, in an earlier run)"
@@ -478,11 +474,13 @@ class IncrementalPlan:
         if self._model is None:
             return None, f"full inference: {self._failure}"
         ratio = self._model.mac_ratio(patch)
-        if ratio > self.max_ratio:
+        if ratio > self.max_ratio / self.full_speedup:
+            against = (f"{self.max_ratio} / {self.full_name}'s measured {self.full_speedup:.2f}x speed-up over torch"
+                       if self.full_speedup > 1 else f"{self.max_ratio}")
             return None, (f"full inference: incremental inference would need {ratio:.2f} of its "
-                          f"multiply-accumulates (more than {self.max_ratio})")
+                          f"multiply-accumulates (more than {against})")
         work = f"{ratio:.2f} of full inference's multiply-accumulates"
-        if not self._measured():
+        if not self.probe.measures(self.x.device):
             return self._model, f"incremental inference (Krypton): {work}"
         choice, seconds = self.probe.choose(self.module, key, self._candidates(patch), self.x.device)
         timing = self._timing(seconds)
@@ -490,13 +488,9 @@ class IncrementalPlan:
             return None, f"full inference: faster ({timing}; incremental needs {work})"
         return self._model, f"incremental inference (Krypton): faster ({timing}); {work}"
 
-    def _measured(self) -> bool:
-        return self.full is not None or self.probe.measures(self.x.device)
-
     def _timing(self, seconds: dict[str, float]) -> str:
-        full = "full" if self.full is None else f"full ({self.full_name})"
         return (f"measured on {self.x.device}, {self.batch} occluded copies: incremental "
-                f"{1e3 * seconds['incremental']:.3g} ms, {full} {1e3 * seconds['full']:.3g} ms")
+                f"{1e3 * seconds['incremental']:.3g} ms, full {1e3 * seconds['full']:.3g} ms")
 
     def _candidates(self, patch: int) -> dict[str, Callable[[], object]]:
         """One batch of ``patch``-sized occluders in the middle of the image, scored each way."""
@@ -514,7 +508,7 @@ class IncrementalPlan:
 
         def full() -> object:
             with torch.inference_mode():
-                return self.module(copies) if self.full is None else self.full(copies.contiguous())
+                return self.module(copies)
 
         return {"incremental": lambda: self._model.score(patches, tops, lefts), "full": full}
 

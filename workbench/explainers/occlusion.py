@@ -62,13 +62,13 @@ INCREMENTAL_BATCH = 32
 
 
 def incremental_plan(ctx: Context, spec: Spec) -> IncrementalPlan:
-    """The run's incremental-inference plan (Occlusion Test, FMO): against the engine's full inference, timed
-    when that runs in a compiled runtime (see :class:`~workbench.incremental.IncrementalPlan`)."""
-    compiled = ctx.engine.compiled
+    """The run's incremental-inference plan (Occlusion Test, FMO): against the engine's full inference, with the
+    speed-up its compiled runtime measured over torch, if any (see :class:`~workbench.incremental.IncrementalPlan`)."""
+    execution = ctx.execution
+    speedup = execution.speedup if execution is not None and execution.compiled is not None else 1.0
     return IncrementalPlan(ctx.module, ctx.x, spec.incremental, precision=ctx.precision,
                            clean_output=ctx.clean_scores, batch=ctx.engine.batch_size or INCREMENTAL_BATCH,
-                           full=ctx.engine.forward if compiled is not None else None,
-                           full_name=compiled.runtime if compiled is not None else "torch")
+                           full_speedup=speedup, full_name=execution.name if execution is not None else "torch")
 
 
 def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, fill: torch.Tensor,
