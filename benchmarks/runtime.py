@@ -12,7 +12,9 @@ against ``"auto"`` (the one-time preparation timed apart, before), and the heatm
 difference relative to their largest value.
 
     python benchmarks/runtime.py [--part models|methods|all] [--models shapes,...] [--methods occlusion,...]
-                                 [--repeats 3]
+                                 [--repeats 3] [--occlusion 8,4] [--rise-masks 4000]
+(on a loaded machine the defaults' torch runs take longer than one 10-minute command: fewer windows or masks
+give the same per-pass comparison)
 """
 from __future__ import annotations
 
@@ -139,7 +141,12 @@ def main():
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--occlusion", default="8,4", help="patch,stride of the Occlusion Test")
+    parser.add_argument("--rise-masks", type=int, default=4000)
     args = parser.parse_args()
+    patch, stride = (int(v) for v in args.occlusion.split(","))
+    METHODS["occlusion"] = {"patch": patch, "stride": stride}
+    METHODS["rise"] = {"num_masks": args.rise_masks}
     print(device_line(), "|", load_line())
     if args.part in ("models", "all"):
         model_rows(args.models.split(","), args.repeats)
