@@ -35,7 +35,7 @@ def _prepare(model, method: str, params: dict, shape):
 def explain(model, image, method: str = "occlusion", target: int | str | None = None,
             device: str | torch.device = "auto", seed: int = 0, progress: ProgressArg = None,
             cancel=None, batch_size: int | None = None, partial: Callable[[Partial], None] | None = None,
-            precision: str = "float32", **params) -> Explanation:
+            precision: str = "float32", runtime: str | None = None, **params) -> Explanation:
     """Explain the model's score for ``target`` on ``image`` with a registered method.
 
     Args:
@@ -55,9 +55,15 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
             runs: each FMO level as soon as it is scored, the RISE/LIME map from the samples
             scored so far about every 0.3 s. Progressive display in the Workbench uses it.
         precision: of the model's passes: ``"float32"`` (default), ``"bfloat16"``, ``"float16"`` (CUDA only) or
-            ``"auto"`` (bfloat16 on CUDA and on CPUs with AMX/AVX512-BF16, else float32); see
-            :mod:`workbench.precision` (a float32 run has TF32 off). The heatmap is float32 either way; the
-            precision is recorded in ``extras["precision"]``.
+            ``"auto"`` (forward-only methods: bfloat16 only where the probe measures it faster and the probe
+            image's heatmap unchanged, see :mod:`workbench.execution`; gradient methods: float32 on a CPU,
+            bfloat16 on CUDA); see :mod:`workbench.precision` (a float32 run has TF32 off). The heatmap is
+            float32 either way; the precision is recorded in ``extras["precision"]``.
+        runtime: of a forward-only method's passes: ``"torch"``, ``"onnxruntime"``, ``"openvino"`` (CPU) or
+            ``"auto"``: the fastest whose scores agree with torch's within 1e-5, measured once per model and
+            input size (:mod:`workbench.execution`); default ``"auto"`` at precision ``"auto"``, else
+            ``"torch"``. ``extras["runtime"]`` says which ran and ``extras["execution"]`` why; a model that
+            does not convert runs in torch with the reason there. Gradient methods always run in torch.
         **params: the method's parameters (see ``workbench.methods()[method].params``).
 
     >>> import workbench as wb
@@ -74,7 +80,7 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
     # methods that only score forward passes through the engine: channels-last weights and batches
     with open_run(entry, pixels, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
                   target=target, channels_last=info.forward_only, clean_pass=info.needs_clean_pass, context=Context,
-                  seed=int(seed), on_partial=partial, precision=precision) as ctx:
+                  seed=int(seed), on_partial=partial, precision=precision, runtime=runtime) as ctx:
         output = info.run(ctx, spec)
     dev = ctx.device
     if dev.type == "cuda":
@@ -89,19 +95,21 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         target_name=names[target_index] if target_index < len(names) else str(target_index),
         params={**spec.to_dict(), **({"seed": int(seed)} if info.random else {})},
         cost=Cost(forward_passes=ctx.forward_passes, backward_passes=ctx.backward_passes, seconds=seconds),
-        extras={**output.extras, "precision": ctx.precision, **({"layout": ctx.layout} if ctx.layout else {})},
+        extras={**output.extras, "precision": ctx.precision, **({"layout": ctx.layout} if ctx.layout else {}),
+                **ctx.execution_extras()},
         score=ctx.clean_score, seed=int(seed) if info.random else None,
         model=entry.name, device=str(dev))
 
 
 def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: int | str | None = None,
                   device: str | torch.device = "auto", seed: int = 0, batch_size: int | None = None,
-                  progress: ProgressArg = None, cancel=None, precision: str = "float32", **params) -> np.ndarray:
+                  progress: ProgressArg = None, cancel=None, precision: str = "float32", runtime: str | None = None,
+                  **params) -> np.ndarray:
     """``(N,H,W)`` float32 heatmaps of one method for many images of one size (a data set for SpRAy).
 
     Methods with a batched run (``methods()[method].batch``, e.g. the backpropagation methods) run
     ``batch_size`` images per pass (each image gets the heatmap :func:`explain` gives it alone); other methods
-    call :func:`explain` per image.
+    call :func:`explain` per image (``runtime`` as there).
     ``target``: one class for every image, or ``None`` for each image's top-1 class. ``progress(done, total)``
     counts images; ``cancel`` (a ``threading.Event``) stops between batches (or within an image run by
     :func:`explain`) with :class:`workbench.Cancelled` (see :mod:`workbench.progress`). ``precision``: as for :func:`explain`.
@@ -120,7 +128,7 @@ def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: 
             for done, image in enumerate(pixels, start=1):
                 controls.check_cancel()
                 maps.append(explain(entry, image, method, target=target, device=device, seed=seed, cancel=cancel,
-                                    precision=precision, **params).heatmap)
+                                    precision=precision, runtime=runtime, **params).heatmap)
                 controls.report(done, n)
         return np.stack(maps)
     with open_run(entry, device=device, batch_size=batch_size, progress=progress, cancel=cancel,

@@ -9,7 +9,10 @@ counts the forward passes it makes, reports ``progress(done, total)`` after each
 
 Window occluders (the Occlusion Test, FMO) skip the masks: :meth:`Engine.score_windows` writes each window
 into a reused batch of clean copies. The model's passes run under autocast to the engine's ``precision``
-(:mod:`workbench.precision`); scores come back float32.
+(:mod:`workbench.precision`); scores come back float32. A run may hand the engine a compiled model
+(:meth:`Engine.use`, chosen by :mod:`workbench.execution`): its passes then run in ONNX Runtime or OpenVINO
+(:mod:`workbench.runtime`), except while the module has forward hooks (a method reading a layer's activation
+needs torch's pass).
 
 Masks and inputs come either as a tensor or as a function ``make(start, stop) -> tensor`` so that
 methods generate them on the device chunk by chunk, never all at once.
@@ -53,6 +56,15 @@ def _is_out_of_memory(error: BaseException) -> bool:
     return isinstance(error, oom) or "out of memory" in text or "can't allocate memory" in text
 
 
+def has_forward_hooks(module: nn.Module) -> bool:
+    """True when a forward (pre-)hook is registered on the module, a submodule or globally."""
+    from torch.nn.modules import module as torch_module
+
+    if getattr(torch_module, "_global_forward_hooks", None) or getattr(torch_module, "_global_forward_pre_hooks", None):
+        return True
+    return any(m._forward_hooks or m._forward_pre_hooks for m in module.modules())
+
+
 def _chunk(source: Source, start: int, stop: int) -> torch.Tensor:
     return source[start:stop] if isinstance(source, torch.Tensor) else source(start, stop)
 
@@ -92,6 +104,14 @@ class Engine:
         self.forward_passes = 0
         self._cuda_batch_sizes: dict[tuple[int, ...], int] = {}
         self.planned: int | None = None  # total passes a method announces, for progress across several calls
+        self.compiled = None             # a runtime's compiled model scoring the batches (see :meth:`use`)
+        self.hooked_images = 0           # images scored in torch although compiled: the module had hooks
+
+    def use(self, execution) -> None:
+        """Run the passes as ``execution`` (a :class:`~workbench.execution.Execution`) says: its compiled model
+        (if any) and its precision."""
+        self.compiled = execution.compiled
+        self.precision = execution.precision
 
     # -- bookkeeping ---------------------------------------------------------------------------------
     def check_cancel(self) -> None:
@@ -153,9 +173,18 @@ class Engine:
         return torch.empty((size, *like.shape[1:]), device=self.device, dtype=like.dtype, memory_format=layout)
 
     # -- scoring -------------------------------------------------------------------------------------
-    def _forward(self, batch: torch.Tensor, target: int | None, transform) -> torch.Tensor:
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        """The module's scores of ``batch`` as the engine computes them: by the compiled model when there is one
+        and the module has no forward hooks, else by torch under autocast to the engine's precision."""
+        if self.compiled is not None:
+            if not has_forward_hooks(self.module):
+                return self.compiled(batch).to(self.device)
+            self.hooked_images += len(batch)
         with self.autocast():
-            out = self.module(batch)
+            return self.module(batch)
+
+    def _forward(self, batch: torch.Tensor, target: int | None, transform) -> torch.Tensor:
+        out = self.forward(batch)
         if not isinstance(out, torch.Tensor) or out.dim() != 2:
             raise ValueError(f"model: expected the module to return (N, classes) scores, got "
                              f"{getattr(out, 'shape', type(out).__name__)}")

@@ -440,16 +440,19 @@ class IncrementalPlan:
     choices are measured (CUDA, :mod:`workbench.probe`), when a batch of ``batch`` such occluders also runs
     faster incrementally than by full inference; ``"off"`` never. Incremental inference runs in float32
     only: at a reduced ``precision`` the run's clean score and the occluded scores would come from different
-    precisions, so it stays off."""
+    precisions, so it stays off. ``full_speedup``: how many times faster than torch full inference runs (a
+    compiled runtime's speed-up measured by :mod:`workbench.execution`, named ``full_name``): the
+    multiply-accumulate bound becomes ``max_ratio / full_speedup`` (incremental inference runs in torch)."""
 
     def __init__(self, module: nn.Module, x: torch.Tensor, mode: str = "auto", max_ratio: float = MAX_MAC_RATIO,
                  precision: str = "float32", clean_output: torch.Tensor | None = None, batch: int | None = None,
-                 probe: PathProbe | None = None):
+                 probe: PathProbe | None = None, full_speedup: float = 1.0, full_name: str = "torch"):
         if mode not in INCREMENTAL:
             raise ValueError(f"incremental: expected one of {INCREMENTAL}, got {mode!r}")
         self.module, self.x, self.mode, self.max_ratio, self.clean_output = module, x, mode, max_ratio, clean_output
         self.batch = batch or PROBE_BATCH
         self.probe = probe if probe is not None else probe_module.PROBE
+        self.full_speedup, self.full_name = max(1.0, full_speedup), full_name
         self._model: IncrementalModel | None = None
         self._failure = ("incremental='off'" if mode == "off" else
                          f"precision {precision} (incremental inference runs in float32)" if precision != "float32"
@@ -471,9 +474,11 @@ class IncrementalPlan:
         if self._model is None:
             return None, f"full inference: {self._failure}"
         ratio = self._model.mac_ratio(patch)
-        if ratio > self.max_ratio:
+        if ratio > self.max_ratio / self.full_speedup:
+            against = (f"{self.max_ratio} / {self.full_name}'s measured {self.full_speedup:.2f}x speed-up over torch"
+                       if self.full_speedup > 1 else f"{self.max_ratio}")
             return None, (f"full inference: incremental inference would need {ratio:.2f} of its "
-                          f"multiply-accumulates (more than {self.max_ratio})")
+                          f"multiply-accumulates (more than {against})")
         work = f"{ratio:.2f} of full inference's multiply-accumulates"
         if not self.probe.measures(self.x.device):
             return self._model, f"incremental inference (Krypton): {work}"

@@ -6,7 +6,10 @@ bits, everything the method computes from the scores (aggregation, heatmaps) in 
 heatmaps always come back float32. bfloat16 is fast on CPUs with AMX or AVX512-BF16 instructions and on
 CUDA; on other CPUs oneDNN emulates it and it runs slower than float32. float16 autocast is used on CUDA
 only. Its accuracy cost depends on the model (``benchmarks/precision.py`` measures it), so the default
-stays float32 and ``"auto"`` picks bfloat16 only where the hardware runs it natively.
+stays float32. ``"auto"`` is decided by measurement where it can be: a forward-only run's probe
+(:mod:`workbench.execution`) takes bfloat16 only when it is faster and the probe image's heatmap unchanged;
+elsewhere ``"auto"`` is float32 on a CPU (an AVX512-BF16 flag does not make bfloat16 faster: Occlusion on the
+shapes model ran 0.32x float32's speed) and bfloat16 on CUDA.
 
 float32 means float32: PyTorch lets cuDNN convolutions use TF32 (10-bit mantissa products) by default, and
 ``torch.set_float32_matmul_precision`` lets matrix products use TF32 or bfloat16; a float32 run switches
@@ -38,13 +41,14 @@ def cpu_has_native_bfloat16() -> bool:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """The precision a run on ``device`` uses: ``"auto"`` becomes ``"bfloat16"`` on CUDA and on CPUs with
-    native bfloat16, else ``"float32"``; a precision the device cannot autocast to raises ValueError."""
+    """The precision a run on ``device`` uses before any measurement: ``"auto"`` becomes ``"bfloat16"`` on CUDA,
+    else ``"float32"`` (a forward-only run's probe may then choose bfloat16, :mod:`workbench.execution`); a
+    precision the device cannot autocast to raises ValueError."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision: expected one of {PRECISIONS}, got {precision!r}")
     kind = torch.device(device).type
     if precision == "auto":
-        return "bfloat16" if kind == "cuda" or (kind == "cpu" and cpu_has_native_bfloat16()) else "float32"
+        return "bfloat16" if kind == "cuda" else "float32"
     if precision == "float16" and kind != "cuda":
         raise ValueError(f"precision: 'float16' needs a CUDA device, got {kind!r}; use 'bfloat16' or 'float32'")
     if precision == "bfloat16" and kind not in ("cpu", "cuda"):

@@ -74,6 +74,17 @@ class Controls:
             self._tqdm.total = total
             self._tqdm.update(done - self._tqdm.n)
 
+    def stage(self, message: str) -> None:
+        """Announce a step that is not counted in passes (the one-time preparation of a model): passed to the
+        progress callback's ``stage(message)`` when it has one, shown as a text bar's description."""
+        hook = getattr(self.callback, "stage", None)
+        if callable(hook):
+            hook(message)
+        elif self.bar:
+            self.desc = message if not self.desc else f"{self.desc} ({message})"
+            if self._tqdm is not None:
+                self._tqdm.set_description(self.desc)
+
     def part(self, index: int, count: int) -> Progress | None:
         """The progress callback of part ``index`` of ``count`` parts of equal totals (e.g. the curves of one
         evaluation): each part's ``(done, total)`` is reported as ``(index * total + done, count * total)``."""

@@ -21,6 +21,8 @@ import torch
 
 from .device import resolve_device
 from .engine import Engine
+from .execution import Execution, choose_execution
+from .runtime import resolve_runtime
 from .guard import preserved_model
 from .models.zoo import ModelEntry, as_model_entry, module_on
 from . import probe
@@ -45,6 +47,7 @@ class RunContext:
     target: int | None = None
     clean_scores: torch.Tensor | None = None
     layout: str | None = None   # the memory layout measured faster on a measured device, and the timings
+    execution: Execution | None = None   # how forward-only passes run, when chosen by measurement
     backward_passes: int = 0
     started: float = field(default_factory=time.perf_counter)
     _outside_forward: int = field(default=0, repr=False)
@@ -81,6 +84,19 @@ class RunContext:
         """Score the clean image through the engine (one forward pass) and resolve the target."""
         return self.observe_clean(self.engine.score_inputs(self.x, 1)[0])
 
+    def execution_extras(self) -> dict:
+        """``runtime`` (what scored the engine's passes) and ``execution`` (why) for an Explanation's extras, when
+        the execution was chosen by measurement; passes made with layer hooks (which need torch) are said."""
+        if self.execution is None:
+            return {}
+        name, reason, hooked = self.execution.name, self.execution.reason, self.engine.hooked_images
+        if self.execution.compiled is not None and hooked:
+            if hooked >= self.engine.forward_passes:
+                name, reason = "torch", f"torch: every pass read a layer through hooks (chosen: {reason})"
+            else:
+                reason += f"; {hooked} pass(es) that read a layer through hooks ran in torch"
+        return {"runtime": name, "execution": reason}
+
     @property
     def precision(self) -> str:
         """The run's resolved precision (see :mod:`workbench.precision`)."""
@@ -109,7 +125,7 @@ class RunContext:
 def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.device = "auto",
              batch_size: int | None = None, progress: ProgressArg = None, cancel=None, target: Any = None,
              channels_last: bool = False, clean_pass: bool = False, planned: int | None = None,
-             precision: str = "float32",
+             precision: str = "float32", runtime: str | None = None,
              context: type[RunContext] = RunContext, **fields) -> Iterator[RunContext]:
     """Open a run of ``model`` (a ModelEntry or module) on ``device`` (``"auto"``: where the model is; else a
     copy there) and yield its context, with the module guarded until the block ends.
@@ -121,13 +137,19 @@ def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.de
     against the class names first when the model has them). ``planned``: total engine passes announced for
     progress, clean pass included. ``precision``: of the model's passes (:mod:`workbench.precision`; checked
     against the device before anything runs; a float32 run has TF32 off until the block ends, see
-    :func:`~workbench.precision.full_float32`). ``context``: the class to build (a subclass adds ``fields``).
+    :func:`~workbench.precision.full_float32`). ``runtime``: of a forward-only run's engine passes,
+    ``"torch"``, ``"onnxruntime"``, ``"openvino"`` or ``"auto"`` (measured, see :mod:`workbench.execution`;
+    ``None``: :func:`~workbench.runtime.resolve_runtime`); a forward-only run at precision ``"auto"`` has its
+    precision measured too. ``context``: the class to build (a subclass adds ``fields``).
     """
     controls = Controls(progress, cancel)
     controls.check_cancel()
     entry = as_model_entry(model)
     dev = entry.device if device == "auto" else resolve_device(device)
     resolve_precision(precision, dev)
+    runtime = resolve_runtime(runtime, precision)
+    if runtime in ("onnxruntime", "openvino") and dev.type != "cpu":
+        raise ValueError(f"runtime: {runtime!r} runs on the CPU, got device {dev.type!r}; use 'torch' or 'auto'")
     module = module_on(entry, dev)
     engine = Engine(module, dev, batch_size=batch_size, controls=controls, precision=precision)
     run = context(model=entry, module=module, engine=engine, controls=controls, requested_target=target, **fields)
@@ -137,7 +159,11 @@ def open_run(model, image: torch.Tensor | None = None, *, device: str | torch.de
             run.x = entry.normalise(run.image)
             if entry.class_names:
                 resolve_target(target, torch.zeros(len(entry.class_names)), entry.class_names, check_only=True)
-        if channels_last and run.x is not None and probe.PROBE.measures(dev):   # CUDA: the faster layout
+        if channels_last and run.x is not None and (runtime != "torch" or precision == "auto"):   # measured
+            run.execution = choose_execution(module, run.x, runtime, precision, controls)
+            engine.use(run.execution)
+            channels_last = run.execution.channels_last
+        elif channels_last and run.x is not None and probe.PROBE.measures(dev):   # CUDA: the faster layout
             with engine.autocast():
                 channels_last, run.layout = probe.measured_layout(module, run.x, batch_size)
         with engine.channels_last(enabled=channels_last):

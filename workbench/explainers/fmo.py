@@ -56,8 +56,8 @@ import torch
 
 from ..fills import WINDOW_FILLS, fill_param, fill_value_param
 from ..params import Spec, param
-from ..incremental import IncrementalPlan, incremental_param
-from .occlusion import INCREMENTAL_BATCH, occlusion_drops, window_fill
+from ..incremental import incremental_param
+from .occlusion import incremental_plan, occlusion_drops, window_fill
 from .registry import Context, MethodOutput, register
 from .windows import WindowGrid, edges_param
 
@@ -267,8 +267,7 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
     grids = [WindowGrid(height, width, patch, stride, spec.edges, device=ctx.device) for patch, stride in schedule]
     remaining = math.floor(spec.budget * (grids[-1].count + 1)) - 1   # windows it may score (passes less the clean one)
     fill = window_fill(ctx, spec)
-    plan = IncrementalPlan(ctx.module, ctx.x, spec.incremental, precision=ctx.precision,
-                           clean_output=ctx.clean_scores, batch=ctx.engine.batch_size or INCREMENTAL_BATCH)
+    plan = incremental_plan(ctx, spec)
     inference = []
     levels: list[Level] = []
     for index, (grid, (patch, stride)) in enumerate(zip(grids, schedule)):

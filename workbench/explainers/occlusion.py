@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from ..fills import WINDOW_FILLS, fill_image, fill_param, fill_value_param
-from ..incremental import IncrementalModel, incremental_param, occluded_boxes, plan_incremental
+from ..incremental import IncrementalModel, IncrementalPlan, incremental_param, occluded_boxes
 from ..params import Spec, param
 from .registry import Context, MethodOutput, register
 from .windows import WindowGrid, edges_param
@@ -61,6 +61,16 @@ def occlusion_drops(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, 
 INCREMENTAL_BATCH = 32
 
 
+def incremental_plan(ctx: Context, spec: Spec) -> IncrementalPlan:
+    """The run's incremental-inference plan (Occlusion Test, FMO): against the engine's full inference, with the
+    speed-up its compiled runtime measured over torch, if any (see :class:`~workbench.incremental.IncrementalPlan`)."""
+    execution = ctx.execution
+    speedup = execution.speedup if execution is not None and execution.compiled is not None else 1.0
+    return IncrementalPlan(ctx.module, ctx.x, spec.incremental, precision=ctx.precision,
+                           clean_output=ctx.clean_scores, batch=ctx.engine.batch_size or INCREMENTAL_BATCH,
+                           full_speedup=speedup, full_name=execution.name if execution is not None else "torch")
+
+
 def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tensor, fill: torch.Tensor,
                        model: IncrementalModel) -> torch.Tensor:
     """Target scores of the occluded images by incremental inference, in batches, with the run's progress,
@@ -84,8 +94,7 @@ def incremental_scores(ctx: Context, grid: WindowGrid, flat_indices: torch.Tenso
 def occlusion(ctx: Context, spec: OcclusionSpec) -> MethodOutput:
     height, width = ctx.size
     grid = WindowGrid(height, width, spec.patch, spec.stride, spec.edges, device=ctx.device)
-    model, inference = plan_incremental(ctx.module, ctx.x, spec.patch, spec.incremental, precision=ctx.precision,
-                                        clean_output=ctx.clean_scores, batch=ctx.engine.batch_size or INCREMENTAL_BATCH)
+    model, inference = incremental_plan(ctx, spec).model_for(spec.patch)
     drops = occlusion_drops(ctx, grid, torch.arange(grid.count), window_fill(ctx, spec), model).view(grid.shape)
     heat, _ = grid.mean_map(drops)
     return MethodOutput(heatmap=heat, extras={"windows": grid.count, "drops": drops.cpu().numpy(),

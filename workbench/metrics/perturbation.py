@@ -104,11 +104,11 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
                        steps: int = 100, fill: str = "uniform", repeats: int = 1, seed: int = 0,
                        fill_value: float = 0.0, blur_sigma: float = BLUR_SIGMA, output: str = "logit",
                        device="auto", batch_size: int | None = None, progress: ProgressArg = None,
-                       cancel=None) -> Curve:
+                       cancel=None, runtime: str | None = None) -> Curve:
     """One region-perturbation curve (module docstring) of ``explanation`` (an :class:`Explanation` or an
     ``H x W`` heatmap). ``target`` defaults to the explanation's target, else the top-1 class.
     Cost: ``(steps + 1) * repeats`` forward passes (+1 clean), reported to ``progress``; ``cancel`` stops it
-    between batches (:mod:`workbench.progress`).
+    between batches (:mod:`workbench.progress`). ``runtime``: of the passes, as for :func:`workbench.explain`.
 
     >>> import workbench as wb
     >>> m = wb.load_model("shapes", device="cpu"); img = wb.data.make_scene(0).image
@@ -123,7 +123,8 @@ def perturbation_curve(model, image, explanation, target=None, order: str = "mor
     height, width = heatmap.shape
     _check(order, region, steps, fill, repeats, height, width)
     with open_run(model, pixels, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
-                  target=target, channels_last=True, clean_pass=True, planned=1 + (steps + 1) * repeats) as run:
+                  target=target, channels_last=True, clean_pass=True, planned=1 + (steps + 1) * repeats,
+                  runtime=runtime) as run:
         entry, engine, dev, x, target_index = run.model, run.engine, run.device, run.x, run.target
         transform = score_transform(entry, output, paper="logit")   # names a bad output
         generator = seeding.cpu_generator(seed)   # the same order and fill on every device
