@@ -301,19 +301,31 @@ def test_shapes_vit_trains_saves_and_explains(tmp_path):
     from workbench.models.shapes_vit import SHAPES_VIT
     from workbench.models.train_shapes_vit import train
 
-    out = tmp_path / "shapes_vit.pt"
-    info = train(out, n_scenes=48, n_val=16, minutes=0.05, batch_size=8, lr=1e-3, workers=1)
-    assert info["steps"] == 20 and 0 <= info["val_map"] <= 1        # 20: the training loop's least step count
-    checkpoint = torch.load(out, weights_only=True)
+    out, checkpoint = tmp_path / "shapes_vit.pt", tmp_path / "training.pt"
+    plan = {"n_small": 48, "n_full": 16, "n_val": 16, "small_steps": 3, "full_steps": 2, "batch_size": 8,
+            "lr": 1e-3, "workers": 1}
+    info = train(out, checkpoint=checkpoint, **plan)
+    assert info["steps"] == 5 and 0 <= info["val_map"] <= 1 and not checkpoint.exists()
+    checkpoint_file = torch.load(out, weights_only=True)
     entry = wb.load_model("shapes-vit", device="cpu", weights=out)
     assert entry.module.patch_size == SHAPES_VIT["patch_size"] and len(entry.module.encoder.layers) == 4
-    for key, saved in checkpoint["state_dict"].items():
+    for key, saved in checkpoint_file["state_dict"].items():
         assert torch.equal(entry.module.state_dict()[key], saved), key
     assert entry.class_names == wb.data.SHAPE_CLASSES and entry.multilabel and entry.input_size == (224, 224)
     scene = wb.data.make_scene((99, 0))
     rollout = wb.explain(entry, scene.image, "attention_rollout")
     assert rollout.extras["patch_map"].shape == (14, 14) and rollout.extras["layers"] == 4
     assert np.abs(wb.explain(entry, scene.image, "gradient").heatmap).max() > 0
+
+    # stopped after its first step (stop_after=0) and resumed twice: the same weights as the run in one piece
+    pieces = tmp_path / "pieces.pt"
+    assert train(pieces, checkpoint=checkpoint, stop_after=0.0, **plan) is None and checkpoint.is_file()
+    assert torch.load(checkpoint, weights_only=False)["step"] == 1
+    while train(pieces, checkpoint=checkpoint, stop_after=0.0, **plan) is None:
+        pass
+    resumed = torch.load(pieces, weights_only=True)["state_dict"]
+    for key, saved in checkpoint_file["state_dict"].items():
+        assert torch.equal(resumed[key], saved), key
 
 
 def test_shapes_vit_without_shipped_weights_says_how_to_train(monkeypatch, tmp_path):

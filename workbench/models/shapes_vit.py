@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from torchvision.models.vision_transformer import VisionTransformer
 
-SHAPES_VIT = {"image_size": 224, "patch_size": 16, "num_layers": 4, "num_heads": 4, "hidden_dim": 96,
+SHAPES_VIT = {"image_size": 224, "patch_size": 16, "num_layers": 4, "num_heads": 4, "hidden_dim": 64,
               "mlp_dim": 192}
 
 
