@@ -226,19 +226,53 @@ def test_rules_for_convolutional_networks_refuse_a_transformer(method):
     assert_same_state(before, model_state(vit))
 
 
-@pytest.mark.parametrize("method", ["grad_cam", "score_cam", "eigen_cam"])
-def test_cams_with_the_automatic_layer_refuse_a_transformer_and_run_on_a_named_one(method):
-    """'auto' would pick the patch embedding (before any attention): refused, naming the transformer methods;
-    a convolutional layer named explicitly is the user's choice and runs."""
-    vit = tiny_torchvision_vit()
-    before = model_state(vit)
+@pytest.mark.parametrize("method", ["grad_cam", "grad_cam_plus_plus", "hirescam", "layer_cam", "score_cam",
+                                    "eigen_cam"])
+def test_cams_read_the_tokens_before_the_last_attention_as_a_grid(method):
+    """'auto' on a transformer: the LayerNorm before the last attention layer, its patch tokens on the patch grid
+    (class token left out), on torchvision's and timm's ViT."""
     image = np.random.default_rng(9).uniform(size=(64, 64, 3)).astype(np.float32)
-    with pytest.raises(ValueError, match="layer: VisionTransformer is a transformer .*'attention_rollout' or "
-                                         "'gradient'"):
-        wb.explain(vit, image, method)
-    assert_same_state(before, model_state(vit))
-    e = wb.explain(vit, image, method, layer="conv_proj")
-    assert e.heatmap.shape == (64, 64) and e.extras["layer"] == "conv_proj"
+    for net, layer in [(tiny_torchvision_vit(), "encoder.layers.encoder_layer_1.ln_1"),
+                       (tiny_timm_vit(), "blocks.1.norm1")]:
+        before = model_state(net)
+        e = wb.explain(net, image, method, target=2)
+        assert e.extras["layer"] == layer and e.extras["cam"].shape == (4, 4) and e.heatmap.shape == (64, 64)
+        assert_same_state(before, model_state(net))
+
+
+def test_grad_cam_on_swin_reads_its_last_stage_channels_last():
+    import torchvision
+
+    torch.manual_seed(6)
+    swin = torchvision.models.swin_t(num_classes=5).eval()
+    e = wb.explain(swin, np.random.default_rng(9).uniform(size=(224, 224, 3)).astype(np.float32), "grad_cam")
+    assert e.extras["layer"] == "features.7.1.norm1" and e.extras["cam"].shape == (7, 7)
+    assert e.heatmap.shape == (224, 224) and np.isfinite(e.heatmap).all()
+
+
+def test_grad_cam_on_a_vit_equals_pytorch_grad_cam_with_its_reshape_transform():
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    net = tiny_torchvision_vit()
+    image = np.random.default_rng(9).uniform(size=(64, 64, 3)).astype(np.float32)
+    ours = wb.explain(net, image, "grad_cam", target=2)
+    layer = net.get_submodule(ours.extras["layer"])
+
+    def reshape_transform(tokens):   # pytorch-grad-cam's ViT tutorial: drop the class token, tokens to a grid
+        return tokens[:, 1:, :].reshape(tokens.size(0), 4, 4, tokens.size(2)).permute(0, 3, 1, 2)
+
+    x = torch.from_numpy(image).permute(2, 0, 1)[None]
+    wanted = [ClassifierOutputTarget(2)]
+    reference = GradCAM(net, [layer], reshape_transform=reshape_transform)
+    reference(x, wanted)
+    captures = reference.activations_and_grads
+    raw = reference.get_cam_image(x, layer, wanted, captures.activations[0].numpy(), captures.gradients[0].numpy(),
+                                  False)
+    captures.release()
+    expected = np.maximum(raw, 0)[0]
+    assert expected.max() > 0
+    np.testing.assert_allclose(ours.extras["cam"], expected, rtol=1e-4, atol=1e-4 * expected.max())
 
 
 @pytest.mark.parametrize("make", [tiny_torchvision_vit, tiny_timm_vit], ids=["torchvision", "timm"])
