@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--small-steps", type=int, default=SMALL_STEPS, help="112 px steps")
     parser.add_argument("--full-steps", type=int, default=FULL_STEPS, help="224 px steps (half the batch)")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1.5e-3)
+    parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (on a CPU shared with other jobs, 1 is several times faster than 2)")
     parser.add_argument("--checkpoint", type=Path, default=Path("shapes_vit.training.pt"),
