@@ -226,19 +226,53 @@ def test_rules_for_convolutional_networks_refuse_a_transformer(method):
     assert_same_state(before, model_state(vit))
 
 
-@pytest.mark.parametrize("method", ["grad_cam", "score_cam", "eigen_cam"])
-def test_cams_with_the_automatic_layer_refuse_a_transformer_and_run_on_a_named_one(method):
-    """'auto' would pick the patch embedding (before any attention): refused, naming the transformer methods;
-    a convolutional layer named explicitly is the user's choice and runs."""
-    vit = tiny_torchvision_vit()
-    before = model_state(vit)
+@pytest.mark.parametrize("method", ["grad_cam", "grad_cam_plus_plus", "hirescam", "layer_cam", "score_cam",
+                                    "eigen_cam"])
+def test_cams_read_the_tokens_before_the_last_attention_as_a_grid(method):
+    """'auto' on a transformer: the LayerNorm before the last attention layer, its patch tokens on the patch grid
+    (class token left out), on torchvision's and timm's ViT."""
     image = np.random.default_rng(9).uniform(size=(64, 64, 3)).astype(np.float32)
-    with pytest.raises(ValueError, match="layer: VisionTransformer is a transformer .*'attention_rollout' or "
-                                         "'gradient'"):
-        wb.explain(vit, image, method)
-    assert_same_state(before, model_state(vit))
-    e = wb.explain(vit, image, method, layer="conv_proj")
-    assert e.heatmap.shape == (64, 64) and e.extras["layer"] == "conv_proj"
+    for net, layer in [(tiny_torchvision_vit(), "encoder.layers.encoder_layer_1.ln_1"),
+                       (tiny_timm_vit(), "blocks.1.norm1")]:
+        before = model_state(net)
+        e = wb.explain(net, image, method, target=2)
+        assert e.extras["layer"] == layer and e.extras["cam"].shape == (4, 4) and e.heatmap.shape == (64, 64)
+        assert_same_state(before, model_state(net))
+
+
+def test_grad_cam_on_swin_reads_its_last_stage_channels_last():
+    import torchvision
+
+    torch.manual_seed(6)
+    swin = torchvision.models.swin_t(num_classes=5).eval()
+    e = wb.explain(swin, np.random.default_rng(9).uniform(size=(224, 224, 3)).astype(np.float32), "grad_cam")
+    assert e.extras["layer"] == "features.7.1.norm1" and e.extras["cam"].shape == (7, 7)
+    assert e.heatmap.shape == (224, 224) and np.isfinite(e.heatmap).all()
+
+
+def test_grad_cam_on_a_vit_equals_pytorch_grad_cam_with_its_reshape_transform():
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    net = tiny_torchvision_vit()
+    image = np.random.default_rng(9).uniform(size=(64, 64, 3)).astype(np.float32)
+    ours = wb.explain(net, image, "grad_cam", target=2)
+    layer = net.get_submodule(ours.extras["layer"])
+
+    def reshape_transform(tokens):   # pytorch-grad-cam's ViT tutorial: drop the class token, tokens to a grid
+        return tokens[:, 1:, :].reshape(tokens.size(0), 4, 4, tokens.size(2)).permute(0, 3, 1, 2)
+
+    x = torch.from_numpy(image).permute(2, 0, 1)[None]
+    wanted = [ClassifierOutputTarget(2)]
+    reference = GradCAM(net, [layer], reshape_transform=reshape_transform)
+    reference(x, wanted)
+    captures = reference.activations_and_grads
+    raw = reference.get_cam_image(x, layer, wanted, captures.activations[0].numpy(), captures.gradients[0].numpy(),
+                                  False)
+    captures.release()
+    expected = np.maximum(raw, 0)[0]
+    assert expected.max() > 0
+    np.testing.assert_allclose(ours.extras["cam"], expected, rtol=1e-4, atol=1e-4 * expected.max())
 
 
 @pytest.mark.parametrize("make", [tiny_torchvision_vit, tiny_timm_vit], ids=["torchvision", "timm"])
@@ -301,19 +335,31 @@ def test_shapes_vit_trains_saves_and_explains(tmp_path):
     from workbench.models.shapes_vit import SHAPES_VIT
     from workbench.models.train_shapes_vit import train
 
-    out = tmp_path / "shapes_vit.pt"
-    info = train(out, n_scenes=48, n_val=16, minutes=0.05, batch_size=8, lr=1e-3, workers=1)
-    assert info["steps"] == 20 and 0 <= info["val_map"] <= 1        # 20: the training loop's least step count
-    checkpoint = torch.load(out, weights_only=True)
+    out, checkpoint = tmp_path / "shapes_vit.pt", tmp_path / "training.pt"
+    plan = {"n_small": 48, "n_full": 16, "n_val": 16, "small_steps": 3, "full_steps": 2, "batch_size": 8,
+            "lr": 1e-3, "workers": 1}
+    info = train(out, checkpoint=checkpoint, **plan)
+    assert info["steps"] == 5 and 0 <= info["val_map"] <= 1 and not checkpoint.exists()
+    checkpoint_file = torch.load(out, weights_only=True)
     entry = wb.load_model("shapes-vit", device="cpu", weights=out)
     assert entry.module.patch_size == SHAPES_VIT["patch_size"] and len(entry.module.encoder.layers) == 4
-    for key, saved in checkpoint["state_dict"].items():
+    for key, saved in checkpoint_file["state_dict"].items():
         assert torch.equal(entry.module.state_dict()[key], saved), key
     assert entry.class_names == wb.data.SHAPE_CLASSES and entry.multilabel and entry.input_size == (224, 224)
     scene = wb.data.make_scene((99, 0))
     rollout = wb.explain(entry, scene.image, "attention_rollout")
     assert rollout.extras["patch_map"].shape == (14, 14) and rollout.extras["layers"] == 4
     assert np.abs(wb.explain(entry, scene.image, "gradient").heatmap).max() > 0
+
+    # stopped after its first step (stop_after=0) and resumed twice: the same weights as the run in one piece
+    pieces = tmp_path / "pieces.pt"
+    assert train(pieces, checkpoint=checkpoint, stop_after=0.0, **plan) is None and checkpoint.is_file()
+    assert torch.load(checkpoint, weights_only=False)["step"] == 1
+    while train(pieces, checkpoint=checkpoint, stop_after=0.0, **plan) is None:
+        pass
+    resumed = torch.load(pieces, weights_only=True)["state_dict"]
+    for key, saved in checkpoint_file["state_dict"].items():
+        assert torch.equal(resumed[key], saved), key
 
 
 def test_shapes_vit_without_shipped_weights_says_how_to_train(monkeypatch, tmp_path):

@@ -92,7 +92,7 @@ def _reader(layer: nn.Module) -> Callable[[nn.Module, tuple, dict], torch.Tensor
     return None
 
 
-TRANSFORMER_METHODS = ("attention_rollout", "gradient")
+TRANSFORMER_METHODS = ("attnlrp", "attention_rollout", "gradient")
 
 
 def check_readable(module: nn.Module, method: str) -> list[tuple[str, nn.Module]]:

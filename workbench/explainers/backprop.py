@@ -31,8 +31,8 @@ keep most of the logit under LRP-epsilon). Gradient,
 Deconvnet and Guided Backprop start from the one-hot vector (the gradient of the target logit).
 Cost: 1 forward + 1 backward pass (the forward is also the clean pass that picks the top-1 target).
 
-Transformers (a model with attention layers): only ``gradient`` runs; the LRP rules and modified ReLUs here are
-written for convolutional networks and refuse them, naming ``attention_rollout`` and ``gradient``.
+Transformers (a model with attention layers): only ``gradient`` runs here (AttnLRP: :mod:`.attnlrp`); the LRP
+rules and modified ReLUs are written for convolutional networks and refuse them, naming the transformer methods.
 """
 from __future__ import annotations
 

@@ -8,7 +8,9 @@ torchvision ResNet (the layer Selvaraju et al. 2017 and pytorch-grad-cam use), `
 max-pool, pytorch-grad-cam's ``features[-1]``), ``head_act`` of EfficientNet-Lite0 (its head convolution's
 activated output). A model whose last feature map is a pre-activation output (a BatchNorm followed by a
 functional ReLU) gets that one: mostly negative, which suits gradient CAMs and leaves Score-CAM's positively
-weighted sum at zero; name the layer there.
+weighted sum at zero; name the layer there. On a vision transformer ``"auto"`` is the LayerNorm before the last
+attention layer, its tokens read as a feature map on the patch grid (:func:`transformer_layer`,
+:func:`token_grid`: ViT and DeiT tokens, Swin's channels-last stages).
 
 Finding the feature-map layers takes one forward pass with a hook on every module, through a copy of the model
 whose weights are empty tensors on PyTorch's ``meta`` device (shapes only, no arithmetic; the CPU where an
@@ -141,28 +143,61 @@ def _accepted(module: nn.Module, size: tuple[int, int]) -> str:
     return f"expected 'auto' or the name of a feature-map layer ({len(names)}): {', '.join(shown)}"
 
 
-def refuse_auto_on_transformers(module: nn.Module) -> None:
-    """On a vision transformer the last feature map is the patch embedding, before any attention: a CAM there
-    looks like a map and says nothing about the class. Until the token-to-grid reshape of the blocks' outputs is
-    built, ``layer="auto"`` refuses a transformer, naming what does explain one (a convolutional layer named
-    explicitly still runs)."""
-    from .attention_weights import TRANSFORMER_METHODS, attention_layers
+def transformer_layer(module: nn.Module) -> str | None:
+    """On a vision transformer (a model with attention layers), the layer ``layer="auto"`` reads: the LayerNorm
+    before its last attention layer (the last block's tokens as that attention reads them, where the patch
+    tokens still reach the class; pytorch-grad-cam's advice for ViT, DeiT and Swin); ``None`` for other
+    models. Its tokens become a feature map by :func:`token_grid`."""
+    from .attention_weights import attention_layers
 
     layers = attention_layers(module)
-    if layers:
-        raise ValueError(f"layer: {type(module).__name__} is a transformer (attention layer {layers[0][0]!r}); "
-                         f"'auto' would pick the patch embedding, before any attention, where a class activation "
-                         f"map means nothing; use {' or '.join(repr(m) for m in TRANSFORMER_METHODS)}, or name a "
-                         f"convolutional layer explicitly")
+    if not layers:
+        return None
+    name, attention = layers[-1]
+    block_name = name.rpartition(".")[0]
+    block = module.get_submodule(block_name) if block_name else module
+    norm = None
+    for child_name, child in block.named_children():
+        if child is attention:
+            break
+        if isinstance(child, nn.LayerNorm):
+            norm = f"{block_name}.{child_name}" if block_name else child_name
+    if norm is None:
+        raise ValueError(f"layer: {type(module).__name__} is a transformer whose last attention layer ({name!r}) "
+                         f"has no LayerNorm before it in its block; name the layer a class activation map reads")
+    return norm
+
+
+def token_grid(output: torch.Tensor, layer: nn.Module, module: nn.Module, size: tuple[int, int]):
+    """A transformer layer's tokens as an ``(N, C, h, w)`` feature map, and the function that puts a map of that
+    shape back into the layer's layout: ``(N, T, C)`` tokens (ViT, DeiT: the last ``h * w`` are the patches on
+    the input's patch grid, the ones before are class/distillation tokens, kept as they are) or ``(N, h, w, C)``
+    (Swin's channels-last stages, after a LayerNorm over ``C``). ``None`` when ``output`` is neither."""
+    if output.dim() == 3:
+        from .attention_rollout import patch_size
+
+        try:
+            patch = patch_size(module)
+        except ValueError:
+            return None
+        grid = (size[0] // patch[0], size[1] // patch[1])
+        prefix = output.shape[1] - grid[0] * grid[1]
+        if prefix < 0 or grid[0] * grid[1] <= 1:
+            return None
+        tokens = output[:, prefix:]
+        feature_map = tokens.transpose(1, 2).reshape(output.shape[0], output.shape[2], *grid)
+        return feature_map, lambda m: torch.cat([output[:, :prefix], m.flatten(2).transpose(1, 2)], dim=1)
+    if (output.dim() == 4 and isinstance(layer, nn.LayerNorm) and output.shape[-1] == layer.normalized_shape[-1]
+            and output.shape[1] * output.shape[2] > 1):
+        return output.permute(0, 3, 1, 2), lambda m: m.permute(0, 2, 3, 1)
+    return None
 
 
 def resolve_layer(module: nn.Module, layer: str, size: tuple[int, int]) -> tuple[str, nn.Module]:
     """``(name, module)`` of ``layer`` (``"auto"``: :func:`default_layer`); a name that is no module of the
     model is a ``ValueError`` listing the accepted names. Whether its output is a feature map is checked by
     :func:`captured` on the pass that reads it."""
-    if layer == AUTO:
-        refuse_auto_on_transformers(module)
-    name = default_layer(module, size) if layer == AUTO else layer
+    name = (transformer_layer(module) or default_layer(module, size)) if layer == AUTO else layer
     try:
         return name, module.get_submodule(name) if name else module
     except AttributeError:
@@ -195,7 +230,8 @@ class Capture:
 @contextmanager
 def captured(module: nn.Module, name: str, layer: nn.Module, size: tuple[int, int], gradients: bool
              ) -> Iterator[Capture]:
-    """A forward hook on ``layer`` while the block runs: its output is kept in ``Capture.activation``. With
+    """A forward hook on ``layer`` while the block runs: its output is kept in ``Capture.activation`` (a
+    transformer's tokens as a feature map, see :func:`token_grid`). With
     ``gradients``, the output is replaced in the pass by a copy of a leaf that requires grad, so
     ``torch.autograd.grad(score, capture.activation)`` stops at the layer (with the parameters frozen nothing
     before it is recorded); without, a copy is kept (a later in-place ReLU cannot change it). After the block a
@@ -206,17 +242,20 @@ def captured(module: nn.Module, name: str, layer: nn.Module, size: tuple[int, in
 
     def hook(m: nn.Module, inputs, output):
         capture.calls += 1
-        if not isinstance(output, torch.Tensor) or output.dim() != 4 or output.shape[2] * output.shape[3] <= 1:
+        grid = token_grid(output, m, module, size) if isinstance(output, torch.Tensor) else None
+        feature_map, back = grid if grid is not None else (output, lambda x: x)
+        if grid is None and (not isinstance(output, torch.Tensor) or output.dim() != 4
+                             or output.shape[2] * output.shape[3] <= 1):
             capture.bad_output = (f"a {tuple(output.shape)} tensor" if isinstance(output, torch.Tensor)
                                   else f"a {type(output).__name__}")
             return None
         if not gradients:
-            capture.activation = output.detach().clone()
+            capture.activation = feature_map.detach().clone()
             return None
         with torch.enable_grad():
-            leaf = output.detach().requires_grad_(True)
+            leaf = feature_map.detach().requires_grad_(True)
             capture.activation = leaf
-            return leaf.clone()
+            return back(leaf).clone()
 
     handle = layer.register_forward_hook(hook)
     try:

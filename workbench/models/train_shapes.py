@@ -51,7 +51,8 @@ def mean_average_precision(scores: np.ndarray, targets: np.ndarray) -> float:
     return float(average_precision_score(targets, scores, average="macro"))  # a plain float: weights_only loads
 
 
-def _augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A random 90-degree rotation and horizontal flip of the whole batch (the shape classes are invariant)."""
     k = int(torch.randint(0, 4, (1,), generator=generator))
     batch = torch.rot90(batch, k, dims=(2, 3))
     if torch.rand(1, generator=generator) < 0.5:
@@ -76,7 +77,7 @@ def fit(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, mean: tor
     model.train()
 
     def step(idx: torch.Tensor, schedule=None) -> float:
-        xb = _augment((images[idx].float() / 255 - mean) / std, generator).contiguous(memory_format=CHANNELS_LAST)
+        xb = augment((images[idx].float() / 255 - mean) / std, generator).contiguous(memory_format=CHANNELS_LAST)
         loss = loss_fn(model(xb), targets[idx])
         optimiser.zero_grad()
         loss.backward()
