@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import workbench as wb
-from workbench.ui.panels import clusters
-from workbench.ui.session import Handlers, Jobs
+from workbench.ui.components.spray import clusters
+from workbench.ui.lane import Handlers, Lane
 
 DEBOUNCE = 0.02
 
@@ -31,21 +31,21 @@ class CountingExplain:
 def bench(shapes, scene):
     compute = CountingExplain()
     w = wb.Workbench(shapes, scene.image, method="occlusion", debounce=DEBOUNCE, compute=compute)
-    w.controls["patch"].value, w.controls["stride"].value = 56, 28   # a quick first map
+    w.explainer.controls["patch"].value, w.explainer.controls["stride"].value = 56, 28   # a quick first map
     assert w.wait(60)
     w.compute = compute
     return w
 
 
 def heat(w) -> np.ndarray:
-    return np.array(w.overlay.figure.data[1].z, dtype=float)
+    return np.array(w.overlay.view.figure.data[1].z, dtype=float)
 
 
 def change(w, apply) -> np.ndarray:
     """Apply a control change, wait for the worker, return the drawn heatmap; fail on a panel error."""
     apply()
     assert w.wait(120)
-    assert w.error.value == "", w.error.value
+    assert w.status.error.value == "", w.status.error.value
     return heat(w)
 
 
@@ -54,126 +54,126 @@ def test_every_control_type_changes_the_figure(bench):
     first = heat(w)
     assert w.explanation.method == "occlusion" and first.size > 0
     # no loss history for Occlusion: a sentence naming the methods that have one, no empty axes
-    assert w.loss_panel.plot.layout.display == "none"
-    assert "Occlusion Test</b> learns no mask" in w.loss_panel.note.value
-    assert all(name in w.loss_panel.note.value for name in ("NeuroMask", "Meaningful", "Extremal"))
+    assert w.loss.plot.layout.display == "none"
+    assert "Occlusion Test</b> learns no mask" in w.loss.note.value
+    assert all(name in w.loss.note.value for name in ("NeuroMask", "Meaningful", "Extremal"))
 
     # a method (drop-down) -> its generated panel, with the FMO schedule editor
-    fmo_map = change(w, lambda: setattr(w.method_picker, "value", "fmo"))
-    assert w.explanation.method == "fmo" and w.schedule_editor is not None
+    fmo_map = change(w, lambda: setattr(w.explainer.picker, "value", "fmo"))
+    assert w.explanation.method == "fmo" and w.explainer.controls["schedule"] is not None
     assert not np.allclose(fmo_map, first)
 
     # an FMO level's stride (integer box in the schedule editor)
-    finest = len(w.schedule_editor.levels) - 1
-    patch, stride = w.schedule_editor.levels[finest]
-    finer_map = change(w, lambda: setattr(w.schedule_editor.stride_box(finest), "value", stride // 2))
-    assert w.explanation.extras["schedule"][finest] == [patch, stride // 2]
+    finest = len(w.explainer.controls["schedule"].levels) - 1
+    patch, stride = w.explainer.controls["schedule"].levels[finest]
+    finer_map = change(w, lambda: setattr(w.explainer.controls["schedule"].stride_box(finest), "value", stride // 2))
+    assert w.explanation.levels.schedule[finest] == (patch, stride // 2)
     assert not np.allclose(finer_map, fmo_map)
 
     # adding a level (button)
-    levels = len(w.schedule_editor.levels)
-    change(w, w.schedule_editor.add_button.click)
-    assert len(w.explanation.extras["schedule"]) == levels + 1
+    levels = len(w.explainer.controls["schedule"].levels)
+    change(w, w.explainer.controls["schedule"].add_button.click)
+    assert len(w.explanation.levels.schedule) == levels + 1
 
     # the superpixel count (slider shared by LIME and Ablation-CA)
-    w.method_picker.value = "lime"
-    w.controls["num_samples"].value = 200
+    w.explainer.picker.value = "lime"
+    w.explainer.controls["num_samples"].value = 200
     lime_50 = change(w, lambda: None)
-    lime_12 = change(w, lambda: setattr(w.superpixels, "value", 12))
+    lime_12 = change(w, lambda: setattr(w.explainer.superpixels, "value", 12))
     assert w.explanation.params["n_segments"] == 12
-    assert len(np.unique(w.explanation.extras["segments"])) < 20
+    assert len(np.unique(w.explanation.segments)) < 20
     assert not np.allclose(lime_12, lime_50)
-    assert w.session.params_for("ablation_ca")["n_segments"] == 12
+    assert w.state.params_for("ablation_ca")["n_segments"] == 12
 
     # a NeuroMask weight (log slider in the mask-learning panel)
-    w.method_picker.value = "neuromask"
-    w.controls["iterations"].value = 30
+    w.explainer.picker.value = "neuromask"
+    w.explainer.controls["iterations"].value = 30
     loose = change(w, lambda: None)
-    sparse = change(w, lambda: setattr(w.controls["l_sparse"], "value", 3.0))
+    sparse = change(w, lambda: setattr(w.explainer.controls["l_sparse"], "value", 3.0))
     assert w.explanation.params["l_sparse"] == pytest.approx(3.0)
     assert not np.allclose(sparse, loose)
     assert len(w.loss.figure.data) >= 3   # the loss history view shows each term
-    assert w.loss_panel.plot.layout.display is None and w.loss_panel.note.value == ""
+    assert w.loss.plot.layout.display is None and w.loss.note.value == ""
 
     # the target (drop-down of the top-5 classes with their scores)
-    second = w.target_picker.options[2][1]
-    change(w, lambda: setattr(w.target_picker, "value", second))
+    second = w.model.target.options[2][1]
+    change(w, lambda: setattr(w.model.target, "value", second))
     assert w.explanation.target == second
 
     # opacity (a view control: no recomputation)
     calls = len(w.compute.calls)
-    w.opacity.value = 0.25
-    assert w.overlay.figure.data[1].opacity == pytest.approx(0.25)
+    w.overlay.opacity.value = 0.25
+    assert w.overlay.view.figure.data[1].opacity == pytest.approx(0.25)
     assert len(w.compute.calls) == calls
 
 
 def test_newer_change_cancels_the_running_job(bench):
     w = bench
-    w.session.method = "rise"
-    w.session.set_param("num_masks", 1000000)   # minutes of work: it cannot end by itself on any device
+    w.state.method = "rise"
+    w.state.set_param("num_masks", 1000000)   # minutes of work: it cannot end by itself on any device
     w.request(debounce=False)
     deadline = time.monotonic() + 30
     while not any(event == "started" for event, key in w.session.explanations.log[-1:]) and time.monotonic() < deadline:
         time.sleep(0.01)
-    slow_key = w.session.key()
+    slow_key = w.state.key()
     time.sleep(0.3)                            # well inside the job
-    w.session.method = "occlusion"
+    w.state.method = "occlusion"
     w.request(debounce=False)
     assert w.wait(120)
     events = [(e, k[4]) for e, k in w.session.explanations.log]
     assert ("cancelled", slow_key) in w.session.explanations.log, events
     assert ("done", slow_key) not in w.session.explanations.log
     assert w.explanation.method == "occlusion"
-    assert "occlusion" in w.overlay.figure.layout.title.text
+    assert "occlusion" in w.overlay.view.figure.layout.title.text
 
 
 def test_cached_setting_does_not_recompute(bench):
     w = bench
-    change(w, lambda: setattr(w.controls["stride"], "value", 14))
+    change(w, lambda: setattr(w.explainer.controls["stride"], "value", 14))
     calls = list(w.compute.calls)
-    change(w, lambda: setattr(w.controls["stride"], "value", 28))   # back to the first setting
-    change(w, lambda: setattr(w.controls["stride"], "value", 14))
+    change(w, lambda: setattr(w.explainer.controls["stride"], "value", 28))   # back to the first setting
+    change(w, lambda: setattr(w.explainer.controls["stride"], "value", 14))
     assert w.compute.calls == calls
-    assert "(cached)" in w.status.value
+    assert "(cached)" in w.status.message.value
     assert [e for e, _ in w.session.explanations.log[-2:]] == ["cached", "cached"]
 
 
 def test_going_back_to_the_default_fmo_preset_answers_from_the_cache(bench):
     w = bench
-    change(w, lambda: setattr(w.method_picker, "value", "fmo"))
-    editor = w.schedule_editor
+    change(w, lambda: setattr(w.explainer.picker, "value", "fmo"))
+    editor = w.explainer.controls["schedule"]
     change(w, lambda: setattr(editor.presets, "value", "coarse (ends 14,7)"))
-    assert len(w.explanation.extras["schedule"]) == len(editor.default) - 1
+    assert len(w.explanation.levels.schedule) == len(editor.default) - 1
     calls = list(w.compute.calls)
     change(w, lambda: setattr(editor.presets, "value", "default"))     # the schedule first computed
-    assert w.compute.calls == calls and "(cached)" in w.status.value
+    assert w.compute.calls == calls and "(cached)" in w.status.message.value
     change(w, lambda: setattr(editor.stride_box(0), "value", editor.default[0][1] - 1))
     change(w, lambda: setattr(editor.stride_box(0), "value", editor.default[0][1]))   # back by hand
-    assert len(w.compute.calls) == len(calls) + 1 and "(cached)" in w.status.value
+    assert len(w.compute.calls) == len(calls) + 1 and "(cached)" in w.status.message.value
 
 
 def test_invalid_setting_shows_error_and_keeps_last_figure(bench):
     w = bench
-    change(w, lambda: setattr(w.method_picker, "value", "fmo"))
-    good, title = heat(w), w.overlay.figure.layout.title.text
-    finest = len(w.schedule_editor.levels) - 1
-    patch = w.schedule_editor.levels[finest][0]
-    w.schedule_editor.stride_box(finest).value = patch + 1
+    change(w, lambda: setattr(w.explainer.picker, "value", "fmo"))
+    good, title = heat(w), w.overlay.view.figure.layout.title.text
+    finest = len(w.explainer.controls["schedule"].levels) - 1
+    patch = w.explainer.controls["schedule"].levels[finest][0]
+    w.explainer.controls["schedule"].stride_box(finest).value = patch + 1
     assert w.wait(30)
-    assert "stride" in w.error.value and "larger than its patch" in w.error.value
+    assert "stride" in w.status.error.value and "larger than its patch" in w.status.error.value
     np.testing.assert_array_equal(heat(w), good)
-    assert w.overlay.figure.layout.title.text == title
+    assert w.overlay.view.figure.layout.title.text == title
     # the UI stays usable: fixing the setting draws again
-    change(w, lambda: setattr(w.schedule_editor.stride_box(finest), "value", max(1, patch // 2)))
-    assert w.error.value == ""
+    change(w, lambda: setattr(w.explainer.controls["schedule"].stride_box(finest), "value", max(1, patch // 2)))
+    assert w.status.error.value == ""
 
 
 def test_fmo_draws_each_level_before_the_final_map(bench):
     w = bench
-    draws = w.overlay.draws
-    change(w, lambda: setattr(w.method_picker, "value", "fmo"))
-    levels = len(w.explanation.extras["schedule"])
-    assert w.overlay.draws - draws >= levels + 1        # one per level, then the final map
+    draws = w.overlay.view.draws
+    change(w, lambda: setattr(w.explainer.picker, "value", "fmo"))
+    levels = len(w.explanation.levels.schedule)
+    assert w.overlay.view.draws - draws >= levels + 1        # one per level, then the final map
 
 
 def test_rise_draws_intermediate_maps(shapes, scene):
@@ -186,7 +186,7 @@ def test_rise_draws_intermediate_maps(shapes, scene):
 
 
 def test_jobs_report_errors_and_drop_superseded_results():
-    jobs = Jobs(debounce=0.0)
+    jobs = Lane(debounce=0.0)
     seen, errors = [], []
     release = threading.Event()
 
@@ -214,78 +214,78 @@ def test_ablation_ca_shows_sensitivity_before_the_contexts(shapes, scene):
 
 def test_sweep_and_sanity_views_update(bench):
     w = bench
-    w.method_picker.value = "occlusion"
+    w.explainer.picker.value = "occlusion"
     assert w.wait(60)
-    assert "stride" in [name for _, name in w.sweep_param.options]
-    w.sweep_param.value = "stride"
-    w.sweep_values.value = "28,56"
-    w.steps.value = 5
-    w.request_sweep()
-    assert w.wait(120) and w.error.value == "", w.error.value
-    assert list(w.sweep_view.figure.data[0].x) == [28, 56]
-    passes = list(w.sweep_view.figure.data[1].y)
+    assert "stride" in [name for _, name in w.sweep.param.options]
+    w.sweep.param.value = "stride"
+    w.sweep.values.value = "28,56"
+    w.curves.steps.value = 5
+    w.sweep.request()
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
+    assert list(w.sweep.figure.data[0].x) == [28, 56]
+    passes = list(w.sweep.figure.data[1].y)
     assert passes[0] > passes[1]                          # a coarser stride costs fewer passes
-    w.sweep_metric.value = "passes"                       # another metric: redrawn from the same result
-    assert list(w.sweep_view.figure.data[0].y) == list(w.sweep_view.figure.data[1].y)
-    w.sweep_view.on_point(56)                             # clicking a point shows that heatmap
-    assert "stride=56" in w.overlay.figure.layout.title.text
+    w.sweep.metric.value = "passes"                       # another metric: redrawn from the same result
+    assert list(w.sweep.figure.data[0].y) == list(w.sweep.figure.data[1].y)
+    w.sweep.on_point(56)                             # clicking a point shows that heatmap
+    assert "stride=56" in w.overlay.view.figure.layout.title.text
 
-    w.sweep_param.value = "patch"                         # change the parameter choice: a new sweep
-    w.sweep_values.value = "32,56"
-    w.request_sweep()
-    assert w.wait(120) and w.error.value == ""
-    label = dict((name, label) for label, name in w.sweep_param.options)["patch"]   # the control's words
-    assert list(w.sweep_view.figure.data[0].x) == [32, 56] and label in w.sweep_view.figure.layout.title.text
+    w.sweep.param.value = "patch"                         # change the parameter choice: a new sweep
+    w.sweep.values.value = "32,56"
+    w.sweep.request()
+    assert w.wait(120) and w.status.error.value == ""
+    label = dict((name, label) for label, name in w.sweep.param.options)["patch"]   # the control's words
+    assert list(w.sweep.figure.data[0].x) == [32, 56] and label in w.sweep.figure.layout.title.text
 
-    w.sweep_values.value = "0,4"                          # stride/patch 0 is invalid: reported, nothing runs
-    w.request_sweep()
-    assert "patch" in w.error.value
+    w.sweep.values.value = "0,4"                          # stride/patch 0 is invalid: reported, nothing runs
+    w.sweep.request()
+    assert "patch" in w.status.error.value
 
-    w.method_picker.value = "gradient"
+    w.explainer.picker.value = "gradient"
     assert w.wait(60)
-    w.request_sanity()
-    assert w.wait(120) and w.error.value == "", w.error.value
-    layers = list(w.sanity_view.figure.data[0].x)
-    assert len(layers) == len(w.sanity_result.layers) and w.sanity_view.figure.data[0].y[-1] < 0.5
-    assert len(w.sanity_maps.children[0].data) >= 2
-    lowest = min(min(trace.y) for trace in w.sanity_view.figure.data)
-    assert w.sanity_view.figure.layout.yaxis.range[0] < lowest              # negative correlations stay visible
+    w.sanity.request()
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
+    layers = list(w.sanity.figure.data[0].x)
+    assert len(layers) == len(w.sanity.result.layers) and w.sanity.figure.data[0].y[-1] < 0.5
+    assert len(w.sanity.maps.data) >= 2
+    lowest = min(min(trace.y) for trace in w.sanity.figure.data)
+    assert w.sanity.figure.layout.yaxis.range[0] < lowest              # negative correlations stay visible
 
 
 def test_spray_view_shows_clusters_and_a_clicked_heatmap(bench):
     w = bench
-    w.method_picker.value = "gradient"
+    w.explainer.picker.value = "gradient"
     assert w.wait(60)
-    assert w.spray_panel.source.value == "lrp_epsilon_gamma_box" and w.spray_images.value == 60
-    w.spray_images.value = 12
-    w.request_spray()
-    assert w.wait(180) and w.error.value == "", w.error.value
-    result = w.spray_result
-    assert sum(len(t.x) for t in w.spray_view.figure.data) == 12
-    assert len(w.spray_view.figure.data) == result.n_clusters
-    title = w.spray_view.figure.layout.title.text
+    assert w.spray.source.value == "lrp_epsilon_gamma_box" and w.spray.images.value == 60
+    w.spray.images.value = 12
+    w.spray.request()
+    assert w.wait(180) and w.status.error.value == "", w.status.error.value
+    result = w.spray.result
+    assert sum(len(t.x) for t in w.spray.figure.data) == 12
+    assert len(w.spray.figure.data) == result.n_clusters
+    title = w.spray.figure.layout.title.text
     assert title.startswith(f"{clusters(result.n_clusters)} ("), title
     assert (clusters(1), clusters(3)) == ("1 cluster", "3 clusters")
-    w.spray_view.on_point(3)
-    titles = [a.text for a in w.spray_maps.children[0].layout.annotations]
+    w.spray.show_point(3)
+    titles = [a.text for a in w.spray.maps.layout.annotations]
     assert titles[0] == "image 3" and titles[1].startswith(f"cluster {result.labels[3]}")
     # the tab's heatmaps: LRP by default (the paper's), the current explainer's on request
     from workbench.analysis.spray import pool_heatmaps
     from workbench.data.scenes import images_with_class
 
-    target = w.session.resolved_target()
+    target = w.state.resolved_target()
     first = images_with_class(target, 1, seed=9191, marked=1)
     for source, method in (("lrp_epsilon_gamma_box", "lrp_epsilon_gamma_box"), ("current", "gradient")):
-        w.spray_panel.source.value = source
-        w.request_spray()
-        assert w.wait(180) and w.error.value == "", w.error.value
-        expected = pool_heatmaps(wb.explain_batch(w.session.model, first, method, target=target), 32)[0]
-        np.testing.assert_allclose(w.spray_result.heatmaps[0], expected, rtol=1e-5, atol=1e-9)
+        w.spray.source.value = source
+        w.spray.request()
+        assert w.wait(180) and w.status.error.value == "", w.status.error.value
+        expected = pool_heatmaps(wb.explain_batch(w.state.model, first, method, target=target), 32)[0]
+        np.testing.assert_allclose(w.spray.result.heatmaps[0], expected, rtol=1e-5, atol=1e-9)
 
 
 def drawn(w) -> tuple[float, float, float, float]:
     """(zmin, zmax) the figure tells the browser, and the min/max of the map it draws."""
-    trace = w.overlay.figure.data[1]
+    trace = w.overlay.view.figure.data[1]
     z = np.array(trace.z, dtype=float)
     assert trace.zauto is False, "zauto must be off so the browser uses this map's zmin/zmax"
     return trace.zmin, trace.zmax, z.min(), z.max()
@@ -295,46 +295,46 @@ def test_colour_range_follows_every_switch_and_the_range_control(shapes, scene):
     w = wb.Workbench(shapes, scene.image, method="gradient", debounce=DEBOUNCE)
     for method, name, value in (("lime", "num_samples", 100), ("rise", "num_masks", 300),
                                 ("ablation_ca", "contexts", 16)):
-        w.session.set_param(name, value, method)
+        w.state.set_param(name, value, method)
     assert w.wait(60)
     for method in ("lime", "rise", "gradient", "fmo", "ablation_ca", "fmo", "gradient", "fmo", "rise"):
-        w.method_picker.value = method
-        assert w.wait(120) and w.error.value == "", w.error.value
+        w.explainer.picker.value = method
+        assert w.wait(120) and w.status.error.value == "", w.status.error.value
         low, high, z_low, z_high = drawn(w)
         if wb.explainers.registry.get_method(method).signed and z_low < 0:
             peak = max(abs(z_low), abs(z_high))
             assert (low, high) == pytest.approx((-peak, peak)), method
         else:
             assert (low, high) == pytest.approx((z_low, z_high)), method
-        assert w.colour_scale.value == w.overlay.drawn_scale      # the drop-down names what is drawn
+        assert w.overlay.colour_scale.value == w.overlay.view.drawn_scale      # the drop-down names what is drawn
 
     # unsigned (RISE) on screen: a scale change applies to it and leaves the range alone
-    w.colour_scale.value = "Viridis"
+    w.overlay.colour_scale.value = "Viridis"
     assert drawn(w)[:2] == pytest.approx(drawn(w)[2:])
-    w.method_picker.value = "gradient"                      # signed maps keep their own scale
+    w.explainer.picker.value = "gradient"                      # signed maps keep their own scale
     assert w.wait(60)
-    assert w.colour_scale.value == "RdBu_r" and w.colour_scale.description == "colours (±)"
-    w.method_picker.value = "rise"
+    assert w.overlay.colour_scale.value == "RdBu_r" and w.overlay.colour_scale.description == "colours (±)"
+    w.explainer.picker.value = "rise"
     assert w.wait(60)
-    assert w.colour_scale.value == "Viridis"
+    assert w.overlay.colour_scale.value == "Viridis"
 
-    w.colour_range.value = "symmetric"
+    w.overlay.colour_range.value = "symmetric"
     low, high, z_low, z_high = drawn(w)
     assert (low, high) == pytest.approx((-max(abs(z_low), abs(z_high)), max(abs(z_low), abs(z_high))))
     # around zero an unsigned scale would paint the background mid-scale: the diverging scale is drawn
     import plotly.graph_objects as go
-    assert w.overlay.figure.data[1].colorscale == go.Heatmap(colorscale="RdBu_r").colorscale
-    assert w.colour_scale.value == w.overlay.drawn_scale == "RdBu_r" and w.colour_scale.description == "colours (±)"
-    w.colour_range.value = "fixed"                          # starts from the range on screen
-    assert (w.range_low.value, w.range_high.value) == pytest.approx((low, high))
-    w.range_low.value, w.range_high.value = 0.1, 0.2
+    assert w.overlay.view.figure.data[1].colorscale == go.Heatmap(colorscale="RdBu_r").colorscale
+    assert w.overlay.colour_scale.value == w.overlay.view.drawn_scale == "RdBu_r" and w.overlay.colour_scale.description == "colours (±)"
+    w.overlay.colour_range.value = "fixed"                          # starts from the range on screen
+    assert (w.overlay.range_low.value, w.overlay.range_high.value) == pytest.approx((low, high))
+    w.overlay.range_low.value, w.overlay.range_high.value = 0.1, 0.2
     assert drawn(w)[:2] == pytest.approx((0.1, 0.2))
-    w.range_low.value = 0.3                                 # low above high: a clear error, range kept
-    assert "colour range" in w.error.value and "low &lt; high" in w.error.value
+    w.overlay.range_low.value = 0.3                                 # low above high: a clear error, range kept
+    assert "colour range" in w.status.error.value and "low &lt; high" in w.status.error.value
     assert drawn(w)[:2] == pytest.approx((0.1, 0.2))
-    w.range_reset.click()
-    assert w.colour_range.value == "auto" and drawn(w)[:2] == pytest.approx(drawn(w)[2:])
-    assert w.colour_scale.value == "Viridis" and w.colour_scale.description == "colours"   # its own scale again
+    w.overlay.range_reset.click()
+    assert w.overlay.colour_range.value == "auto" and drawn(w)[:2] == pytest.approx(drawn(w)[2:])
+    assert w.overlay.colour_scale.value == "Viridis" and w.overlay.colour_scale.description == "colours"   # its own scale again
 
 
 def test_colour_range_modes():
@@ -353,25 +353,25 @@ def test_colour_range_modes():
 
 def test_results_of_another_image_model_target_or_method_are_marked_stale(bench):
     w = bench
-    w.steps.value = 5
-    w.request_evaluation()
-    assert w.wait(120) and w.error.value == "", w.error.value
-    curves = w.curves_panel.freshness
+    w.curves.steps.value = 5
+    w.curves.request()
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
+    curves = w.curves.freshness
     assert not curves.stale and len(w.curves.figure.data[0].x) > 0
-    w.image_source.value = "scene"                           # another image
+    w.image.source.value = "scene"                           # another image
     assert w.wait(120)
     assert curves.stale and "another image" in curves.banner.value
-    w.image_source.value = "given"                           # back to the image it was computed for
+    w.image.source.value = "given"                           # back to the image it was computed for
     assert w.wait(120)
     assert not curves.stale
-    w.method_picker.value = "gradient"
+    w.explainer.picker.value = "gradient"
     assert w.wait(60)
     assert "another method" in curves.banner.value
-    w.request_sanity()
-    assert w.wait(120) and not w.sanity_panel.freshness.stale
-    w.target_picker.value = w.target_picker.options[2][1]
+    w.sanity.request()
+    assert w.wait(120) and not w.sanity.freshness.stale
+    w.model.target.value = w.model.target.options[2][1]
     assert w.wait(60)
-    assert "another target" in w.sanity_panel.freshness.banner.value
+    assert "another target" in w.sanity.freshness.banner.value
 
 
 def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
@@ -380,32 +380,32 @@ def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
     from workbench.metrics import evaluate
 
     w = bench
-    for fill in w.fill.options:                              # evaluation fill
-        evaluate(w.session.model, w.session.image, w.explanation, steps=2, fill=fill)
-    compared = [name for _, name in w.compare_methods.options]
+    for fill in w.curves.fill.options:                              # evaluation fill
+        evaluate(w.state.model, w.state.image, w.explanation, steps=2, fill=fill)
+    compared = [name for _, name in w.comparison.methods.options]
     for method in compared:                                  # comparison list and explainer drop-down
         get_method(method)
-    assert {value for _, value in w.method_picker.options} == set(compared)
-    assert {name for _, name in w.sweep_metric.options} <= set(DEFAULT_METRICS)
-    w.method_picker.value = "ablation_ca"                     # lists show words, not internal names
+    assert {value for _, value in w.explainer.picker.options} == set(compared)
+    assert {name for _, name in w.sweep.metric.options} <= set(DEFAULT_METRICS)
+    w.explainer.picker.value = "ablation_ca"                     # lists show words, not internal names
     assert w.wait(120)
-    for listed in (w.compare_methods, w.sweep_metric, w.sweep_param, w.method_picker):
+    for listed in (w.comparison.methods, w.sweep.metric, w.sweep.param, w.explainer.picker):
         assert all("_" not in label for label, _ in listed.options), listed.options
-    for scale in w.colour_scale.options:
-        w.overlay.set_colour_scale(scale)
-    for mode in w.colour_range.options:
-        w.colour_range.value = mode
-        assert w.error.value == "", w.error.value
-    w.colour_range.value = "auto"
-    for _, target in w.target_picker.options:
-        w.session.target = None if target == -1 else target
-        w.session.resolved_target()
-    for name in w.photo.options:
+    for scale in w.overlay.colour_scale.options:
+        w.overlay.view.set_colour_scale(scale)
+    for mode in w.overlay.colour_range.options:
+        w.overlay.colour_range.value = mode
+        assert w.status.error.value == "", w.status.error.value
+    w.overlay.colour_range.value = "auto"
+    for _, target in w.model.target.options:
+        w.state.target = None if target == -1 else target
+        w.state.resolved_target()
+    for name in w.image.photo.options:
         from workbench.data.photos import photo
         assert photo(name).ndim == 3
-    w.method_picker.value = "fmo"
+    w.explainer.picker.value = "fmo"
     assert w.wait(120)
-    editor = w.schedule_editor
+    editor = w.explainer.controls["schedule"]
     for preset in editor.presets.options:                     # FMO presets give schedules FMO accepts
         get_method("fmo").spec.from_dict({"schedule": editor.preset(preset)}).check_image(224, 224)
     for method in compared:                                   # every spec drop-down's choices are valid
@@ -417,25 +417,25 @@ def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
 
 def test_errors_number_fmo_levels_as_the_editor_and_sweep_values_name_their_field(bench):
     w = bench
-    w.method_picker.value = "fmo"
+    w.explainer.picker.value = "fmo"
     assert w.wait(120)
-    first_patch = w.schedule_editor.levels[0][0]
-    w.schedule_editor.stride_box(0).value = first_patch + 8           # the row labelled "level 1"
+    first_patch = w.explainer.controls["schedule"].levels[0][0]
+    w.explainer.controls["schedule"].stride_box(0).value = first_patch + 8           # the row labelled "level 1"
     assert w.wait(30)
-    assert "level 1 stride" in w.error.value, w.error.value
-    assert w.schedule_editor.rows.children[0].children[0].description == "level 1 patch"
-    w.schedule_editor.stride_box(0).value = first_patch // 2
+    assert "level 1 stride" in w.status.error.value, w.status.error.value
+    assert w.explainer.controls["schedule"].rows.children[0].children[0].description == "level 1 patch"
+    w.explainer.controls["schedule"].stride_box(0).value = first_patch // 2
     assert w.wait(120)
     for text in ("abc", "1,x", "0.1:0.5", ""):
-        w.sweep_values.value = text
-        w.request_sweep()
-        assert "sweep: values: expected numbers separated by commas" in w.error.value, w.error.value
-        assert "ast." not in w.error.value
+        w.sweep.values.value = text
+        w.sweep.request()
+        assert "sweep: values: expected numbers separated by commas" in w.status.error.value, w.status.error.value
+        assert "ast." not in w.status.error.value
 
 
 def live_figures(widget, seen=None) -> list:
     """Every Plotly figure in a widget tree."""
-    from workbench.ui.views import LiveFigure
+    from workbench.ui.transport import LiveFigure
 
     seen = set() if seen is None else seen
     if id(widget) in seen:
@@ -460,13 +460,13 @@ def test_a_view_opened_after_any_edit_draws_the_current_figure(bench):
     """Plotly sends edits as one-off messages; the synced state a late browser view draws (``_widget_data``,
     ``_widget_layout``) must hold every edit too (an empty heatmap under a finished map, seen in JupyterLab)."""
     w = bench
-    change(w, lambda: setattr(w.method_picker, "value", "gradient"))
-    w.overlay_panel.view.set_opacity(0.3)
-    w.request_evaluation()
-    assert w.wait(120) and w.error.value == "", w.error.value
+    change(w, lambda: setattr(w.explainer.picker, "value", "gradient"))
+    w.overlay.view.set_opacity(0.3)
+    w.curves.request()
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
     figures = live_figures(w)
-    assert len(figures) >= 5 and w.overlay.figure in figures
-    drawn = w.overlay.figure._widget_data[1]
+    assert len(figures) >= 5 and w.overlay.view.figure in figures
+    drawn = w.overlay.view.figure._widget_data[1]
     assert np.array_equal(np.asarray(drawn["z"], dtype=float), heat(w)) and drawn["opacity"] == 0.3
     for figure in figures:
         assert same(figure._widget_data, figure._data), figure.layout.title.text
@@ -475,7 +475,7 @@ def test_a_view_opened_after_any_edit_draws_the_current_figure(bench):
 
 def test_a_view_that_drew_an_older_edit_gets_the_whole_figure_again():
     """A page that loaded slowly lost the edits sent meanwhile: its view reports an older edit id on start."""
-    from workbench.ui.views import OverlayView
+    from workbench.ui.overlay_view import OverlayView
 
     view = OverlayView()
     view.show_image(np.zeros((8, 8, 3), dtype=np.uint8))
@@ -503,60 +503,62 @@ def test_scene_truth_outline_and_pointing_marker(shapes):
     from workbench.metrics.localisation import peak, pointing_game
 
     w = wb.Workbench(shapes, method="gradient", debounce=DEBOUNCE)          # scene 0 by default
-    assert w.wait(60) and w.error.value == "", w.error.value
+    assert w.wait(60) and w.status.error.value == "", w.status.error.value
     mask = make_scene(0).class_mask(w.explanation.target)
-    truth, marker = w.overlay.figure.data[4], w.overlay.figure.data[3]
+    truth, marker = w.overlay.view.figure.data[4], w.overlay.view.figure.data[3]
     assert truth.source and truth.source.startswith("data:image/png")
     row, col = peak(w.explanation.heatmap)
     assert (list(marker.x), list(marker.y)) == ([col], [row])
     assert w.explanation.heatmap[row, col] == w.explanation.heatmap.max()
     hit = pointing_game(w.explanation.heatmap, mask) >= 0.5
     assert marker.marker.color == ("#00c853" if hit else "#ff1744")
-    w.overlay_panel.truth.value = False                                    # the check box hides both
-    assert w.overlay.figure.data[4].source is None and list(w.overlay.figure.data[3].x) == []
-    w.overlay_panel.truth.value = True
+    w.overlay.truth.value = False                                    # the check box hides both
+    assert w.overlay.view.figure.data[4].source is None and list(w.overlay.view.figure.data[3].x) == []
+    w.overlay.truth.value = True
     absent = next(c for c in range(len(shapes.class_names)) if not make_scene(0).class_mask(c).any())
-    w.target_picker.value = absent                                         # a class not in the scene: no truth
-    assert w.wait(60) and w.error.value == "", w.error.value
+    w.model.target.value = absent                                         # a class not in the scene: no truth
+    assert w.wait(60) and w.status.error.value == "", w.status.error.value
     assert w.explanation.target == absent
-    assert w.overlay.figure.data[4].source is None and list(w.overlay.figure.data[3].x) == []
-    w.image_source.value = "photo"                                         # a photo has no ground truth
+    assert w.overlay.view.figure.data[4].source is None and list(w.overlay.view.figure.data[3].x) == []
+    w.image.source.value = "photo"                                         # a photo has no ground truth
     assert w.wait(60)
-    assert w.overlay.figure.data[4].source is None and list(w.overlay.figure.data[3].x) == []
+    assert w.overlay.view.figure.data[4].source is None and list(w.overlay.view.figure.data[3].x) == []
 
 
 def test_descriptions_exports_quality_and_time_estimate(shapes):
     from workbench.explainers.registry import methods
     from workbench.render import colour_range
-    from workbench.ui.panels import ExplainerPanel, StatusPanel, decode_csv_link
+    from workbench.ui.components.explainer import Explainer
+    from workbench.ui.components.status import Status
+    from workbench.ui.exports import decode_csv_link
 
     for name, method in methods().items():                                 # every method explains itself
         assert len(method.spec.description) > 40, name
-        assert method.spec.description in ExplainerPanel.description_html(name).value.replace("&#x27;", "'")
-    assert StatusPanel.time_left(done=10, total=40, elapsed=2.0) == pytest.approx(6.0)   # 5 passes/s, 30 left
-    assert StatusPanel.time_left(done=0, total=40, elapsed=2.0) is None
+        assert method.spec.description in Explainer.description_html(name).value.replace("&#x27;", "'")
+    assert Status.time_left(done=10, total=40, elapsed=2.0) == pytest.approx(6.0)   # 5 passes/s, 30 left
+    assert Status.time_left(done=0, total=40, elapsed=2.0) is None
 
     w = wb.Workbench(shapes, method="gradient", debounce=DEBOUNCE)
-    w.session.set_param("stride", 28, "occlusion")
-    w.session.set_param("patch", 56, "occlusion")
+    w.state.set_param("stride", 28, "occlusion")
+    w.state.set_param("patch", 56, "occlusion")
     assert w.wait(60)
-    assert "The gradient of the target logit" in w.method_panel.children[1].value
-    w.steps.value = 5
-    w.request_evaluation()
-    assert w.wait(120) and w.error.value == "", w.error.value
-    curves = decode_csv_link(w.curves_panel.export.value)
+    assert "The gradient of the target logit" in w.explainer.controls_box.children[1].value
+    w.curves.steps.value = 5
+    w.curves.request()
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
+    curves = decode_csv_link(w.curves.export.value)
     assert list(curves.columns) == ["regions perturbed", "morf score", "lerf score", "random score"]
     np.testing.assert_allclose(curves["morf score"], w.curves.figure.data[0].y)
 
-    w.compare_methods.value = ("gradient", "occlusion")
+    w.comparison.methods.value = ("gradient", "occlusion")
     shown = []
-    w.status.observe(lambda c: shown.append(c["new"]), names="value")
-    w.request_comparison()
-    assert w.wait(240) and w.error.value == "", w.error.value
+    w.status.message.observe(lambda c: shown.append(c["new"]), names="value")
+    w.comparison.request()
+    assert w.wait(240) and w.status.error.value == "", w.status.error.value
     assert "1/2 methods" in " ".join(shown) and "passes" not in " ".join(shown)   # it counts methods
-    assert w.progress.value == w.progress.max and w.progress.bar_style == "success"   # the bar finishes
-    assert w.status.value.startswith("comparison of 2 methods done"), w.status.value
-    table = decode_csv_link(w.comparison_panel.export.value)
+    assert w.status.progress.value == w.status.progress.max and w.status.progress.bar_style == "success"   # the bar finishes
+    assert w.status.message.value.startswith("comparison of 2 methods done"), w.status.message.value
+    table = decode_csv_link(w.comparison.export.value)
     assert list(table["method"]) == ["gradient", "occlusion"] and table["aopc_morf"].notna().all()
     titles = [a.text for a in w.comparison.figure.layout.annotations]
     for title, (_, row) in zip(titles, table.iterrows()):                  # the figures drawn are those exported
@@ -564,7 +566,7 @@ def test_descriptions_exports_quality_and_time_estimate(shapes):
         # one fact a line, so a caption stays over its own tile ("method: N passes, S s" ran into its neighbour's)
         method_line, cost_line, _ = title.split("<br>")
         assert method_line == row["method"] and cost_line.endswith(" s") and "passes" in cost_line
-    from workbench.ui.views import CAPTION_LINE, TOOLBAR
+    from workbench.ui.figures import CAPTION_LINE, TOOLBAR
     assert w.comparison.figure.layout.margin.t >= TOOLBAR + 3 * CAPTION_LINE     # room for the three lines
     images = [t for t in w.comparison.figure.data if t.type == "image"]
     maps = [t for t in w.comparison.figure.data if t.type == "heatmap"]
@@ -583,33 +585,33 @@ def test_fast_toggle_explains_in_auto_precision_and_says_what_it_trades(bench):
     seen = []
     counting = w.session.compute
     w.session.compute = lambda *args, **kwargs: (seen.append(kwargs["precision"]), counting(*args, **kwargs))[1]
-    change(w, lambda: setattr(w.fast, "value", True))
-    assert seen == ["auto"] and w.session.precision == "auto"
+    change(w, lambda: setattr(w.explainer.fast, "value", True))
+    assert seen == ["auto"] and w.state.precision == "auto"
     assert w.explanation.extras.get("precision", "float32") == resolve_precision("auto", torch.device("cpu"))
-    change(w, lambda: setattr(w.fast, "value", False))     # back to float32: the cached map, no new run
-    assert seen == ["auto"] and w.session.precision == "float32"
-    assert "reduced precision" in w.fast.description and "accuracy" in w.fast.tooltip
+    change(w, lambda: setattr(w.explainer.fast, "value", False))     # back to float32: the cached map, no new run
+    assert seen == ["auto"] and w.state.precision == "float32"
+    assert "reduced precision" in w.explainer.fast.description and "accuracy" in w.explainer.fast.tooltip
 
 
 def test_switching_back_shows_the_kept_controls_with_their_values(bench):
     """A method's controls are built once per image size: switching back shows the same widgets with what the
     user set, and a value set from code (not through the control) builds them again to show it."""
     w = bench
-    patch = w.controls["patch"]
+    patch = w.explainer.controls["patch"]
     change(w, lambda: setattr(patch, "value", 48))
-    change(w, lambda: setattr(w.method_picker, "value", "lime"))
-    lime_samples = w.controls["num_samples"]
-    change(w, lambda: setattr(w.method_picker, "value", "occlusion"))
-    assert w.controls["patch"] is patch and patch.value == 48
-    assert w.session.params_for("occlusion")["patch"] == 48
-    w.session.set_param("stride", 16, "occlusion")               # from code: the kept panel would show 28
-    change(w, lambda: setattr(w.method_picker, "value", "lime"))
-    assert w.controls["num_samples"] is lime_samples
-    change(w, lambda: setattr(w.method_picker, "value", "occlusion"))
-    assert w.controls["patch"] is not patch and w.controls["stride"].value == 16
-    assert w.controls["patch"].value == 48
+    change(w, lambda: setattr(w.explainer.picker, "value", "lime"))
+    lime_samples = w.explainer.controls["num_samples"]
+    change(w, lambda: setattr(w.explainer.picker, "value", "occlusion"))
+    assert w.explainer.controls["patch"] is patch and patch.value == 48
+    assert w.state.params_for("occlusion")["patch"] == 48
+    w.state.set_param("stride", 16, "occlusion")               # from code: the kept panel would show 28
+    change(w, lambda: setattr(w.explainer.picker, "value", "lime"))
+    assert w.explainer.controls["num_samples"] is lime_samples
+    change(w, lambda: setattr(w.explainer.picker, "value", "occlusion"))
+    assert w.explainer.controls["patch"] is not patch and w.explainer.controls["stride"].value == 16
+    assert w.explainer.controls["patch"].value == 48
     calls = len(w.compute.calls)
-    change(w, lambda: setattr(w.controls["stride"], "value", 14))     # the rebuilt controls are live
+    change(w, lambda: setattr(w.explainer.controls["stride"], "value", 14))     # the rebuilt controls are live
     assert len(w.compute.calls) == calls + 1 and w.explanation.params["stride"] == 14
 
 
@@ -619,22 +621,22 @@ def test_maps_travel_to_the_browser_as_typed_arrays_that_decode_to_the_drawn_val
     import base64
     import json
 
-    from workbench.ui.views import _to_js
+    from workbench.ui.transport import to_js
 
     w = bench
-    figure = w.overlay.figure
+    figure = w.overlay.view.figure
     sent = []
     figure.observe(lambda c: c["new"] and sent.append(c["new"]), names=["_py2js_update", "_py2js_restyle"])
-    change(w, lambda: setattr(w.controls["patch"], "value", 40))
+    change(w, lambda: setattr(w.explainer.controls["patch"], "value", 40))
     edits = [m.get("restyle_data") or m.get("style_data") or {} for m in sent]
     z = [edit["z"][0] for edit in edits if "z" in edit][-1]
-    for spec in (_to_js(z), figure.get_state("_widget_data")["_widget_data"][1]["z"]):
+    for spec in (to_js(z), figure.get_state("_widget_data")["_widget_data"][1]["z"]):
         assert spec["dtype"] == "f4" and spec["shape"] == ",".join(map(str, heat(w).shape))
         decoded = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f4").reshape(heat(w).shape)
         np.testing.assert_allclose(decoded, heat(w), rtol=1e-6)
         json.dumps(spec)          # plain JSON: no nested lists of every cell
-    assert _to_js(np.arange(3.0))["dtype"] == "float64"                  # 1-D arrays keep plotly's binary buffers
-    assert _to_js(np.array([["a", "b"]])) == [["a", "b"]]                 # non-numeric arrays as lists
+    assert to_js(np.arange(3.0))["dtype"] == "float64"                  # 1-D arrays keep plotly's binary buffers
+    assert to_js(np.array([["a", "b"]])) == [["a", "b"]]                 # non-numeric arrays as lists
 
 
 def test_no_slider_squeezes_its_default_against_an_end():
@@ -669,7 +671,8 @@ def test_a_view_reporting_a_sent_array_back_as_a_default_changes_nothing():
     """A browser view reports each trace's defaults; a map sent as a typed array comes back among them (the
     view's decoded copy differs from the spec it got). That must neither raise (66 ``truth value of an array is
     ambiguous`` errors in a session's log) nor replace the drawn map; real defaults are still recorded."""
-    from workbench.ui.views import OverlayView, _to_js
+    from workbench.ui.overlay_view import OverlayView
+    from workbench.ui.transport import to_js
 
     view = OverlayView()
     view.show_image(np.zeros((8, 8, 3), dtype=np.uint8))
@@ -678,7 +681,7 @@ def test_a_view_reporting_a_sent_array_back_as_a_default_changes_nothing():
     figure = view.figure
     trace = figure.data[1]
     figure._js2py_traceDeltas = {"trace_edit_id": figure._last_trace_edit_id,
-                                 "trace_deltas": [{"uid": trace.uid, "z": _to_js(np.asarray(trace.z) + 1),
+                                 "trace_deltas": [{"uid": trace.uid, "z": to_js(np.asarray(trace.z) + 1),
                                                    "xgap": 0, "zsmooth": False}]}
     assert np.array_equal(np.asarray(figure.data[1].z, dtype=float), heat)
     assert figure.data[1].xgap == 0 and trace._prop_defaults.get("zsmooth") is False
@@ -692,8 +695,8 @@ def test_cam_layer_picker_lists_the_model_layers_and_each_cam_draws(shapes, scen
 
     w = wb.Workbench(shapes, scene.image, method="grad_cam", debounce=DEBOUNCE)
     try:
-        assert w.wait(120) and w.error.value == "", w.error.value
-        picker = w.controls["layer"]
+        assert w.wait(120) and w.status.error.value == "", w.status.error.value
+        picker = w.explainer.controls["layer"]
         assert isinstance(picker, widgets.Dropdown) and picker.value == "auto" and picker.label == "auto (features)"
         names = [name for _, name in picker.options]
         assert names[0] == "auto" and {"features", "features.2", "features.17"} <= set(names)
@@ -702,20 +705,20 @@ def test_cam_layer_picker_lists_the_model_layers_and_each_cam_draws(shapes, scen
         assert w.explanation.extras["layer"] == "features"
         first = heat(w).copy()
         picker.value = "features.8"
-        assert w.wait(120) and w.error.value == "", w.error.value
+        assert w.wait(120) and w.status.error.value == "", w.status.error.value
         assert w.explanation.params["layer"] == "features.8" and w.explanation.extras["layer"] == "features.8"
         assert heat(w).shape == first.shape and not np.allclose(heat(w), first)
-        w.session.set_param("layer", "features.8", "layer_cam")
-        w.session.set_param("layer", "no_such_layer", "hirescam")    # e.g. set for another model: back to auto
-        w._build_method_panel()
-        assert w.session.params_for("hirescam")["layer"] == "auto"
-        assert w.session.params_for("layer_cam")["layer"] == "features.8"
+        w.state.set_param("layer", "features.8", "layer_cam")
+        w.state.set_param("layer", "no_such_layer", "hirescam")    # e.g. set for another model: back to auto
+        w.explainer.rebuild()
+        assert w.state.params_for("hirescam")["layer"] == "auto"
+        assert w.state.params_for("layer_cam")["layer"] == "features.8"
         for method in ("grad_cam_plus_plus", "hirescam", "layer_cam", "eigen_cam", "score_cam"):
-            w.method_picker.value = method
+            w.explainer.picker.value = method
             if method == "score_cam":     # 16 channels: 16 masked images
-                w.controls["layer"].value = "features.2"
-            assert w.wait(180) and w.error.value == "", (method, w.error.value)
-            assert w.explanation.method == method and "layer" in w.controls
+                w.explainer.controls["layer"].value = "features.2"
+            assert w.wait(180) and w.status.error.value == "", (method, w.status.error.value)
+            assert w.explanation.method == method and "layer" in w.explainer.controls
             assert np.isfinite(heat(w)).all() and heat(w).max() > 0, method
     finally:
         w.close()

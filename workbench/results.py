@@ -42,6 +42,25 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class Levels:
+    """FMO's result per level, coarse to fine (Behzadi-Khormouji & Rostami 2021): each level's normalised map,
+    its ``(patch, stride)`` and the pixels it visited."""
+
+    maps: tuple[np.ndarray, ...]
+    schedule: tuple[tuple[int, int], ...]
+    visited: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class ObjectCorrelation:
+    """Ablation-CA's correlation of objects (superpixels): the ``k x k`` matrix and the ranked groups."""
+
+    matrix: np.ndarray
+    groups: list
+
+
+
+@dataclass(frozen=True)
 class Explanation:
     """A heatmap and everything needed to reproduce and judge it.
 
@@ -75,6 +94,34 @@ class Explanation:
     @property
     def shape(self) -> tuple[int, int]:
         return self.heatmap.shape
+
+    # Typed result layers: what the UI draws besides the heatmap, None when the method gives none. They read the
+    # method's own extras today (the producers still write them there: see docs/DESIGN-ui.md, "What remains").
+    @property
+    def levels(self) -> Levels | None:
+        """FMO's per-level maps with their schedule and visited pixels."""
+        x = self.extras
+        if "level_maps" not in x:
+            return None
+        return Levels(maps=tuple(x["level_maps"]), schedule=tuple(tuple(level) for level in x["schedule"]),
+                      visited=tuple(x["visited"]))
+
+    @property
+    def segments(self) -> np.ndarray | None:
+        """The superpixel label map of a superpixel method (LIME, Ablation-CA)."""
+        return self.extras.get("segments")
+
+    @property
+    def loss_history(self) -> dict[str, list[float]] | None:
+        """A mask-learning method's loss per iteration: the total and each raw term."""
+        return self.extras.get("loss_history")
+
+    @property
+    def correlation(self) -> ObjectCorrelation | None:
+        """Ablation-CA's object correlation matrix and ranked groups."""
+        if "matrix" not in self.extras:
+            return None
+        return ObjectCorrelation(matrix=self.extras["matrix"], groups=list(self.extras.get("groups", [])))
 
     def __repr__(self) -> str:
         return (f"Explanation(method={self.method!r}, target={self.target} ({self.target_name!r}), "
