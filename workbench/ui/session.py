@@ -16,7 +16,8 @@ import skimage.metrics  # noqa: F401,E402
 import sklearn.cluster  # noqa: F401,E402
 import sklearn.neighbors  # noqa: F401,E402
 
-from .lane import EXIT_TIMEOUT, Handlers, Lane, Work, freeze
+from .lane import EXIT_TIMEOUT, Handlers, Lane, Work
+from .values import freeze
 from .state import State
 
 

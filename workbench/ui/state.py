@@ -13,7 +13,7 @@ import numpy as np
 from traitlets import Any as AnyTrait
 from traitlets import Dict, HasTraits, Int, Unicode, validate
 
-from .lane import freeze
+from .values import freeze
 
 # the choices a computed result belongs to (a change to any of them marks results of the old ones stale)
 CONTEXT = ("image", "model", "target", "method")
