@@ -5,7 +5,7 @@ a :class:`~workbench.ui.lane.Lane` (docs/DESIGN-ui.md, "Data flow").
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Hashable
+from typing import Any, Callable
 
 # Imported here, on the kernel's thread: a library first imported by two worker threads at once can fail with
 # "partially initialized module" (seen with pandas when a sweep and a sanity check started together).
