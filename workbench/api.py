@@ -91,7 +91,8 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         cost=Cost(forward_passes=ctx.forward_passes, backward_passes=ctx.backward_passes, seconds=seconds),
         extras={**output.extras, "precision": ctx.precision, **({"layout": ctx.layout} if ctx.layout else {})},
         score=ctx.clean_score, seed=int(seed) if info.random else None,
-        model=entry.name, device=str(dev))
+        model=entry.name, device=str(dev), levels=output.levels, segments=output.segments,
+        loss_history=output.loss_history, correlation=output.correlation)
 
 
 def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: int | str | None = None,

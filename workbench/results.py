@@ -53,9 +53,15 @@ class Levels:
 
 @dataclass(frozen=True)
 class ObjectCorrelation:
-    """Ablation-CA's correlation of objects (superpixels): the ``k x k`` matrix and the ranked groups."""
+    """Ablation-CA's result over its ``k`` objects (superpixels, Wang et al. 2024): each object's sensitivity,
+    the effects of removing it in each context, the contexts, the ``k x k`` correlation matrix (``constant``:
+    objects whose effects never vary) and the ranked groups."""
 
+    sensitivity: np.ndarray
+    effects: np.ndarray
+    contexts: np.ndarray
     matrix: np.ndarray
+    constant: np.ndarray
     groups: list
 
 
@@ -70,7 +76,11 @@ class Explanation:
         target: class index explained; ``target_name`` its name.
         params: every parameter value actually used, defaults included.
         cost: forward/backward passes and seconds.
-        extras: method-specific results (per-level maps, segments, masks, ...).
+        extras: method-specific results besides the typed layers below.
+        levels: FMO's per-level maps, schedule and visited pixels (:class:`Levels`), else None.
+        segments: the superpixel label map of a superpixel method (LIME, Ablation-CA), else None.
+        loss_history: a mask-learning method's loss per iteration (the total and each raw term), else None.
+        correlation: Ablation-CA's objects and their correlation (:class:`ObjectCorrelation`), else None.
         score: the model's clean score (logit) for the target.
         seed: the seed used by random methods (None for deterministic ones).
         model, device: where it ran.
@@ -87,6 +97,10 @@ class Explanation:
     seed: int | None = None
     model: str = ""
     device: str = "cpu"
+    levels: Levels | None = None
+    segments: np.ndarray | None = None
+    loss_history: dict[str, list[float]] | None = None
+    correlation: ObjectCorrelation | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "heatmap", _read_only(np.asarray(self.heatmap, dtype=np.float32)))
@@ -94,34 +108,6 @@ class Explanation:
     @property
     def shape(self) -> tuple[int, int]:
         return self.heatmap.shape
-
-    # Typed result layers: what the UI draws besides the heatmap, None when the method gives none. They read the
-    # method's own extras today (the producers still write them there: see docs/DESIGN-ui.md, "What remains").
-    @property
-    def levels(self) -> Levels | None:
-        """FMO's per-level maps with their schedule and visited pixels."""
-        x = self.extras
-        if "level_maps" not in x:
-            return None
-        return Levels(maps=tuple(x["level_maps"]), schedule=tuple(tuple(level) for level in x["schedule"]),
-                      visited=tuple(x["visited"]))
-
-    @property
-    def segments(self) -> np.ndarray | None:
-        """The superpixel label map of a superpixel method (LIME, Ablation-CA)."""
-        return self.extras.get("segments")
-
-    @property
-    def loss_history(self) -> dict[str, list[float]] | None:
-        """A mask-learning method's loss per iteration: the total and each raw term."""
-        return self.extras.get("loss_history")
-
-    @property
-    def correlation(self) -> ObjectCorrelation | None:
-        """Ablation-CA's object correlation matrix and ranked groups."""
-        if "matrix" not in self.extras:
-            return None
-        return ObjectCorrelation(matrix=self.extras["matrix"], groups=list(self.extras.get("groups", [])))
 
     def __repr__(self) -> str:
         return (f"Explanation(method={self.method!r}, target={self.target} ({self.target_name!r}), "
