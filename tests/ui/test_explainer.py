@@ -1,4 +1,5 @@
-"""The explainer component: every control type drives the figure, kept controls, sliders, the CAM layer picker, the fast toggle, drop-downs accepted by what they feed."""
+"""The explainer component: every control type drives the figure, kept controls, sliders, the CAM layer picker, the
+fast toggle, drop-downs accepted by what they feed."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
-"""What reaches the browser (ui/transport.py): the synced state holds every edit, a late view is redrawn, maps travel as typed arrays, a view's report of a sent array changes nothing."""
+"""What reaches the browser (ui/transport.py): the synced state holds every edit, a late view is redrawn, maps travel
+as typed arrays, a view's report of a sent array changes nothing."""
 from __future__ import annotations
 
 import numpy as np

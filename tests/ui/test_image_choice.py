@@ -12,6 +12,8 @@ from PIL import Image
 import workbench as wb
 from workbench.data.uploads import decode_upload
 
+WHEN = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)   # the upload widget wants a date
+
 
 def png_bytes(picture: np.ndarray) -> bytes:
     buffer = io.BytesIO()
@@ -32,12 +34,12 @@ def test_an_upload_is_decoded_explained_and_bad_bytes_are_refused(shapes):
     assert w.image.upload.layout.display is None and w.image.scene_seed.layout.display == "none"
     content = png_bytes(picture)
     w.image.upload.value = ({"name": "scene11.png", "type": "image/png", "size": len(content),
-                             "content": memoryview(content), "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},)
+                             "content": memoryview(content), "last_modified": WHEN},)
     assert w.wait(60) and w.status.error.value == "", w.status.error.value
     assert w.state.image_key == ("upload", "scene11.png", len(content))
     np.testing.assert_array_equal(w.state.image, wb.images.as_numpy_image(decoded))
     assert w.explanation.heatmap.shape == decoded.shape[:2]
     w.image.upload.value = ({"name": "broken.png", "type": "image/png", "size": 3, "content": memoryview(b"bad"),
-                             "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},)
+                             "last_modified": WHEN},)
     assert "upload: expected an image file" in w.status.error.value
     assert w.state.image_key == ("upload", "scene11.png", len(content))        # the last image stays

@@ -1,4 +1,5 @@
-"""The lane and the live explanation: superseded results are dropped, a newer change cancels the running job, a cached setting never recomputes."""
+"""The lane and the live explanation: superseded results are dropped, a newer change cancels the running job, a cached
+setting never recomputes."""
 from __future__ import annotations
 
 import threading

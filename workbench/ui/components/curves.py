@@ -53,7 +53,8 @@ class Curves(Component):
     def __init__(self, context):
         super().__init__(context)
         self.figure = LiveFigure(
-            data=[go.Scatter(name=order, mode="lines", line=dict(color=colour)) for order, colour in CURVE_COLOURS.items()],
+            data=[go.Scatter(name=order, mode="lines", line=dict(color=colour))
+                  for order, colour in CURVE_COLOURS.items()],
             layout=go.Layout(width=430, height=360, margin=dict(l=50, r=10, t=TOOLBAR + 26, b=90),
                              title=title("Region perturbation"), xaxis_title="regions perturbed",
                              yaxis_title="target logit", legend=dict(x=0, y=-0.3, yanchor="top", orientation="h")))

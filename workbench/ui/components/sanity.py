@@ -50,7 +50,8 @@ class Sanity(Component):
                 trace.x, trace.y = list(result.layers), list(table[trace.name])
             lowest = min(float(table[trace.name].min()) for trace in self.figure.data)
             self.figure.layout.yaxis.range = [min(-0.2, lowest - 0.05), 1.05]   # Spearman can reach -1
-            self.figure.layout.title.text = f"{result.method}: Spearman after all layers {table['spearman'].iloc[-1]:.2f}"
+            final = table["spearman"].iloc[-1]
+            self.figure.layout.title.text = f"{result.method}: Spearman after all layers {final:.2f}"
         steps = list(zip(result.layers, result.heatmaps))[::max(1, len(result.layers) // STEPS_SHOWN)][:STEPS_SHOWN]
         titles = ["original"] + [f"after {name}" for name, _ in steps]
         replace(self.maps, maps_grid(titles, [result.original] + [heat for _, heat in steps], columns=3, tile=150))

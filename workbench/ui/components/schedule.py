@@ -74,9 +74,11 @@ class ScheduleEditor(widgets.VBox):
         rows = []
         for i, (patch, stride) in enumerate(self.levels):
             patch_box = widgets.BoundedIntText(value=patch, min=1, max=self.side, description=f"level {i + 1} patch",
-                                               style={"description_width": "90px"}, layout=widgets.Layout(width="160px"))
+                                               style={"description_width": "90px"},
+                                               layout=widgets.Layout(width="160px"))
             stride_box = widgets.BoundedIntText(value=stride, min=1, max=self.side, description="stride",
-                                                style={"description_width": "45px"}, layout=widgets.Layout(width="110px"))
+                                                style={"description_width": "45px"},
+                                                layout=widgets.Layout(width="110px"))
             remove = widgets.Button(icon="trash", tooltip="remove this level", layout=widgets.Layout(width="36px"),
                                     disabled=len(self.levels) == 1)
             patch_box.observe(lambda c, i=i: self.set_level(i, patch=c["new"]), names="value")
