@@ -89,7 +89,7 @@ class Lane:
         self._numbers = 0
         self._threads: set[threading.Thread] = set()
         self._running: set[_Job] = set()
-        self._outbox: collections.deque[tuple[_Job, Callable[[], None], bool]] = collections.deque()
+        self._outbox: collections.deque[tuple[_Job, Callable[[], None], bool, bool]] = collections.deque()
         self._news = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         _OPEN.add(self)
@@ -154,7 +154,7 @@ class Lane:
             with self._lock:
                 if not self._outbox:
                     return
-                job, call, final = self._outbox.popleft()
+                job, call, final, _ = self._outbox.popleft()
             if self._is_current(job):
                 self._guard(job, call)
             if final:
@@ -198,10 +198,14 @@ class Lane:
         return not any(t.is_alive() for t in threads)
 
     # -- worker side ----------------------------------------------------------------------------------------
-    def _deliver(self, job: _Job, call: Callable[[], None], final: bool = False) -> None:
-        """Queue ``call`` for the submitting thread (``final``: the job's last news, which settles it)."""
+    def _deliver(self, job: _Job, call: Callable[[], None], final: bool = False, progress: bool = False) -> None:
+        """Queue ``call`` for the submitting thread (``final``: the job's last news, which settles it). Progress
+        not yet delivered is replaced by newer progress (only the latest is drawn; the worker is not held up)."""
         with self._lock:
-            self._outbox.append((job, call, final))
+            if progress and self._outbox and self._outbox[-1][0] is job and self._outbox[-1][3]:
+                self._outbox[-1] = (job, call, final, progress)
+                return                                   # its delivery is already on its way
+            self._outbox.append((job, call, final, progress))
         loop = self._loop
         if loop is not None and not loop.is_closed():
             try:
@@ -248,7 +252,7 @@ class Lane:
 
         def progress(done: int, total: int) -> None:
             if h.on_progress and self._is_current(job):
-                self._deliver(job, lambda: h.on_progress(done, total))
+                self._deliver(job, lambda: h.on_progress(done, total), progress=True)
 
         def partial(value: Any) -> None:
             if h.on_partial and self._is_current(job):
