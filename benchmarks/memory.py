@@ -23,7 +23,7 @@ import psutil  # noqa: E402
 import torch  # noqa: E402
 
 import workbench as wb  # noqa: E402
-from workbench.ui.session import Handlers, Jobs  # noqa: E402
+from workbench.ui.lane import Handlers, Lane  # noqa: E402
 
 RUNS = [   # (method, params): every family, cheap settings
     ("gradient", {}), ("guided_backprop", {}), ("lrp_epsilon_gamma_box", {}), ("lrp_alpha2_beta1", {}),
@@ -57,7 +57,7 @@ def main() -> None:
     model = wb.load_model("shapes", device="cpu")
     pictures = images()
     targets = [None, 0, 1, "circle" if "circle" in model.class_names else 2, 3, 4]
-    lane = Jobs(debounce=0.0)
+    lane = Lane(debounce=0.0)
     failures: list[str] = []
 
     def run(i: int, method: str, params: dict, image, target) -> None:

@@ -25,8 +25,9 @@ def fmo_outputs(model) -> dict[str, np.ndarray]:
             key = f"fmo/{s}/{i}"
             out[f"{key}/heatmap"] = e.heatmap
             out[f"{key}/passes"] = np.array([e.cost.forward_passes, *e.extras["passes_per_level"]])
+            layers = {"level_maps": e.levels.maps, "visited": e.levels.visited}   # typed layers, the rest extras
             for name in PER_LEVEL:
-                for level, value in enumerate(e.extras[name]):
+                for level, value in enumerate(layers[name] if name in layers else e.extras[name]):
                     out[f"{key}/{name}/{level}"] = np.asarray(value)
     small = wb.data.make_scene((777, 0)).image[::4, ::4]   # 56 px: the default schedule scaled down
     e = wb.explain(model, small, "fmo", budget=1.0)

@@ -17,7 +17,7 @@ import time
 import json
 
 import workbench as wb
-from workbench.ui.views import _to_js
+from workbench.ui.transport import to_js
 from _common import device_line, table
 
 
@@ -27,14 +27,14 @@ def latency(bench, apply) -> float:
     if not bench.wait(600):
         raise RuntimeError("the Workbench did not finish within 600 s")
     seconds = time.perf_counter() - started
-    if bench.error.value:
-        raise RuntimeError(bench.error.value)
+    if bench.status.error.value:
+        raise RuntimeError(bench.status.error.value)
     return seconds
 
 
 def sent_size(bench) -> int:
     """Bytes of the heatmap trace as the Workbench's figure serialises it for the browser."""
-    return len(json.dumps(_to_js(bench.overlay.figure._data[1])))
+    return len(json.dumps(to_js(bench.overlay.view.figure._data[1])))
 
 
 def main() -> None:
@@ -56,17 +56,17 @@ def main() -> None:
             bench = wb.Workbench(model, image, method="gradient", debounce=0.0)
             bench.wait(600)
             for name, value in params.items():
-                bench.session.set_param(name, value, method)
-            times.append(latency(bench, lambda: setattr(bench.method_picker, "value", method)))
+                bench.state.set_param(name, value, method)
+            times.append(latency(bench, lambda: setattr(bench.explainer.picker, "value", method)))
         message = sent_size(bench)
         rows.append({"change": f"method -> {label}", "seconds (median)": f"{statistics.median(times):.3f}",
                      "passes": bench.explanation.cost.forward_passes, "heatmap message": f"{message / 1024:.0f} KiB"})
     # a cached switch: back to a setting already computed
     cached = []
     for _ in range(args.repeats):
-        cached.append(latency(bench, lambda: setattr(bench.method_picker, "value", "fmo")))
-        cached.append(latency(bench, lambda: setattr(bench.method_picker, "value", "lime")))
-    assert "(cached)" in bench.status.value
+        cached.append(latency(bench, lambda: setattr(bench.explainer.picker, "value", "fmo")))
+        cached.append(latency(bench, lambda: setattr(bench.explainer.picker, "value", "lime")))
+    assert "(cached)" in bench.status.message.value
     rows.append({"change": "method -> a cached setting", "seconds (median)": f"{statistics.median(cached):.4f}",
                  "passes": 0, "heatmap message": f"{sent_size(bench) / 1024:.0f} KiB"})
     print(table(rows, ["change", "seconds (median)", "passes", "heatmap message"]))

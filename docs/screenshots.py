@@ -33,8 +33,8 @@ w = wb.Workbench(method="fmo", debounce=0.05)
 w
 """ % str(ROOT), """
 for method, name, value in [("ablation_ca", "contexts", 64)]:
-    w.session.set_param(name, value, method)
-w.scene_seed.value = 3
+    w.state.set_param(name, value, method)
+w.image.scene_seed.value = 3
 """]
 
 

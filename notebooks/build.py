@@ -73,14 +73,14 @@ each level refines only the best of the kept windows it can afford."""),
 fmo = wb.explain(model, scene.image, "fmo")
 print("target:", fmo.target_name)
 for level, (windows, boxes) in enumerate(zip(fmo.extras["passes_per_level"], fmo.extras["kept_boxes"])):
-    patch, stride = fmo.extras["schedule"][level]
+    patch, stride = fmo.levels.schedule[level]
     print(f"level {level + 1}: patch {patch:2d}, stride {stride:2d}: {windows:4d} windows scored, "
           f"{len(boxes):3d} kept for the next level")
 print("total forward passes:", fmo.cost.forward_passes)"""),
-        code("""levels = fmo.extras["level_maps"]
+        code("""levels = list(fmo.levels.maps)
 show_maps(scene.image, levels + [fmo.heatmap],
-          [f"level {i + 1} {tuple(s)}" for i, s in enumerate(fmo.extras["schedule"])] + ["FMO (mean of levels)"],
-          outlines=fmo.extras["visited"] + [None])"""),
+          [f"level {i + 1} {tuple(s)}" for i, s in enumerate(fmo.levels.schedule)] + ["FMO (mean of levels)"],
+          outlines=list(fmo.levels.visited) + [None])"""),
         md("""Green outlines: the region each level scored. The first level covers the image; later levels
 only visit what the previous level kept, which is why FMO is cheap where the evidence is concentrated."""),
         code("""occlusion = wb.explain(model, scene.image, "occlusion", patch=8, stride=4)
@@ -118,7 +118,7 @@ show_maps(scene.image, [np.zeros(scene.image.shape[:2]) for _ in counts],
 lime = wb.explain(model, scene.image, "lime", n_segments=40, num_samples=samples)
 print(f"LIME for {lime.target_name}: {len(lime.extras['coefficients'])} segments, {samples} samples, "
       f"weighted R^2 = {lime.extras['score']:.2f}")
-show_maps(scene.image, [lime.heatmap], ["LIME coefficients"], outlines=[boundaries(lime.extras["segments"])])"""),
+show_maps(scene.image, [lime.heatmap], ["LIME coefficients"], outlines=[boundaries(lime.segments)])"""),
         md("""**Ablation-CA**: first the sensitivity of each object (the score drop when it alone is removed),
 then `contexts` random subsets; in each, every object's effect is measured, and the Pearson correlation of
 two objects' effects across contexts tells whether the model uses them together."""),
@@ -199,7 +199,7 @@ show_maps(scene.image, [paper[n].heatmap for n in paper] + [results[n].heatmap f
           [f"{n} (paper)" for n in paper] + [f"{n} (default)" for n in paper])"""),
         code("""from workbench.plots import plot_losses
 
-plot_losses({name: e.extras["loss_history"] for name, e in results.items()})"""),
+plot_losses({name: e.loss_history for name, e in results.items()})"""),
         md("""**The sparsity weight.** Raising NeuroMask's `l_sparse` pushes the mask towards zero: fewer pixels
 are kept, so the explanation is more selective (until the prediction term can no longer be met)."""),
         code("""for weight in (0.05, 0.35, 2.0):

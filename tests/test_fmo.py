@@ -45,7 +45,7 @@ def test_finer_levels_only_score_inside_kept_windows(keep_fraction):
         inside = ((centres[:, None, 0] >= parents[None, :, 0]) & (centres[:, None, 0] < parents[None, :, 2])
                   & (centres[:, None, 1] >= parents[None, :, 1]) & (centres[:, None, 1] < parents[None, :, 3]))
         assert inside.any(axis=1).all(), f"level {level} scored a window outside every kept window"
-        assert len(scored[level]) < (224 // e.extras["schedule"][level][1]) ** 2  # it did not score everything
+        assert len(scored[level]) < (224 // e.levels.schedule[level][1]) ** 2  # it did not score everything
     r, c = np.unravel_index(np.argmax(e.heatmap), e.heatmap.shape)
     mask = np.zeros((224, 224), bool)
     mask[square[0]:square[1], square[2]:square[3]] = True
@@ -74,11 +74,11 @@ def test_the_budget_bounds_the_cost_when_evidence_is_everywhere(budget):
 
 def test_level_maps_and_visited(shapes, scene):
     e = wb.explain(shapes, scene.image, "fmo")
-    assert e.extras["schedule"] == [[56, 56], [28, 14], [14, 7], [8, 4]]
-    assert len(e.extras["level_maps"]) == len(e.extras["visited"]) == 4
-    assert e.extras["visited"][0].all()  # level 0 covers the image
-    assert all(v.dtype == bool and v.shape == (224, 224) for v in e.extras["visited"])
-    for finer, coarser in zip(e.extras["level_maps"][1:], e.extras["level_maps"]):
+    assert e.levels.schedule == ((56, 56), (28, 14), (14, 7), (8, 4))
+    assert len(e.levels.maps) == len(e.levels.visited) == 4
+    assert e.levels.visited[0].all()  # level 0 covers the image
+    assert all(v.dtype == bool and v.shape == (224, 224) for v in e.levels.visited)
+    for finer, coarser in zip(e.levels.maps[1:], e.levels.maps):
         assert finer.shape == coarser.shape
     assert 0.0 <= e.heatmap.min() and e.heatmap.max() <= 1.0
 
@@ -86,16 +86,16 @@ def test_level_maps_and_visited(shapes, scene):
 def test_unvisited_pixels_take_the_coarser_value(shapes, scene):
     e = wb.explain(shapes, scene.image, "fmo")
     for level in range(1, 4):
-        visited = e.extras["visited"][level]
-        np.testing.assert_array_equal(e.extras["level_maps"][level][~visited], e.extras["level_maps"][level - 1][~visited])
-        inside = e.extras["level_maps"][level][visited]  # normalised over the pixels this level scored
+        visited = e.levels.visited[level]
+        np.testing.assert_array_equal(e.levels.maps[level][~visited], e.levels.maps[level - 1][~visited])
+        inside = e.levels.maps[level][visited]  # normalised over the pixels this level scored
         assert abs(inside.min()) < 1e-6 and abs(inside.max() - 1) < 1e-6
         assert (e.extras["raw_level_maps"][level][~visited] == 0).all()
 
 
 def test_level_weights_select_levels(shapes, scene):
     e = wb.explain(shapes, scene.image, "fmo", level_weights=[0, 0, 0, 1])
-    np.testing.assert_allclose(e.heatmap, e.extras["level_maps"][3], atol=1e-6)
+    np.testing.assert_allclose(e.heatmap, e.levels.maps[3], atol=1e-6)
 
 
 def test_default_schedule_scales_with_the_image():

@@ -182,7 +182,7 @@ def test_fmo_levels_use_it_and_say_so(shapes):
     image = np.random.default_rng(0).uniform(size=(64, 64, 3)).astype(np.float32)
     fast = wb.explain(shapes, image, "fmo")
     full = wb.explain(shapes, image, "fmo", incremental="off")
-    assert len(fast.extras["inference"]) == len(fast.extras["schedule"])
+    assert len(fast.extras["inference"]) == len(fast.levels.schedule)
     assert any(note.startswith("incremental inference") for note in fast.extras["inference"])
     assert all(note == "full inference: incremental='off'" for note in full.extras["inference"])
     assert np.abs(fast.heatmap - full.heatmap).max() <= 1e-5 * max(1.0, np.abs(full.heatmap).max())

@@ -19,7 +19,7 @@ import workbench as wb
 from workbench.engine import Cancelled
 from workbench.explainers.fmo import centres_inside, keep_windows
 from workbench.explainers.windows import WindowGrid
-from workbench.ui.session import Handlers, Jobs
+from workbench.ui.lane import Handlers, Lane
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,7 +83,7 @@ EXIT_SCRIPT = textwrap.dedent("""
     import workbench as wb
 
     w = wb.Workbench(method="rise", debounce=0.0)
-    w.session.params["rise"] = {"num_masks": 1000000}          # minutes of work
+    w.state.set_param("num_masks", 1000000, "rise")          # minutes of work
     w.request(debounce=False)
     deadline = time.monotonic() + 60
     while not any(event == "started" and key[4] == "rise" for event, key in w.session.explanations.log):
@@ -115,12 +115,12 @@ def slow_work(started: threading.Event):
 
 
 def test_close_cancels_and_joins_running_and_pending_jobs():
-    jobs = Jobs(debounce=0.0)
+    jobs = Lane(debounce=0.0)
     started = threading.Event()
     jobs.submit("slow", slow_work(started), Handlers(), debounce=False)
     assert started.wait(10)
     thread = next(iter(jobs._threads))
-    pending = Jobs(debounce=30.0)
+    pending = Lane(debounce=30.0)
     pending.submit("later", slow_work(threading.Event()), Handlers())
     assert jobs.close(timeout=10) and pending.close(timeout=10)
     assert not thread.is_alive()
@@ -131,7 +131,7 @@ def test_close_cancels_and_joins_running_and_pending_jobs():
 
 def test_workbench_close_joins_its_jobs(shapes, scene):
     w = wb.Workbench(shapes, scene.image, method="rise", debounce=0.0)
-    w.session.params["rise"] = {"num_masks": 1000000}
+    w.state.set_param("num_masks", 1000000, "rise")
     w.request(debounce=False)
     deadline = time.monotonic() + 60
     while not any(e == "started" and k[4] == "rise" for e, k in w.session.explanations.log):
@@ -144,10 +144,10 @@ def test_workbench_close_joins_its_jobs(shapes, scene):
 
 
 def test_log_and_cache_are_bounded(monkeypatch):
-    from workbench.ui import session
+    from workbench.ui import lane
 
-    monkeypatch.setattr(session, "LOG_SIZE", 10)
-    jobs = Jobs(debounce=0.0, cache_size=3, cache_bytes=10_000)
+    monkeypatch.setattr(lane, "LOG_SIZE", 10)
+    jobs = Lane(debounce=0.0, cache_size=3, cache_bytes=10_000)
     for i in range(8):
         jobs.submit(i, lambda cancel, progress, partial, i=i: np.zeros(100, np.float64) + i, Handlers(),
                     debounce=False)

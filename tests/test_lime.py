@@ -49,7 +49,7 @@ def test_equals_lime_package_on_the_same_samples(shapes, scene):
 
     e = wb.explain(shapes, scene.image, "lime", n_segments=30, num_samples=200, seed=3, fill="segment-mean",
                    output="probability")  # the package regresses what its classifier_fn returns (hide_color None)
-    segments, samples = e.extras["segments"], e.extras["samples"].astype(np.float64)
+    segments, samples = e.segments, e.extras["samples"].astype(np.float64)
     # Score the same perturbed images independently: hidden segments take their mean colour.
     x = shapes.preprocess(scene.image)[0].numpy()
     means = np.stack([x[:, segments == j].mean(axis=1) for j in range(segments.max() + 1)])  # (K, 3)

@@ -50,7 +50,7 @@ def test_mass_on_the_square_and_loss_decreases(toy, method, params):
     model, image = toy
     e = wb.explain(model, image, method, target=0, **params)
     assert share_in_square(e.heatmap) >= 0.8, share_in_square(e.heatmap)
-    total = e.extras["loss_history"]["total"]
+    total = e.loss_history["total"]
     assert len(total) == params["iterations"] and total[-1] < total[0]
     assert e.cost.backward_passes == params["iterations"] * len(params.get("areas", [0]))
 
@@ -87,7 +87,7 @@ def test_extremal_perturbation_mass_on_the_square_and_loss_decreases(textured_to
     assert share >= 0.8, share
     row, col = np.unravel_index(np.argmax(e.heatmap), e.heatmap.shape)
     assert EP_TOP <= row < EP_TOP + EP_SIDE and EP_LEFT <= col < EP_LEFT + EP_SIDE
-    total = e.extras["loss_history"]["total"]
+    total = e.loss_history["total"]
     assert len(total) == 500 and total[-1] < total[0]
     assert e.cost.backward_passes == 500
 
@@ -105,7 +105,7 @@ def test_neuromask_loss_by_hand(toy):
     kernel = laplacian_for(SIZE)[None, None]
     smooth = F.conv2d(F.pad(w, (1, 1, 1, 1), mode="replicate"), kernel).pow(2).mean()
     expected = spec["l_pred"] * ce + spec["l_sparse"] * (w + 10).abs().mean() + spec["l_smooth"] * smooth
-    assert abs(e.extras["loss_history"]["total"][0] - expected.item()) <= 1e-4 * abs(expected.item())
+    assert abs(e.loss_history["total"][0] - expected.item()) <= 1e-4 * abs(expected.item())
     assert (-10 <= w).all() and (w <= 10).all() and w.std() > 3  # U(-10, 10)
 
 

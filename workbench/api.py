@@ -98,7 +98,8 @@ def explain(model, image, method: str = "occlusion", target: int | str | None = 
         extras={**output.extras, "precision": ctx.precision, **({"layout": ctx.layout} if ctx.layout else {}),
                 **ctx.execution_extras()},
         score=ctx.clean_score, seed=int(seed) if info.random else None,
-        model=entry.name, device=str(dev))
+        model=entry.name, device=str(dev), levels=output.levels, segments=output.segments,
+        loss_history=output.loss_history, correlation=output.correlation)
 
 
 def explain_batch(model, images, method: str = "lrp_epsilon_gamma_box", target: int | str | None = None,

@@ -44,9 +44,15 @@ def normalise_heat(heatmap: np.ndarray, signed: bool) -> np.ndarray:
     return (heat - low) / (high - low) if high > low else np.zeros_like(heat)
 
 
+def is_signed(heatmap: np.ndarray, may_be_signed: bool = True) -> bool:
+    """Whether to draw ``heatmap`` on a symmetric scale around 0: it has negative values and its method may give
+    signed maps (the one rule for every picture and figure of a map)."""
+    return may_be_signed and bool((np.asarray(heatmap) < 0).any())
+
+
 def colourise(heatmap: np.ndarray, signed: bool | None = None) -> np.ndarray:
-    """``H x W x 3`` uint8 picture of a heatmap; ``signed=None`` decides from the data (any negative value)."""
-    signed = bool((np.asarray(heatmap) < 0).any()) if signed is None else signed
+    """``H x W x 3`` uint8 picture of a heatmap; ``signed=None`` decides from the data (:func:`is_signed`)."""
+    signed = is_signed(heatmap) if signed is None else signed
     index = (normalise_heat(heatmap, signed) * (TABLE_SIZE - 1)).round().astype(np.intp)
     return colour_table("signed" if signed else "heat")[index]
 

@@ -42,6 +42,31 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class Levels:
+    """FMO's result per level, coarse to fine (Behzadi-Khormouji & Rostami 2021): each level's normalised map,
+    its ``(patch, stride)`` and the pixels it visited."""
+
+    maps: tuple[np.ndarray, ...]
+    schedule: tuple[tuple[int, int], ...]
+    visited: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class ObjectCorrelation:
+    """Ablation-CA's result over its ``k`` objects (superpixels, Wang et al. 2024): each object's sensitivity,
+    the effects of removing it in each context, the contexts, the ``k x k`` correlation matrix (``constant``:
+    objects whose effects never vary) and the ranked groups."""
+
+    sensitivity: np.ndarray
+    effects: np.ndarray
+    contexts: np.ndarray
+    matrix: np.ndarray
+    constant: np.ndarray
+    groups: list
+
+
+
+@dataclass(frozen=True)
 class Explanation:
     """A heatmap and everything needed to reproduce and judge it.
 
@@ -51,7 +76,11 @@ class Explanation:
         target: class index explained; ``target_name`` its name.
         params: every parameter value actually used, defaults included.
         cost: forward/backward passes and seconds.
-        extras: method-specific results (per-level maps, segments, masks, ...).
+        extras: method-specific results besides the typed layers below.
+        levels: FMO's per-level maps, schedule and visited pixels (:class:`Levels`), else None.
+        segments: the superpixel label map of a superpixel method (LIME, Ablation-CA), else None.
+        loss_history: a mask-learning method's loss per iteration (the total and each raw term), else None.
+        correlation: Ablation-CA's objects and their correlation (:class:`ObjectCorrelation`), else None.
         score: the model's clean score (logit) for the target.
         seed: the seed used by random methods (None for deterministic ones).
         model, device: where it ran.
@@ -68,6 +97,10 @@ class Explanation:
     seed: int | None = None
     model: str = ""
     device: str = "cpu"
+    levels: Levels | None = None
+    segments: np.ndarray | None = None
+    loss_history: dict[str, list[float]] | None = None
+    correlation: ObjectCorrelation | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "heatmap", _read_only(np.asarray(self.heatmap, dtype=np.float32)))

@@ -83,7 +83,7 @@ import workbench as wb
 w = wb.Workbench(method="gradient", debounce=0.05)
 for method, name, value in [("lime", "num_samples", 150), ("rise", "num_masks", 400), ("ablation_ca", "contexts", 24),
                             ("neuromask", "iterations", 40), ("occlusion", "stride", 16)]:
-    w.session.set_param(name, value, method)
+    w.state.set_param(name, value, method)
 w
 """
 # (widget values changed in the cell that displays the Workbench left its overlay figure empty in the page,
@@ -250,7 +250,7 @@ w = wb.Workbench(module, picture, method="gradient", debounce=0.05)
 # make 20, enough to draw its map
 for method, name, value in [("lime", "num_samples", 60), ("rise", "num_masks", 100), ("occlusion", "patch", 96),
                             ("occlusion", "stride", 64), ("fmo", "schedule", [[112, 112], [56, 56]])]:
-    w.session.set_param(name, value, method)
+    w.state.set_param(name, value, method)
 w
 """
 

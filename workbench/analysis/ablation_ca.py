@@ -31,9 +31,9 @@ def ablation_ca(model, image, target=None, n_segments: int = 40, contexts: int =
 
     e = explain(model, image, "ablation_ca", target=target, seed=seed, n_segments=n_segments, contexts=contexts,
                 p_keep=p_keep, fill=fill, group_threshold=group_threshold, **options)
-    x = e.extras
-    return Correlation(segments=x["segments"], sensitivity=x["sensitivity"], effects=x["effects"],
-                       contexts=x["contexts"], matrix=x["matrix"], constant=x["constant"], groups=x["groups"],
+    c = e.correlation
+    return Correlation(segments=e.segments, sensitivity=c.sensitivity, effects=c.effects, contexts=c.contexts,
+                       matrix=c.matrix, constant=c.constant, groups=c.groups,
                        target=e.target, target_name=e.target_name, params=e.params, cost=e.cost, heatmap=e.heatmap)
 
 

@@ -30,7 +30,7 @@ import torch
 
 from .. import seeding
 from ..params import param
-from ..results import Group
+from ..results import Group, ObjectCorrelation
 from ..scores import output_param
 from ..superpixels import SuperpixelSpec, n_segments_param, segment_masks
 from .registry import Context, MethodOutput, register
@@ -145,7 +145,6 @@ def ablation_ca_method(ctx: Context, spec: AblationCASpec) -> MethodOutput:
     matrix, constant = pearson_matrix(effects_np)
     groups = rank_groups(matrix, sensitivity, spec.group_threshold)
     heat = torch.from_numpy(sensitivity).to(ctx.device)[segs]
-    return MethodOutput(heatmap=heat, extras={
-        "segments": labels, "sensitivity": sensitivity, "effects": effects_np,
-        "contexts": contexts.cpu().numpy().astype(bool), "matrix": matrix, "constant": constant,
-        "groups": groups})
+    return MethodOutput(heatmap=heat, segments=labels, correlation=ObjectCorrelation(
+        sensitivity=sensitivity, effects=effects_np, contexts=contexts.cpu().numpy().astype(bool), matrix=matrix,
+        constant=constant, groups=groups))

@@ -178,6 +178,6 @@ def extremal_perturbation(ctx: Context, spec: ExtremalPerturbationSpec) -> Metho
     history = optimise(ctx, losses, optimiser, spec.iterations, batch=len(areas), tol=spec.tol,
                        patience=spec.patience, after_step=grow)
     masks = last["mask"].detach()[:, 0]
-    return MethodOutput(heatmap=masks.sum(0), extras={
+    return MethodOutput(heatmap=masks.sum(0), loss_history=history.terms, extras={
         "masks": masks.cpu().numpy(), "areas": areas, "mask": params.detach()[:, 0].cpu().numpy(),
-        "loss_history": history.terms, "iterations_run": history.iterations})
+        "iterations_run": history.iterations})

@@ -41,7 +41,7 @@ choice as a parameter:
   mean (default equal) of the per-level maps. (The original specification fills with the coarser level's raw value and
   normalises after; but a 56 px occluder's drop dwarfs an 8 px one's, so the unrefined background then
   outranks the refined evidence in the fine maps, and pointing accuracy fell by 2-20 points in our
-  measurements. Normalising first keeps each level's evidence on one scale.) ``extras["level_maps"]``
+  measurements. Normalising first keeps each level's evidence on one scale.) ``Explanation.levels``
   holds these normalised maps, ``extras["raw_level_maps"]`` the raw mean drops (0 where unscored).
 
 Cost: one clean pass plus the windows scored at each level (``extras["passes_per_level"]``).
@@ -57,6 +57,7 @@ import torch
 from ..fills import WINDOW_FILLS, fill_param, fill_value_param
 from ..params import Spec, param
 from ..incremental import incremental_param
+from ..results import Levels
 from .occlusion import incremental_plan, occlusion_drops, window_fill
 from .registry import Context, MethodOutput, register
 from .windows import WindowGrid, edges_param
@@ -242,15 +243,19 @@ def level_maps(grid: WindowGrid, flat: torch.Tensor, drops: torch.Tensor, coarse
     return raw, visited, heat if coarser is None else torch.where(visited, heat, coarser.heat)
 
 
+def fmo_levels(levels: list[Level]) -> Levels:
+    """Each level's normalised map, ``(patch, stride)`` and visited pixels (the typed layer the UI draws)."""
+    return Levels(maps=tuple(level.heat.float().cpu().numpy() for level in levels),
+                  schedule=tuple((level.patch, level.stride) for level in levels),
+                  visited=tuple(level.visited.cpu().numpy() for level in levels))
+
+
 def fmo_extras(levels: list[Level]) -> dict:
-    """The per-level record as lists, one entry a level; a level's kept boxes are those the next level
-    refined (the last level: all it kept)."""
+    """The rest of the per-level record as lists, one entry a level; a level's kept boxes are those the next
+    level refined (the last level: all it kept)."""
     kept = [finer.refined for finer in levels[1:]] + [levels[-1].kept]
     return {
-        "schedule": [[level.patch, level.stride] for level in levels],
-        "level_maps": [level.heat.float().cpu().numpy() for level in levels],
         "raw_level_maps": [level.raw.float().cpu().numpy() for level in levels],
-        "visited": [level.visited.cpu().numpy() for level in levels],
         "scored_boxes": [level.scored.numpy() for level in levels],
         "kept_boxes": [boxes.numpy() for boxes in kept],
         "passes_per_level": [len(level.scored) for level in levels],
@@ -286,4 +291,5 @@ def fmo(ctx: Context, spec: FMOSpec) -> MethodOutput:
         done = len(levels)
         total = sum(w * level.heat for w, level in zip(weights, levels)) / sum(weights[:done])   # the map so far
         ctx.show(total, f"level {done}/{len(grids)} ({patch},{stride})", done / len(grids), force=True)
-    return MethodOutput(heatmap=total, extras={**fmo_extras(levels), "inference": inference})
+    return MethodOutput(heatmap=total, extras={**fmo_extras(levels), "inference": inference},
+                        levels=fmo_levels(levels))

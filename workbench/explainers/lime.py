@@ -89,6 +89,5 @@ def lime(ctx: Context, spec: LimeSpec) -> MethodOutput:
     coefficients, intercept, r2, _ = lime_regression(data, scores.double().cpu().numpy(), spec.kernel_width,
                                                      spec.alpha)
     heat = torch.from_numpy(coefficients).to(ctx.device)[segs]
-    return MethodOutput(heatmap=heat, extras={"segments": labels, "coefficients": coefficients,
-                                              "intercept": intercept, "score": r2,
-                                              "samples": samples.cpu().numpy()})
+    return MethodOutput(heatmap=heat, segments=labels, extras={"coefficients": coefficients, "intercept": intercept,
+                                                               "score": r2, "samples": samples.cpu().numpy()})

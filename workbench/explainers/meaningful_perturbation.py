@@ -101,5 +101,5 @@ def meaningful_perturbation(ctx: Context, spec: MeaningfulPerturbationSpec) -> M
                        after_step=clamp)
     with torch.no_grad():
         heat = 1 - upsample(mask)[0, 0]
-    return MethodOutput(heatmap=heat, extras={"mask": mask.detach()[0, 0].cpu().numpy(),
-                                              "loss_history": history.terms, "iterations_run": history.iterations})
+    return MethodOutput(heatmap=heat, loss_history=history.terms, extras={
+        "mask": mask.detach()[0, 0].cpu().numpy(), "iterations_run": history.iterations})

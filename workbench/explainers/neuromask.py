@@ -132,6 +132,6 @@ def neuromask(ctx: Context, spec: NeuroMaskSpec) -> MethodOutput:
         final = soft_mask(weights, spec.temperature)
         heat = F.interpolate(final, size=(height, width), mode="bilinear", align_corners=False)[0, 0] \
             if final.shape[-2:] != (height, width) else final[0, 0]
-    return MethodOutput(heatmap=heat, extras={"mask": final[0, 0].cpu().numpy(), "loss_history": history.terms,
+    return MethodOutput(heatmap=heat, loss_history=history.terms, extras={"mask": final[0, 0].cpu().numpy(),
                                               "iterations_run": history.iterations,
                                               "initial_weights": initial[0, 0].cpu().numpy()})

@@ -22,7 +22,7 @@ import torch
 from .. import seeding
 from ..models.zoo import ModelEntry
 from ..params import ParamInfo, Spec
-from ..results import Partial
+from ..results import Levels, ObjectCorrelation, Partial
 from ..run import RunContext
 
 
@@ -72,10 +72,15 @@ class Context(RunContext):
 
 @dataclass
 class MethodOutput:
-    """What a method returns: an ``H x W`` heatmap tensor and method-specific extras."""
+    """What a method returns: an ``H x W`` heatmap tensor, method-specific extras and the typed result layers
+    it produces (see :class:`~workbench.results.Explanation`)."""
 
     heatmap: torch.Tensor
     extras: dict[str, Any] = field(default_factory=dict)
+    levels: Levels | None = None
+    segments: Any = None                      # H x W integer label map (numpy)
+    loss_history: dict[str, list[float]] | None = None
+    correlation: ObjectCorrelation | None = None
 
 
 BatchRun = Callable[[Spec, ModelEntry, torch.nn.Module, torch.Tensor, torch.Tensor | None], torch.Tensor]

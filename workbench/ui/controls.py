@@ -14,13 +14,10 @@ from typing import Any, Callable, Sequence
 import ipywidgets as widgets
 
 from ..params import ParamInfo
+from .components.schedule import ScheduleEditor
+from .style import row_layout
 
 OnChange = Callable[[str, Any], None]
-
-
-def row_layout() -> widgets.Layout:
-    """A fresh 300 px layout per control (a shared Layout would hide every control when one is hidden)."""
-    return widgets.Layout(width="300px")
 
 
 _STYLE = {"description_width": "110px"}
@@ -98,8 +95,7 @@ def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tu
     if info.kind == "array":
         return None
     if info.kind == "schedule":
-        editor = ScheduleEditor(value, image_size, lambda levels: on_change(info.name, levels))
-        return editor.widget
+        return ScheduleEditor(value, image_size, lambda levels: on_change(info.name, levels))
     convert: Callable[[Any], Any] = lambda new: new
     if info.kind in ("int", "float"):
         control = _number_control(info, value)
@@ -121,85 +117,3 @@ def control_for(info: ParamInfo, value: Any, on_change: OnChange, image_size: tu
         raise AssertionError(info.kind)
     control.observe(lambda change: on_change(info.name, convert(change["new"])), names="value")
     return control
-
-
-class ScheduleEditor:
-    """FMO's resolution schedule: one row per level with a patch and a stride control, add/remove level and
-    presets. ``on_change(levels)`` receives the list of ``(patch, stride)`` pairs after every edit (``None`` for
-    the default schedule)."""
-
-    def __init__(self, levels, image_size: tuple[int, int], on_change: Callable[[list[tuple[int, int]] | None], None]):
-        from ..explainers.fmo import default_schedule
-
-        self.side = min(image_size)
-        self.default = [tuple(level) for level in default_schedule(*image_size)]
-        self.levels = [tuple(level) for level in (levels or self.default)]
-        self.on_change = on_change
-        self.rows = widgets.VBox()
-        self.add_button = widgets.Button(description="add level", icon="plus", layout=widgets.Layout(width="110px"))
-        self.add_button.on_click(lambda _: self.add_level())
-        self.presets = widgets.Dropdown(options=["default", "coarse (ends 14,7)", "fine (ends 8,2)"],
-                                        value="default", description="preset", style={"description_width": "50px"},
-                                        layout=widgets.Layout(width="190px"))
-        self.presets.observe(lambda change: self.apply_preset(change["new"]), names="value")
-        title = widgets.HTML("<b>FMO resolution schedule</b> (coarse to fine; patch, stride in px)")
-        self.widget = widgets.VBox([title, self.rows, widgets.HBox([self.add_button, self.presets])])
-        self.widget.editor = self
-        self._draw()
-
-    def preset(self, name: str) -> list[tuple[int, int]]:
-        """The default schedule, the same without its finest level, or with (8, 2) as its finest level
-        (sizes scaled with the image like the default)."""
-        if name.startswith("coarse"):
-            return list(self.default[:-1])
-        if name.startswith("fine"):
-            scale = self.side / 224
-            return self.default[:-1] + [(max(1, round(8 * scale)), max(1, round(2 * scale)))]
-        return list(self.default)
-
-    def apply_preset(self, name: str) -> None:
-        self.levels = self.preset(name)
-        self._changed()
-
-    def set_level(self, index: int, patch: int | None = None, stride: int | None = None) -> None:
-        old_patch, old_stride = self.levels[index]
-        self.levels[index] = (patch if patch is not None else old_patch, stride if stride is not None else old_stride)
-        self._send()
-
-    def _send(self) -> None:
-        """The levels to ``on_change``; the default schedule as ``None`` (FMO's own default for the image), so
-        going back to it is the setting first computed and answers from the cache."""
-        self.on_change(None if self.levels == self.default else list(self.levels))
-
-    def add_level(self) -> None:
-        """Append a finer level (half the last patch and stride, at least 1 px)."""
-        patch, stride = self.levels[-1]
-        self.levels.append((max(1, patch // 2), max(1, stride // 2)))
-        self._changed()
-
-    def remove_level(self, index: int) -> None:
-        if len(self.levels) > 1:
-            del self.levels[index]
-            self._changed()
-
-    def _changed(self) -> None:
-        self._draw()
-        self._send()
-
-    def _draw(self) -> None:
-        rows = []
-        for i, (patch, stride) in enumerate(self.levels):
-            patch_box = widgets.BoundedIntText(value=patch, min=1, max=self.side, description=f"level {i + 1} patch",
-                                               style={"description_width": "90px"}, layout=widgets.Layout(width="160px"))
-            stride_box = widgets.BoundedIntText(value=stride, min=1, max=self.side, description="stride",
-                                                style={"description_width": "45px"}, layout=widgets.Layout(width="110px"))
-            remove = widgets.Button(icon="trash", tooltip="remove this level", layout=widgets.Layout(width="36px"),
-                                    disabled=len(self.levels) == 1)
-            patch_box.observe(lambda c, i=i: self.set_level(i, patch=c["new"]), names="value")
-            stride_box.observe(lambda c, i=i: self.set_level(i, stride=c["new"]), names="value")
-            remove.on_click(lambda _, i=i: self.remove_level(i))
-            rows.append(widgets.HBox([patch_box, stride_box, remove]))
-        self.rows.children = rows
-
-    def stride_box(self, index: int) -> widgets.BoundedIntText:
-        return self.rows.children[index].children[1]

@@ -7,7 +7,7 @@ import pytest
 
 import workbench as wb
 from workbench.metrics import insertion_deletion_curve, road_curve
-from workbench.ui.panels import decode_csv_link
+from workbench.ui.exports import decode_csv_link
 
 DEBOUNCE = 0.02
 
@@ -16,7 +16,7 @@ DEBOUNCE = 0.02
 def small_bench(shapes):
     image = wb.data.make_scene((777, 0)).image[::3, ::3]   # 75 x 75: quick curves
     w = wb.Workbench(shapes, image, method="gradient", debounce=DEBOUNCE)
-    assert w.wait(60) and w.error.value == "", w.error.value
+    assert w.wait(60) and w.status.error.value == "", w.status.error.value
     return w, image
 
 
@@ -26,11 +26,11 @@ def drawn(w):
 
 def test_road_curves_of_the_map_on_screen(shapes, small_bench):
     w, image = small_bench
-    assert [value for _, value in w.curve_family.options] == ["region", "road", "insertion_deletion"]
-    w.curve_family.value = "road"
-    assert w.curves_panel.region_settings.layout.display == "none"   # region settings do not apply
-    w.request_evaluation()
-    assert w.wait(120) and w.error.value == "", w.error.value
+    assert [value for _, value in w.curves.family.options] == ["region", "road", "insertion_deletion"]
+    w.curves.family.value = "road"
+    assert w.curves.region_settings.layout.display == "none"   # region settings do not apply
+    w.curves.request()
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
     lines = drawn(w)
     assert [name.split()[0] for name, _, _ in lines] == ["MoRF", "LeRF"]
     for (name, x, y), order in zip(lines, ("morf", "lerf")):
@@ -39,15 +39,15 @@ def test_road_curves_of_the_map_on_screen(shapes, small_bench):
         np.testing.assert_allclose(y, expected.scores, rtol=1e-5, atol=1e-5)
         assert f"{expected.mean_drop:.3f}" in name
     assert w.curves.figure.layout.title.text.startswith("ROAD") and "removed" in w.curves.figure.layout.xaxis.title.text
-    table = decode_csv_link(w.curves_panel.export.value)
+    table = decode_csv_link(w.curves.export.value)
     assert list(table.columns) == ["% pixels removed", "morf score", "lerf score"]
 
 
 def test_insertion_and_deletion_curves_of_the_map_on_screen(shapes, small_bench):
     w, image = small_bench
-    w.curve_family.value = "insertion_deletion"
-    w.request_evaluation()
-    assert w.wait(120) and w.error.value == "", w.error.value
+    w.curves.family.value = "insertion_deletion"
+    w.curves.request()
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
     lines = drawn(w)
     assert [name.split()[0] for name, _, _ in lines] == ["insertion", "deletion"]
     for (name, x, y), kind in zip(lines, ("insertion", "deletion")):
@@ -56,17 +56,17 @@ def test_insertion_and_deletion_curves_of_the_map_on_screen(shapes, small_bench)
         np.testing.assert_allclose(y, expected.scores, rtol=1e-5, atol=1e-5)
         assert f"AUC {expected.auc:.3f}" in name
     assert len(w.curves.figure.data) == 3 and not w.curves.figure.data[2].visible   # the third line hidden
-    table = decode_csv_link(w.curves_panel.export.value)
+    table = decode_csv_link(w.curves.export.value)
     assert set(table["curve"]) == {"insertion", "deletion"}
 
 
 def test_back_to_region_perturbation(small_bench):
     w, _ = small_bench
-    w.curve_family.value = "region"
-    assert w.curves_panel.region_settings.layout.display is None
-    w.steps.value = 5
-    w.request_evaluation()
-    assert w.wait(120) and w.error.value == "", w.error.value
+    w.curves.family.value = "region"
+    assert w.curves.region_settings.layout.display is None
+    w.curves.steps.value = 5
+    w.curves.request()
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
     assert [name.split()[0] for name, _, _ in drawn(w)] == ["MoRF", "LeRF", "random"]
     assert w.curves.figure.layout.xaxis.title.text == "regions perturbed"
 

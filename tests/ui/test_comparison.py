@@ -1,0 +1,61 @@
+"""The comparison component (with the method descriptions, the curves export and the status line's time estimate)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import workbench as wb
+
+from .helpers import DEBOUNCE
+
+
+def test_descriptions_exports_quality_and_time_estimate(shapes):
+    from workbench.explainers.registry import methods
+    from workbench.render import colour_range
+    from workbench.ui.components.explainer import Explainer
+    from workbench.ui.components.status import Status
+    from workbench.ui.exports import decode_csv_link
+
+    for name, method in methods().items():                                 # every method explains itself
+        assert len(method.spec.description) > 40, name
+        assert method.spec.description in Explainer.description_html(name).value.replace("&#x27;", "'")
+    assert Status.time_left(done=10, total=40, elapsed=2.0) == pytest.approx(6.0)   # 5 passes/s, 30 left
+    assert Status.time_left(done=0, total=40, elapsed=2.0) is None
+
+    w = wb.Workbench(shapes, method="gradient", debounce=DEBOUNCE)
+    w.state.set_param("stride", 28, "occlusion")
+    w.state.set_param("patch", 56, "occlusion")
+    assert w.wait(60)
+    assert "The gradient of the target logit" in w.explainer.controls_box.children[1].value
+    w.curves.steps.value = 5
+    w.curves.request()
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
+    curves = decode_csv_link(w.curves.export.value)
+    assert list(curves.columns) == ["regions perturbed", "morf score", "lerf score", "random score"]
+    np.testing.assert_allclose(curves["morf score"], w.curves.figure.data[0].y)
+
+    w.comparison.methods.value = ("gradient", "occlusion")
+    shown = []
+    w.status.message.observe(lambda c: shown.append(c["new"]), names="value")
+    w.comparison.request()
+    assert w.wait(240) and w.status.error.value == "", w.status.error.value
+    assert "1/2 methods" in " ".join(shown) and "passes" not in " ".join(shown)   # it counts methods
+    assert w.status.progress.value == w.status.progress.max and w.status.progress.bar_style == "success"   # the bar finishes
+    assert w.status.message.value.startswith("comparison of 2 methods done"), w.status.message.value
+    table = decode_csv_link(w.comparison.export.value)
+    assert list(table["method"]) == ["gradient", "occlusion"] and table["aopc_morf"].notna().all()
+    titles = [a.text for a in w.comparison.figure.layout.annotations]
+    for title, (_, row) in zip(titles, table.iterrows()):                  # the figures drawn are those exported
+        assert f"AOPC {row['aopc_morf']:.3f}" in title and ("pointing hit" if row["pointing hit"] else "miss") in title
+        # one fact a line, so a caption stays over its own tile ("method: N passes, S s" ran into its neighbour's)
+        method_line, cost_line, _ = title.split("<br>")
+        assert method_line == row["method"] and cost_line.endswith(" s") and "passes" in cost_line
+    from workbench.ui.figures import CAPTION_LINE, TOOLBAR
+    assert w.comparison.figure.layout.margin.t >= TOOLBAR + 3 * CAPTION_LINE     # room for the three lines
+    images = [t for t in w.comparison.figure.data if t.type == "image"]
+    maps = [t for t in w.comparison.figure.data if t.type == "heatmap"]
+    assert len(images) == len(maps) == 2 and all(m.showscale is not False and m.colorbar.orientation == "h"
+                                                 for m in maps)
+    for trace, method in zip(maps, ("gradient", "occlusion")):            # each colour bar spans its own map
+        z = np.array(trace.z, dtype=float)
+        assert (trace.zmin, trace.zmax) == pytest.approx(colour_range(z, signed=trace.zmin < 0))

@@ -1,0 +1,88 @@
+"""The comparison component: the chosen methods, each with its current settings, side by side over the image
+with its cost and, measured next, its AOPC and (on generated scenes) its pointing-game hit."""
+from __future__ import annotations
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+
+from ...explainers.registry import methods
+from ..exports import csv_link
+from ..figures import MARGIN, maps_grid, replace, tile_caption
+from ..lane import Handlers
+from ..style import AUTO
+from ..transport import LiveFigure
+from .base import Component, register
+
+COLUMNS, TILE = 3, 160
+
+
+@register
+class Comparison(Component):
+    name, place, order, title = "comparison", "tab", 30, "comparison"
+    fresh_keys = ("image", "model", "target")
+
+    def __init__(self, context):
+        super().__init__(context)
+        registered = methods()
+        self.figure = LiveFigure(layout=go.Layout(width=COLUMNS * TILE, height=TILE, margin=MARGIN))
+        self.methods = widgets.SelectMultiple(
+            options=[(m.label, name) for name, m in sorted(registered.items(), key=lambda item: item[1].label)],
+            value=[m for m in ("fmo", "occlusion", "gradient") if m in registered],
+            rows=6, description="methods", style={"description_width": "60px"},
+            layout=widgets.Layout(width="330px"))      # room for the longest label, "Ablation-CA (superpixel ...)"
+        self.button = widgets.Button(description="compare", icon="th", layout=AUTO)
+        self.button.on_click(lambda _: self.request())
+        self.export = widgets.HTML()
+        self.explanations, self.image, self.quality = [], None, {}
+        self.widget = widgets.VBox([
+            widgets.VBox([widgets.HTML("Each method with its current settings, over the image; AOPC (MoRF, the "
+                                       "curves tab's settings) and, on generated scenes, the pointing game under "
+                                       "each map."), self.methods, self.button]),
+            self.freshness.banner, self.figure, self.export])
+
+    def request(self) -> None:
+        """Run every selected method with its current settings, then measure each map's quality."""
+        chosen, image, status = list(self.methods.value), self.state.image, self.context.status
+        settings = self.context.components["curves"].values() if "curves" in self.context.components else {}
+        mask = self.session.scene_mask()
+        measured = "AOPC" + (" and pointing" if mask is not None else "")
+        methods_done = lambda done, total: status.progressed(done, total, "methods")   # noqa: E731
+
+        def quality_done(quality, cached) -> None:
+            self.show_quality(quality)
+            status.finished(f"comparison of {len(chosen)} methods done, with {measured} under each map")
+
+        def done(explanations) -> None:
+            self.show(explanations, image)
+            status.started(f"{measured} of the comparison")
+            self.session.request_quality(explanations, settings, mask, Handlers(
+                on_partial=self.show_quality, on_progress=methods_done, on_done=quality_done,
+                on_error=self.report_error))
+        status.started(f"comparison of {len(chosen)} methods")
+        try:
+            self.session.request_comparison(chosen, Handlers(
+                on_partial=lambda explanations: self.show(explanations, image), on_progress=methods_done,
+                on_done=self.shown_by(done), on_error=self.report_error))
+        except ValueError as error:
+            self.report_error(f"ValueError: {error}")
+
+    def show(self, explanations, image=None) -> None:
+        """Draw the maps over ``image``; quality figures come later (:meth:`show_quality`)."""
+        self.explanations, self.image, self.quality = list(explanations), image, {}
+        self._draw()
+
+    def show_quality(self, quality: dict) -> None:
+        self.quality = dict(quality)
+        self._draw()
+
+    def _draw(self) -> None:
+        import pandas as pd
+
+        titles = [tile_caption(e, self.quality.get(e.method)) for e in self.explanations]
+        replace(self.figure, maps_grid(titles, [e.heatmap for e in self.explanations], self.image, COLUMNS, TILE))
+        table = pd.DataFrame([{"method": e.method, "forward passes": e.cost.forward_passes,
+                               "backward passes": e.cost.backward_passes, "seconds": e.cost.seconds,
+                               "aopc_morf": self.quality.get(e.method, {}).get("aopc"),
+                               "pointing hit": self.quality.get(e.method, {}).get("pointing")}
+                              for e in self.explanations])
+        self.export.value = csv_link("comparison", table) if len(table) else ""

@@ -1,0 +1,43 @@
+"""The live explanation: every change of the state's choices requests the explanation they describe (debounced,
+cancelling the running one, from the cache when seen) and puts what comes back into the shown results, where the
+components that draw it observe it (docs/DESIGN-ui.md, "Data flow")."""
+from __future__ import annotations
+
+import html
+
+from .lane import Handlers
+
+CHOICES = ["image_key", "model", "target", "method", "params", "seed", "precision"]
+
+
+class LiveExplanation:
+    """Requests an explanation when a choice changes and reports its progress on the status component."""
+
+    def __init__(self, context):
+        self.context = context
+        self.partials = 0
+        context.state.observe(lambda _: self.request(), names=CHOICES)
+
+    def request(self, debounce: bool = True) -> bool:
+        """Explain with the current choices; False (and the error shown) when they are invalid."""
+        status, results = self.context.status, self.context.results
+        method = self.context.state.method
+
+        def partial(value) -> None:
+            self.partials += 1
+            results.partial = value
+
+        def done(explanation, cached: bool) -> None:
+            cost = explanation.cost
+            status.finished(
+                f"<b>{html.escape(explanation.method)}</b> for <b>{html.escape(explanation.target_name)}</b>: "
+                f"{cost.forward_passes} forward + {cost.backward_passes} backward passes, "
+                f"{cost.seconds:.2f} s{' (cached)' if cached else ''}")
+            if results.explanation is explanation:     # drawn again: a partial map may be on screen since
+                results.notify_change({"name": "explanation", "old": explanation, "new": explanation,
+                                       "owner": results, "type": "change"})
+            else:
+                results.explanation = explanation
+        return self.context.session.request_explanation(Handlers(
+            on_start=lambda: status.started(method), on_progress=status.progressed, on_partial=partial,
+            on_done=done, on_error=status.show_error), debounce=debounce)
