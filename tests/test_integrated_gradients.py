@@ -327,20 +327,20 @@ def test_workbench_draws_the_map_and_recomputes_on_a_control(shapes, method, con
     scene = wb.data.make_scene((35, 6), size=64)
     w = wb.Workbench(shapes, scene.image, method=method, debounce=0.02)
     try:
-        if "steps" in w.controls:
-            w.controls["steps"].value = 2
-        if "samples" in w.controls:
-            w.controls["samples"].value = 2
-        assert w.wait(120) and w.error.value == "", w.error.value
+        if "steps" in w.explainer.controls:
+            w.explainer.controls["steps"].value = 2
+        if "samples" in w.explainer.controls:
+            w.explainer.controls["samples"].value = 2
+        assert w.wait(120) and w.status.error.value == "", w.status.error.value
         expected = {p.name for p in wb.methods()[method].params}
-        assert set(w.controls) == expected and w.explanation.method == method
-        first = np.array(w.overlay.figure.data[1].z, dtype=float)
+        assert set(w.explainer.controls) == expected and w.explanation.method == method
+        first = np.array(w.overlay.view.figure.data[1].z, dtype=float)
         assert first.size > 0 and np.isfinite(first).all()
-        w.controls[control].value = value
-        assert w.wait(120) and w.error.value == "", w.error.value
+        w.explainer.controls[control].value = value
+        assert w.wait(120) and w.status.error.value == "", w.status.error.value
         assert w.explanation.params[control] == pytest.approx(value) if control == "noise" \
             else w.explanation.params[control] == value
-        assert not np.allclose(np.array(w.overlay.figure.data[1].z, dtype=float), first)
+        assert not np.allclose(np.array(w.overlay.view.figure.data[1].z, dtype=float), first)
     finally:
         w.close()
 

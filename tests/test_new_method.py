@@ -100,11 +100,11 @@ def test_evaluated_and_swept(shapes, method, images, tmp_path):
 def test_workbench_controls(shapes, method, images):
     w = wb.Workbench(shapes, images[0].image, method=method, debounce=0.02)
     try:
-        assert w.wait(60) and w.error.value == "", w.error.value
-        assert set(w.controls) == {"samples", "noise"} and w.explanation.method == method
-        assert method in dict(w.method_picker.options).values()
-        w.controls["samples"].value = 2
-        assert w.wait(60) and w.error.value == "", w.error.value
+        assert w.wait(60) and w.status.error.value == "", w.status.error.value
+        assert set(w.explainer.controls) == {"samples", "noise"} and w.explanation.method == method
+        assert method in dict(w.explainer.picker.options).values()
+        w.explainer.controls["samples"].value = 2
+        assert w.wait(60) and w.status.error.value == "", w.status.error.value
         assert w.explanation.params["samples"] == 2 and w.explanation.cost.backward_passes == 2
     finally:
         w.close()

@@ -201,7 +201,7 @@ def test_bare_imagenet_module_gets_imagenet_names_in_the_workbench():
     image = np.random.default_rng(0).random((64, 64, 3)).astype(np.float32)
     bench = wb.Workbench(model=module, image=image, method="gradient", debounce=0.01)
     assert bench.wait(60)
-    labels = [label for label, index in bench.target_picker.options if index != -1]
+    labels = [label for label, index in bench.model.target.options if index != -1]
     names = set(wb.models.imagenet_class_names())
     assert len(labels) == 5 and all(label.rsplit(" (", 1)[0] in names for label in labels)
 
@@ -278,16 +278,16 @@ def test_photo_for_frames_for_the_model(lite0, shapes):
 def test_workbench_photo_picker_uses_the_real_model():
     pytest.importorskip("ipywidgets")
     bench = wb.Workbench(method="gradient", debounce=0.01)
-    assert bench.wait(60) and bench.session.model.name == "shapes"
-    bench.photo.value = "chelsea"
-    bench.image_source.value = "photo"
+    assert bench.wait(60) and bench.state.model.name == "shapes"
+    bench.image.photo.value = "chelsea"
+    bench.image.source.value = "photo"
     assert bench.wait(120)
-    assert bench.session.model.name == "efficientnet_lite0" and bench.model_picker.value == "efficientnet_lite0"
-    assert bench.session.image.shape[:2] == (224, 224)
-    top = bench.target_picker.options[1][0]
+    assert bench.state.model.name == "efficientnet_lite0" and bench.model.picker.value == "efficientnet_lite0"
+    assert bench.state.image.shape[:2] == (224, 224)
+    top = bench.model.target.options[1][0]
     assert top.rsplit(" (", 1)[0] in {"Egyptian cat", "tiger cat", "tabby"}, top
-    bench.image_source.value = "scene"                                      # scenes go back to the shapes model
-    assert bench.wait(60) and bench.session.model.name == "shapes"
+    bench.image.source.value = "scene"                                      # scenes go back to the shapes model
+    assert bench.wait(60) and bench.state.model.name == "shapes"
 
 
 def test_load_model_names_bad_arguments(tmp_path):

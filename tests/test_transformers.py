@@ -402,10 +402,10 @@ def test_rollout_in_explain_batch_and_the_workbench():
     assert maps.shape == (2, 64, 64) and np.array_equal(maps, np.stack(alone))
     w = wb.Workbench(entry, images[0], method="attention_rollout", debounce=0.02)
     try:
-        assert w.wait(60) and w.error.value == "", w.error.value
-        assert set(w.controls) == {"head_fusion", "discard_ratio", "residual", "upsample"}
-        w.controls["discard_ratio"].value = 0.5
-        assert w.wait(60) and w.error.value == "", w.error.value
+        assert w.wait(60) and w.status.error.value == "", w.status.error.value
+        assert set(w.explainer.controls) == {"head_fusion", "discard_ratio", "residual", "upsample"}
+        w.explainer.controls["discard_ratio"].value = 0.5
+        assert w.wait(60) and w.status.error.value == "", w.status.error.value
         assert w.explanation.params["discard_ratio"] == 0.5
     finally:
         w.close()
