@@ -37,6 +37,7 @@ import datetime
 import math
 import os
 import platform
+import threading
 import time
 from pathlib import Path
 
@@ -169,33 +170,48 @@ def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float) 
     start = time.perf_counter()
     entries = models(device)
     known = {(r["part"], r["method"]) for r in read_csv(COSTS)}
-    fields = ["part", "method", "seconds_per_pair", "probe_pairs", "error", "load"]
+    fields = ["part", "method", "seconds_per_pair", "probe_pairs", "error", "load", "at_least"]
     for part, entry in entries.items():
         pairs = pairs_of(part, entry)[:probe_pairs]
         if (part, METRICS_COST) not in known:
             row = measure(part, entry, pairs[0], "gradient", seed=0)
             append_csv(COSTS, fields, {"part": part, "method": METRICS_COST, "seconds_per_pair": row["metric_seconds"],
-                                       "probe_pairs": 1, "error": "", "load": os.getloadavg()[0]})
+                                       "probe_pairs": 1, "error": "", "load": os.getloadavg()[0],
+                                       "at_least": False})
             print(f"{part} metrics: {row['metric_seconds']:.1f} s per pair", flush=True)
         for method in methods:
             if (part, method) in known:
                 continue
             if time.perf_counter() - start > 60 * minutes:
                 return False
-            seconds, error = [], ""
-            for i, pair in enumerate(pairs):
-                tic = time.perf_counter()
-                try:
-                    wb.explain(entry, pair.image, method, target=pair.target, seed=i)
-                except (ValueError, TypeError) as refused:
-                    error = f"{type(refused).__name__}: {refused}"
-                    break
-                seconds.append(time.perf_counter() - tic)
+            seconds, error, bound = [], "", False
+            # an explanation still running when the piece ends is cancelled: its cost is at least that long
+            cancel = threading.Event()
+            timer = threading.Timer(max(1.0, 60 * minutes - (time.perf_counter() - start)), cancel.set)
+            timer.start()
+            try:
+                for i, pair in enumerate(pairs):
+                    tic = time.perf_counter()
+                    try:
+                        wb.explain(entry, pair.image, method, target=pair.target, seed=i, cancel=cancel)
+                    except wb.Cancelled:
+                        seconds, bound = [time.perf_counter() - tic], True
+                        break
+                    except (ValueError, TypeError) as refused:
+                        error = f"{type(refused).__name__}: {refused}"
+                        break
+                    seconds.append(time.perf_counter() - tic)
+            finally:
+                timer.cancel()
             append_csv(COSTS, fields, {"part": part, "method": method,
                                        "seconds_per_pair": float(np.mean(seconds)) if seconds else 0.0,
-                                       "probe_pairs": len(seconds), "error": error, "load": os.getloadavg()[0]})
+                                       "probe_pairs": len(seconds), "error": error, "load": os.getloadavg()[0],
+                                       "at_least": bound})
             print(f"{part} {method}: " + (f"not run ({error[:80]})" if error else
-                                          f"explanation {np.mean(seconds):.1f} s per pair"), flush=True)
+                                          f"explanation {'over ' if bound else ''}{np.mean(seconds):.1f} s per "
+                                          f"pair"), flush=True)
+            if bound:
+                return False
     return True
 
 
@@ -231,7 +247,8 @@ def print_plan(counts: dict[tuple[str, str], int], pair_counts: dict[str, int]) 
             continue
         n, cost = counts[(part, method)], predicted[(part, method)]
         total += n * cost
-        print(f"  {part:6s} {method:26s} {cost:7.1f} s/pair x {n:3d} of {pair_counts[part]} pairs = "
+        over = ">" if r.get("at_least") == "True" else " "
+        print(f"  {part:6s} {method:26s} {over}{cost:7.1f} s/pair x {n:3d} of {pair_counts[part]} pairs = "
               f"{n * cost / 60:6.1f} min")
     print(f"predicted total {total / 3600:.2f} h")
 
@@ -245,8 +262,9 @@ def run(methods: list[str], device, hours: float, min_pairs: int, minutes: float
     done = {(r["part"], r["image"], int(r["target"]), r["method"]) for r in read_csv(ROWS)}
     complete = True
     try:
-        for part, entry in entries.items():
-            for method in methods:
+        costs = pair_costs()
+        for part, entry in entries.items():   # the cheapest methods first: a piece finishes their rows first
+            for method in sorted(methods, key=lambda m: costs.get((part, m), math.inf)):
                 for i, pair in enumerate(pairs[part][:counts.get((part, method), 0)]):
                     if (part, pair.image_id, pair.target, method) in done:
                         continue
