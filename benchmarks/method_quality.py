@@ -1,25 +1,43 @@
-"""How good is each method: every registered method at its defaults on fresh scenes of the shipped
-``shapes`` model, every present class a target. Per (scene, class, method): pointing game (share of the
-maximum set within 15 px of the object, ``workbench.metrics.pointing_game``), energy pointing (share of the
-positive heat on the object), AOPC of the MoRF, LeRF and random orders (Samek et al. 2017: 50 steps of 9 px
-regions, uniform noise, the logit), ABPC (AOPC(MoRF) - AOPC(LeRF), the area between the two curves),
-forward passes and seconds. The summary gives mean +- standard error over the pairs.
+"""The published quality table: every registered method at its defaults, on two parts.
 
-Resumable: every finished (scene, class, method) row is appended to ``docs/method_quality_rows.csv`` at
-once and skipped when the script runs again, so a long run can be done in pieces (``--minutes`` stops
-cleanly before starting a pair past that budget). ``--report`` (also run at the end of every piece) writes
-the summary ``docs/method_quality.csv``, ``docs/method_quality.png`` and prints the table as Markdown.
+- ``scenes``: fresh scenes of the shipped ``shapes`` model (ground truth known), every present class a target:
+  pointing game and energy pointing (``workbench.metrics``), AOPC of the MoRF, LeRF and random orders (Samek et
+  al., IEEE TNNLS 2017: 50 steps of 9 px regions, uniform noise, the logit), ROAD (Rong et al., ICML 2022), insertion
+  and deletion (Petsiuk et al., BMVC 2018), and the cost (passes, seconds).
+- ``photos``: ``efficientnet_lite0`` on the five bundled natural photos framed as it expects, each with its top-3
+  classes (no ground truth): faithfulness correlation (Bhatt et al., IJCAI 2020), ROAD, sparseness (Chalasani et al.,
+  ICML 2020) and complexity (Bhatt et al. 2020), and the cost.
 
-On a CPU Extremal Perturbation runs 300 iterations instead of its 800 (``--ep-iterations``; the table says
-so); on a GPU it runs its full defaults.
+The methods come from the registry (``wb.methods()``), so a method registered later joins the table; a method that
+refuses the part's model (attention rollout on a convolutional network) is listed with its reason.
 
-    python benchmarks/method_quality.py --scenes 50 [--methods neuromask,lime] [--minutes 9] [--report]
+Budget: the whole table is planned to fit ``--hours`` (2) of the machine. ``--measure`` (the first step) times each
+method on ``--probe-pairs`` pairs per part (explanation and metrics, stored in ``docs/method_quality_cost.csv``);
+the plan then gives every method the pairs its measured cost allows (cheap methods all of them, the budget they
+leave shared among the costlier ones; at least ``--min-pairs``) and prints pairs per method and the predicted
+total. Pairs are taken in a fixed order (scenes as drawn; photos one class of each photo before the next class),
+so a method on fewer pairs gets the first ones.
+
+Resumable: every finished (part, image, class, method) row is appended to ``docs/method_quality_rows.csv`` at once
+and skipped when the script runs again; ``--minutes`` stops before starting a row past that time, so the run is
+done in pieces (each below 10 minutes). Each piece's wall time, load and machine go to
+``docs/method_quality_runs.csv``. ``--report`` (also run after every piece) writes the summary
+``docs/method_quality.csv``, ``docs/method_quality.png`` and the README section between its markers, from the
+rows measured so far. On a GPU (``workbench.device``) everything runs there.
+
+    python benchmarks/method_quality.py --measure          # per-pair cost of each method, then the plan
+    python benchmarks/method_quality.py --minutes 9        # repeat until it prints "table complete"
+    python benchmarks/method_quality.py --report
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import math
+import os
+import platform
+import threading
 import time
 from pathlib import Path
 
@@ -27,114 +45,316 @@ import numpy as np
 import torch
 
 import workbench as wb
+from workbench.data.photos import photo_for
+from workbench.device import resolve_device
 from workbench.metrics import energy_pointing_game, pointing_game
 
-from _common import device_line, table
+from _common import load_line
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+ROWS = DOCS / "method_quality_rows.csv"
+COSTS = DOCS / "method_quality_cost.csv"
+RUNS = DOCS / "method_quality_runs.csv"
+SUMMARY = DOCS / "method_quality.csv"
+README = ROOT / "README.md"
+START, END = "<!-- method_quality:start -->", "<!-- method_quality:end -->"
 
 SEED = 5150  # fresh scenes: not a training seed, not the seeds the defaults were tuned on
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-ROWS = DOCS / "method_quality_rows.csv"
-FIELDS = ["scene", "target", "method", "settings", "pointing", "energy", "aopc_morf", "aopc_lerf",
-          "aopc_random", "abpc", "passes", "seconds"]
-METRICS = ["pointing", "energy", "aopc_morf", "aopc_lerf", "aopc_random", "abpc", "passes", "seconds"]
+SCENES = 50
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle")
+TOP_K = 3
 CURVE = {"region": 9, "steps": 50, "fill": "uniform", "output": "logit"}
+PARTS = {
+    "scenes": {"model": "shapes",
+               "metrics": ["aopc_morf", "aopc_lerf", "aopc_random", "road_morf", "road_lerf", "road_combined",
+                           "insertion_auc", "deletion_auc"],
+               "localisation": True},
+    "photos": {"model": "efficientnet_lite0",
+               "metrics": ["faithfulness_correlation", "road_morf", "road_lerf", "road_combined", "sparseness",
+                           "complexity"],
+               "localisation": False},
+}
+COST_FIELDS = ["passes", "seconds", "metric_seconds"]
+FIELDS = ["part", "image", "target", "method", "pointing", "energy", *sorted({m for p in PARTS.values()
+                                                                            for m in p["metrics"]}),
+          *COST_FIELDS, "error"]
 
 
-def settings_for(method: str, ep_iterations: int) -> dict:
-    """The defaults, except Extremal Perturbation's iteration count on a CPU."""
-    if method == "extremal_perturbation" and not torch.cuda.is_available():
-        return {"iterations": ep_iterations}
-    return {}
+class Pair:
+    """One (image, class) of a part; ``mask`` is the class's object mask on scenes."""
+
+    def __init__(self, image_id: str, image: np.ndarray, target: int, mask: np.ndarray | None = None):
+        self.image_id, self.image, self.target, self.mask = image_id, image, target, mask
 
 
-def done_rows() -> list[dict]:
-    if not ROWS.exists():
+def pairs_of(part: str, entry) -> list[Pair]:
+    """The part's (image, class) pairs in their fixed order."""
+    if part == "scenes":
+        out = []
+        for index in range(SCENES):
+            scene = wb.data.make_scene((SEED, index))
+            out += [Pair(f"scene:{SEED}:{index}", scene.image, t, scene.class_mask(t))
+                    for t in sorted(set(scene.labels))]
+        return out
+    framed = {name: photo_for(name, entry) for name in PHOTOS}
+    tops = {}
+    for name, image in framed.items():
+        with torch.inference_mode():
+            logits = entry.module(entry.preprocess(image).to(entry.device))[0]
+        tops[name] = [int(c) for c in torch.topk(logits, TOP_K).indices]
+    return [Pair(name, framed[name], tops[name][k]) for k in range(TOP_K) for name in PHOTOS]
+
+
+def read_csv(path: Path) -> list[dict]:
+    if not path.exists():
         return []
-    with ROWS.open() as f:
+    with path.open() as f:
         return list(csv.DictReader(f))
 
 
-def measure(entry, scene, index: int, target: int, method: str, settings: dict) -> dict:
-    e = wb.explain(entry, scene.image, method, target=target, **settings)
-    mask = scene.class_mask(target)
-    curves = {order: wb.perturbation_curve(entry, scene.image, e, order=order, seed=index, **CURVE).aopc
-              for order in ("morf", "lerf", "random")}
-    return {"scene": index, "target": target, "method": method,
-            "settings": " ".join(f"{k}={v}" for k, v in settings.items()),
-            "pointing": pointing_game(e.heatmap, mask), "energy": energy_pointing_game(e.heatmap, mask),
-            "aopc_morf": curves["morf"], "aopc_lerf": curves["lerf"], "aopc_random": curves["random"],
-            "abpc": curves["morf"] - curves["lerf"], "passes": e.cost.forward_passes, "seconds": e.cost.seconds}
-
-
-def run(scenes: int, methods: list[str], minutes: float, ep_iterations: int) -> None:
-    entry = wb.load_model("shapes")
-    done = {(int(r["scene"]), int(r["target"]), r["method"]) for r in done_rows()}
-    DOCS.mkdir(exist_ok=True)
-    new_file = not ROWS.exists()
-    start = time.perf_counter()
-    with ROWS.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        if new_file:
+def append_csv(path: Path, fields: list[str], row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        if new:
             writer.writeheader()
-        for index in range(scenes):
-            scene = wb.data.make_scene((SEED, index))
-            for target in sorted(set(scene.labels)):
-                for method in methods:
-                    if (index, target, method) in done:
+        writer.writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def measure(part: str, entry, pair: Pair, method: str, seed: int) -> dict:
+    """One row: the method at its defaults on one pair, and the part's metrics; a method that refuses the model
+    records its error."""
+    row = {"part": part, "image": pair.image_id, "target": pair.target, "method": method, "error": ""}
+    try:
+        e = wb.explain(entry, pair.image, method, target=pair.target, seed=seed)
+    except (ValueError, TypeError) as error:
+        return {**row, "error": f"{type(error).__name__}: {error}"}
+    start = time.perf_counter()
+    values = wb.evaluate(entry, pair.image, e, seed=seed, metrics=PARTS[part]["metrics"], **CURVE)
+    row.update({m: float(values[m]) for m in PARTS[part]["metrics"]})
+    if PARTS[part]["localisation"]:
+        row.update(pointing=pointing_game(e.heatmap, pair.mask), energy=energy_pointing_game(e.heatmap, pair.mask))
+    row.update(passes=e.cost.forward_passes + e.cost.backward_passes, seconds=e.cost.seconds,
+               metric_seconds=time.perf_counter() - start)
+    return row
+
+
+def machine() -> str:
+    """CPU name and cores (and the GPU when one runs the table)."""
+    name = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            name = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    text = f"{name}, {os.cpu_count()} cores"
+    if torch.cuda.is_available():
+        text += f", {torch.cuda.get_device_name()}"
+    return text
+
+
+def models(device) -> dict:
+    return {part: wb.load_model(spec["model"], device=device) for part, spec in PARTS.items()}
+
+
+METRICS_COST = "(metrics of one pair)"
+
+
+def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float) -> bool:
+    """Time each method's explanation on the first ``probe_pairs`` pairs of each part, and once per part the
+    metrics of one pair (the same passes whatever the map); stored in :data:`COSTS`, resumed when run again.
+    ``True`` when every cost is there."""
+    start = time.perf_counter()
+    entries = models(device)
+    known = {(r["part"], r["method"]) for r in read_csv(COSTS)}
+    fields = ["part", "method", "seconds_per_pair", "probe_pairs", "error", "load", "at_least"]
+    for part, entry in entries.items():
+        pairs = pairs_of(part, entry)[:probe_pairs]
+        if (part, METRICS_COST) not in known:
+            row = measure(part, entry, pairs[0], "gradient", seed=0)
+            append_csv(COSTS, fields, {"part": part, "method": METRICS_COST, "seconds_per_pair": row["metric_seconds"],
+                                       "probe_pairs": 1, "error": "", "load": os.getloadavg()[0],
+                                       "at_least": False})
+            print(f"{part} metrics: {row['metric_seconds']:.1f} s per pair", flush=True)
+        for method in methods:
+            if (part, method) in known:
+                continue
+            if time.perf_counter() - start > 60 * minutes:
+                return False
+            seconds, error, bound = [], "", False
+            # an explanation still running when the piece ends is cancelled: its cost is at least that long
+            cancel = threading.Event()
+            timer = threading.Timer(max(1.0, 60 * minutes - (time.perf_counter() - start)), cancel.set)
+            timer.start()
+            try:
+                for i, pair in enumerate(pairs):
+                    tic = time.perf_counter()
+                    try:
+                        wb.explain(entry, pair.image, method, target=pair.target, seed=i, cancel=cancel)
+                    except wb.Cancelled:
+                        seconds, bound = [time.perf_counter() - tic], True
+                        break
+                    except (ValueError, TypeError) as refused:
+                        error = f"{type(refused).__name__}: {refused}"
+                        break
+                    seconds.append(time.perf_counter() - tic)
+            finally:
+                timer.cancel()
+            append_csv(COSTS, fields, {"part": part, "method": method,
+                                       "seconds_per_pair": float(np.mean(seconds)) if seconds else 0.0,
+                                       "probe_pairs": len(seconds), "error": error, "load": os.getloadavg()[0],
+                                       "at_least": bound})
+            print(f"{part} {method}: " + (f"not run ({error[:80]})" if error else
+                                          f"explanation {'over ' if bound else ''}{np.mean(seconds):.1f} s per "
+                                          f"pair"), flush=True)
+            if bound:
+                return False
+    return True
+
+
+def pair_costs() -> dict[tuple[str, str], float]:
+    """Predicted seconds per pair of each (part, method) that runs: its explanation plus the part's metrics."""
+    rows = read_csv(COSTS)
+    metric = {r["part"]: float(r["seconds_per_pair"]) for r in rows if r["method"] == METRICS_COST}
+    return {(r["part"], r["method"]): float(r["seconds_per_pair"]) + metric.get(r["part"], 0.0)
+            for r in rows if r["method"] != METRICS_COST and not r["error"]}
+
+
+def plan(hours: float, min_pairs: int, pair_counts: dict[str, int]) -> dict[tuple[str, str], int]:
+    """Pairs per (part, method) so that the measured costs fill ``hours``: every method gets an equal share of
+    what is left, the cheapest first, so the budget a cheap method leaves goes to the costlier ones."""
+    costs = sorted((cost, part, method) for (part, method), cost in pair_costs().items())
+    left, out = hours * 3600.0, {}
+    for i, (cost, part, method) in enumerate(costs):
+        share = left / (len(costs) - i)
+        n = pair_counts[part] if cost <= 0 else int(min(pair_counts[part], max(min_pairs, share // cost)))
+        out[(part, method)] = n
+        left -= n * cost
+    return out
+
+
+def print_plan(counts: dict[tuple[str, str], int], pair_counts: dict[str, int]) -> None:
+    costs = {(r["part"], r["method"]): r for r in read_csv(COSTS) if r["method"] != METRICS_COST}
+    predicted = pair_costs()
+    total = 0.0
+    print(f"plan (per-pair cost measured now; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):")
+    for (part, method), r in sorted(costs.items()):
+        if r["error"]:
+            print(f"  {part:6s} {method:26s} not run: {r['error'][:90]}")
+            continue
+        n, cost = counts[(part, method)], predicted[(part, method)]
+        total += n * cost
+        over = ">" if r.get("at_least") == "True" else " "
+        print(f"  {part:6s} {method:26s} {over}{cost:7.1f} s/pair x {n:3d} of {pair_counts[part]} pairs = "
+              f"{n * cost / 60:6.1f} min")
+    print(f"predicted total {total / 3600:.2f} h")
+
+
+def run(methods: list[str], device, hours: float, min_pairs: int, minutes: float) -> bool:
+    """Measure missing rows of the plan until ``minutes`` pass; ``True`` when the table is complete."""
+    start = time.perf_counter()
+    entries = models(device)
+    pairs = {part: pairs_of(part, entry) for part, entry in entries.items()}
+    counts = plan(hours, min_pairs, {p: len(v) for p, v in pairs.items()})
+    done = {(r["part"], r["image"], int(r["target"]), r["method"]) for r in read_csv(ROWS)}
+    complete = True
+    try:
+        costs = pair_costs()
+        for part, entry in entries.items():   # the cheapest methods first: a piece finishes their rows first
+            for method in sorted(methods, key=lambda m: costs.get((part, m), math.inf)):
+                for i, pair in enumerate(pairs[part][:counts.get((part, method), 0)]):
+                    if (part, pair.image_id, pair.target, method) in done:
                         continue
                     if time.perf_counter() - start > 60 * minutes:
-                        print(f"stopped after {minutes} minutes; run again to continue", flush=True)
-                        return
-                    row = measure(entry, scene, index, target, method, settings_for(method, ep_iterations))
-                    writer.writerow(row)
-                    f.flush()
-                    print(f"scene {index} class {target} {method}: pointing {row['pointing']:.2f}, "
-                          f"AOPC MoRF {row['aopc_morf']:.2f} / random {row['aopc_random']:.2f}, "
-                          f"{row['seconds']:.1f} s", flush=True)
+                        complete = False
+                        return False
+                    row = measure(part, entry, pair, method, seed=i)
+                    append_csv(ROWS, FIELDS, row)
+                    print(f"{part} {pair.image_id} class {pair.target} {method}: "
+                          f"{row['seconds'] + row['metric_seconds']:.1f} s" if not row["error"] else row["error"],
+                          flush=True)
+        return True
+    finally:
+        append_csv(RUNS, ["date", "machine", "device", "seconds", "load", "complete"],
+                   {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                    "machine": machine(), "device": str(device), "seconds": round(time.perf_counter() - start, 1),
+                    "load": round(os.getloadavg()[0], 2), "complete": complete})
 
 
 def mean_se(values: list[float]) -> tuple[float, float]:
-    values = np.asarray(values, dtype=np.float64)
-    se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
-    return float(values.mean()), float(se)
+    v = np.asarray(values, dtype=np.float64)
+    return float(v.mean()), (float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else float("nan"))
 
 
-def report(methods: list[str]) -> None:
-    rows = done_rows()
-    if not rows:
-        print("no rows yet")
-        return
+SHOWN = {"scenes": ["pointing", "energy", "aopc_morf", "aopc_lerf", "aopc_random", "road_combined",
+                    "insertion_auc", "deletion_auc"],
+         "photos": ["faithfulness_correlation", "road_combined", "sparseness", "complexity"]}
+
+
+def summarise(methods: list[str]) -> list[dict]:
+    rows = [r for r in read_csv(ROWS) if not r["error"]]
     labels = {name: m.label for name, m in wb.methods().items()}
     summary = []
-    for method in methods:
-        mine = [r for r in rows if r["method"] == method]
-        if not mine:
-            continue
-        entry = {"method": method, "label": labels.get(method, method), "pairs": len(mine),
-                 "scenes": len({r["scene"] for r in mine}), "settings": mine[-1]["settings"] or "defaults"}
-        for metric in METRICS:
-            entry[metric], entry[metric + "_se"] = mean_se([float(r[metric]) for r in mine])
-        gap = np.array([float(r["aopc_morf"]) - float(r["aopc_random"]) for r in mine])
-        entry["morf_minus_random"], entry["morf_minus_random_se"] = mean_se(list(gap))
-        summary.append(entry)
-    summary.sort(key=lambda e: -e["aopc_morf"])
-    with (DOCS / "method_quality.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(summary[0]))
-        writer.writeheader()
-        writer.writerows(summary)
-    shown = [{"method": e["label"] + ("" if e["settings"] == "defaults" else f" ({e['settings']})"),
-              "pairs": e["pairs"],
-              **{m: f"{e[m]:.2f} +- {e[m + '_se']:.2f}" for m in ("pointing", "energy", "aopc_morf",
-                                                                  "aopc_lerf", "aopc_random", "abpc")},
-              "MoRF - random": f"{e['morf_minus_random']:.2f} +- {e['morf_minus_random_se']:.2f}",
-              "passes": f"{e['passes']:.0f}", "seconds": f"{e['seconds']:.2f}"} for e in summary]
-    columns = ["method", "pairs", "pointing", "energy", "aopc_morf", "aopc_lerf", "aopc_random", "abpc",
-               "MoRF - random", "passes", "seconds"]
-    print(table(shown, columns))
-    print("\n| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
-    for row in shown:
-        print("| " + " | ".join(str(row[c]) for c in columns) + " |")
-    plot(summary)
+    for part in PARTS:
+        for method in methods:
+            mine = [r for r in rows if r["part"] == part and r["method"] == method]
+            if not mine:
+                continue
+            entry = {"part": part, "method": method, "label": labels.get(method, method), "pairs": len(mine),
+                     "images": len({r["image"] for r in mine})}
+            for metric in SHOWN[part] + ["passes", "seconds"]:
+                entry[metric], entry[metric + "_se"] = mean_se([float(r[metric]) for r in mine])
+            summary.append(entry)
+    return summary
+
+
+def fmt(e: dict, metric: str) -> str:
+    if metric not in e:
+        return ""
+    return f"{e[metric]:.3f} ± {e[metric + '_se']:.3f}" if not math.isnan(e[metric + "_se"]) else f"{e[metric]:.3f}"
+
+
+def markdown(summary: list[dict], methods: list[str]) -> str:
+    runs = read_csv(RUNS)
+    wall = sum(float(r["seconds"]) for r in runs)
+    machines = sorted({r["machine"] for r in runs})
+    last = runs[-1]["date"] if runs else "never"
+    refused = {(r["part"], r["method"]): r["error"] for r in read_csv(COSTS) if r["error"]}
+    lines = [f"Generated by `python benchmarks/method_quality.py --report` from `docs/method_quality_rows.csv` "
+             f"(last piece {last}; machine: {'; '.join(machines) or 'none'}; wall time of the pieces so far "
+             f"{wall / 3600:.2f} h, on a CPU shared with other work, so the costs are inflated). Mean ± standard "
+             f"error over the (image, class) pairs; `pairs`: how many (methods whose defaults cost more ran on "
+             f"fewer, the first pairs in a fixed order). Region perturbation: {CURVE['steps']} steps of "
+             f"{CURVE['region']} px, uniform noise, the logit.", ""]
+    for part, title in (("scenes", f"Scenes ({SCENES} fresh scenes of the `shapes` model, every present class)"),
+                        ("photos", f"Photos (`efficientnet_lite0`, {len(PHOTOS)} natural photos x top-{TOP_K})")):
+        mine = sorted((e for e in summary if e["part"] == part), key=lambda e: -e[SHOWN[part][0]])
+        columns = ["method", "pairs", *SHOWN[part], "passes", "seconds"]
+        lines += [f"**{title}**", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        for e in mine:
+            lines.append("| " + " | ".join([e["label"], str(e["pairs"])] + [fmt(e, m) for m in SHOWN[part]]
+                                           + [f"{e['passes']:.0f}", f"{e['seconds']:.2f}"]) + " |")
+        missing = [m for m in methods if not any(e["method"] == m for e in mine)]
+        if missing:
+            lines.append("")
+            lines.append("Not yet measured or not applicable: " + ", ".join(
+                f"{m} ({refused[(part, m)][:60]})" if (part, m) in refused else m for m in missing) + ".")
+        lines.append("")
+    lines.append("![Every method at its defaults](docs/method_quality.png)")
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    readme = README.read_text()
+    if START not in readme or END not in readme:
+        print(f"README has no {START} ... {END} markers; the section is printed only")
+        return
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(head + START + "\n" + text + "\n" + END + tail)
 
 
 def plot(summary: list[dict]) -> None:
@@ -143,45 +363,81 @@ def plot(summary: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [e["label"] for e in summary]
-    y = np.arange(len(names))
-    fig, axes = plt.subplots(1, 3, figsize=(14, 0.42 * len(names) + 1.6), sharey=True)
-    panels = [("pointing", "pointing game (15 px)", (0, 1.05)), ("energy", "energy pointing", (0, 1.05)),
-              ("morf_minus_random", "AOPC(MoRF) - AOPC(random), logit", None)]
-    for ax, (key, title, limits) in zip(axes, panels):
-        ax.barh(y, [e[key] for e in summary], xerr=[e[key + "_se"] for e in summary], color="#4c78a8",
+    panels = [("scenes", "pointing", "scenes: pointing game"), ("scenes", "aopc_morf", "scenes: AOPC MoRF (logit)"),
+              ("scenes", "road_combined", "scenes: ROAD combined"),
+              ("photos", "faithfulness_correlation", "photos: faithfulness correlation")]
+    names = sorted({e["label"] for e in summary})
+    y = {n: i for i, n in enumerate(names)}
+    fig, axes = plt.subplots(1, len(panels), figsize=(16, 0.36 * len(names) + 1.8), sharey=True)
+    for ax, (part, key, title) in zip(axes, panels):
+        mine = [e for e in summary if e["part"] == part]
+        ax.barh([y[e["label"]] for e in mine], [e[key] for e in mine],
+                xerr=[0 if math.isnan(e[key + "_se"]) else e[key + "_se"] for e in mine], color="#4c78a8",
                 ecolor="#333333", capsize=2)
+        for e in mine:
+            ax.text(0, y[e["label"]], f" n={e['pairs']}", va="center", fontsize=7, color="white")
         ax.set_title(title, fontsize=10)
-        if limits:
-            ax.set_xlim(*limits)
         ax.axvline(0, color="#999999", lw=0.8)
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, names)
+    axes[0].set_yticks(range(len(names)), names)
     axes[0].invert_yaxis()
-    pairs = max(e["pairs"] for e in summary)
-    fig.suptitle(f"Every method at its defaults, shapes model, up to {pairs} (scene, class) pairs: "
-                 "mean +- standard error", fontsize=11)
+    fig.suptitle("Every registered method at its defaults: mean ± standard error over the pairs (n per bar)",
+                 fontsize=11)
     fig.tight_layout()
-    fig.savefig(DOCS / "method_quality.png", dpi=110)
+    fig.savefig(DOCS / "method_quality.png", dpi=100)
     plt.close(fig)
+
+
+def report(methods: list[str]) -> None:
+    summary = summarise(methods)
+    if not summary:
+        print("no rows yet")
+        return
+    with SUMMARY.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=sorted({k for e in summary for k in e},
+                                                     key=lambda k: list(summary[-1]).index(k)
+                                                     if k in summary[-1] else 99))
+        writer.writeheader()
+        writer.writerows(summary)
+    text = markdown(summary, methods)
+    print(text)
+    write_readme(text)
+    plot(summary)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenes", type=int, default=50)
+    parser.add_argument("--measure", action="store_true", help="time each method on --probe-pairs pairs first")
+    parser.add_argument("--probe-pairs", type=int, default=2)
+    parser.add_argument("--hours", type=float, default=2.0, help="the budget the plan fills")
+    parser.add_argument("--min-pairs", type=int, default=3)
+    parser.add_argument("--minutes", type=float, default=9.0, help="stop starting rows after this (one piece)")
     parser.add_argument("--methods", default="", help="comma-separated method names (default: all registered)")
-    parser.add_argument("--minutes", type=float, default=float("inf"), help="stop starting pairs after this")
-    parser.add_argument("--ep-iterations", type=int, default=300,
-                        help="Extremal Perturbation's iterations on a CPU (its default 800 on a GPU)")
+    parser.add_argument("--device", default="auto")
     parser.add_argument("--report", action="store_true", help="only summarise the rows measured so far")
     args = parser.parse_args()
     methods = [m for m in args.methods.split(",") if m] or list(wb.methods())
     unknown = sorted(set(methods) - set(wb.methods()))
     if unknown:
         raise SystemExit(f"--methods: unknown {unknown}; expected some of {sorted(wb.methods())}")
-    print(device_line())
-    if not args.report:
-        run(args.scenes, methods, args.minutes, args.ep_iterations)
+    device = resolve_device(args.device)
+    print(f"{machine()}; device {device}; {load_line()}")
+    DOCS.mkdir(exist_ok=True)
+    if args.measure:
+        start = time.perf_counter()
+        if not measure_costs(methods, device, args.probe_pairs, args.minutes):
+            print("costs not all measured; run --measure again to continue")
+        append_csv(RUNS, ["date", "machine", "device", "seconds", "load", "complete"],
+                   {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                    "machine": machine(), "device": str(device), "seconds": round(time.perf_counter() - start, 1),
+                    "load": round(os.getloadavg()[0], 2), "complete": False})
+    if not args.report and COSTS.exists():
+        entries = models(device)
+        counts = {part: len(pairs_of(part, entry)) for part, entry in entries.items()}
+        print_plan(plan(args.hours, args.min_pairs, counts), counts)
+        if not args.measure:
+            print("table complete" if run(methods, device, args.hours, args.min_pairs, args.minutes)
+                  else "stopped; run again to continue")
     report(methods)
 
 

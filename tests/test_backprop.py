@@ -230,3 +230,32 @@ def test_zennit_range_pinned_in_pyproject_is_the_adapters_and_holds_the_installe
     readers = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py")
                      if "_default_modifier" in p.read_text() or "module_map(" in p.read_text())
     assert readers == ["explainers/zennit_adapter.py"]
+
+
+def relu6_net():
+    """1x1 convolution, ReLU6, linear: units below 0, between 0 and 6 and above 6 on a random image."""
+    torch.manual_seed(4)
+    net = nn.Sequential(nn.Conv2d(3, 5, 1, bias=False), nn.ReLU6(), nn.Flatten(), nn.Linear(5 * 4 * 4, 2, bias=False))
+    with torch.no_grad():
+        net[0].weight.mul_(12.0)
+    return net.eval()
+
+
+@pytest.mark.parametrize("method", ["gradient", "deconvnet", "guided_backprop"])
+def test_modified_relus_act_on_relu6(method):
+    """Deconvnet passes the positive part of the incoming gradient through every ReLU6, Guided Backprop the
+    positive part of the ReLU6's own gradient (Zennit's composites map their rules to nn.ReLU only, so on a
+    ReLU6 network both were the plain gradient): equal to the backward pass written out by hand."""
+    net = relu6_net()
+    entry = wb.wrap_model(net, class_names=["a", "b"])
+    image = torch.rand(3, 4, 4, generator=torch.Generator().manual_seed(1)).permute(1, 2, 0).numpy()
+    e = wb.explain(entry, image, method, target=1)
+    x = entry.preprocess(image)[0]                                   # (3, 4, 4)
+    w1, w2 = net[0].weight[:, :, 0, 0].detach(), net[3].weight[1].detach().view(5, 4, 4)
+    z = torch.einsum("oc,chw->ohw", w1, x)
+    inside = (z > 0) & (z < 6)
+    assert inside.any() and (z >= 6).any() and (z <= 0).any()       # every part of ReLU6 is exercised
+    grad_z = {"gradient": w2 * inside, "deconvnet": w2.clamp(min=0),
+              "guided_backprop": (w2 * inside).clamp(min=0)}[method]
+    expected = torch.einsum("oc,ohw->chw", w1, grad_z).sum(0).numpy()
+    assert np.abs(e.heatmap - expected).max() <= 1e-5 * max(1.0, np.abs(expected).max())
