@@ -379,17 +379,29 @@ def test_gradient_layout_is_measured_on_the_first_chunks_then_the_faster_one_run
     first, why = run_chunks(spy, 8, 2, layouts)              # 4 chunks of one shape: one per layout, then the faster
     assert spy.seen[:2] == [False, True] and len(set(spy.seen[2:])) == 1
     faster = "channels-last" if spy.seen[2] else "contiguous"
-    assert why.startswith("contiguous and channels-last: ") and f"{faster} is faster per input" in why
+    assert why.startswith("contiguous and channels-last: ") and f"{faster} chosen: per input" in why
     assert layouts.next(spy, ((3, 8, 8), "cpu")) == faster
     # told the other one is faster, the next run takes it for every chunk
     other = "contiguous" if faster == "channels-last" else "channels-last"
     layouts.record(spy, ((3, 8, 8), "cpu"), other, 0.0)
     spy.seen.clear()
     again, why = run_chunks(spy, 8, 2, layouts)
-    assert spy.seen == [other == "channels-last"] * 4 and why.startswith(f"{other}: {other} is faster")
+    assert spy.seen == [other == "channels-last"] * 4 and why.startswith(f"{other}: {other} chosen")
     torch.testing.assert_close(again, first, rtol=1e-5, atol=1e-7)   # the layouts agree
     assert_same_state(before, model_state(spy))                      # weights back in their own layout
     assert all(p.requires_grad for p in spy.parameters())
+
+
+def test_channels_last_only_when_clearly_faster():
+    """Channels-last breaks ties apart from the module's own layout, so it runs only when it takes under
+    CHANNELS_LAST_MARGIN of contiguous's time."""
+    module, key = nn.Conv2d(1, 1, 1), ((3, 8, 8), "cpu")
+    for channels_last_seconds, expected in ((0.95, "contiguous"), (0.85, "channels-last")):
+        layouts = GradientLayouts()
+        layouts.record(module, key, "contiguous", 1.0)
+        layouts.record(module, key, "channels-last", channels_last_seconds)
+        assert layouts.next(module, key) == expected
+        assert layouts.why(module, key).startswith(f"{expected} chosen: per input")
 
 
 def test_gradient_layout_fixed_and_models_without_convolutions():
