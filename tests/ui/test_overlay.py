@@ -99,9 +99,13 @@ def test_scene_truth_outline_and_pointing_marker(shapes):
     assert w.wait(60) and w.status.error.value == "", w.status.error.value
     assert w.explanation.target == absent
     assert w.overlay.view.figure.data[4].source is None and list(w.overlay.view.figure.data[3].x) == []
+    assert w.overlay.truth.layout.display == "none"                         # nothing it could draw: not offered
+    w.model.target.value = -1                                               # back to the top-1 class: offered
+    assert w.wait(60) and w.overlay.truth.layout.display is None
     w.image.source.value = "photo"                                         # a photo has no ground truth
     assert w.wait(60)
     assert w.overlay.view.figure.data[4].source is None and list(w.overlay.view.figure.data[3].x) == []
+    assert w.overlay.truth.layout.display == "none"
 
 
 def test_rise_draws_intermediate_maps(shapes, scene):

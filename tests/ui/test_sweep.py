@@ -6,8 +6,6 @@ from workbench.ui.components.sweep import integer_ticks
 
 
 
-
-
 def test_sweep_view_updates_and_a_clicked_point_shows_its_map(bench):
     w = bench
     w.explainer.picker.value = "occlusion"

@@ -117,10 +117,12 @@ class Overlay(Component):
 
     def _draw_truth(self, heat) -> None:
         """On generated scenes: the target's true outline and the pointing-game marker (green hit, red miss; none
-        for a flat map, which points nowhere)."""
+        for a flat map, which points nowhere). The check box is shown only when there is a truth to draw."""
         from ...metrics.localisation import NO_POINT, peak, pointing_outcome
 
-        mask = self.session.scene_mask(self.explanation.target) if self.truth.value else None
+        mask = self.session.scene_mask(self.explanation.target)
+        show_if(self.truth, mask is not None)
+        mask = mask if self.truth.value else None
         self.view.show_truth(mask)
         outcome = None if mask is None else pointing_outcome(heat, mask)
         self.view.show_pointing(None if outcome in (None, NO_POINT) else peak(heat), outcome == "hit")
