@@ -256,17 +256,6 @@ def test_lrp_on_lite0_equals_zennit_with_the_same_canonizers(lite0, framed, meth
 
 
 # -- photos use the real model ----------------------------------------------------------------------------------
-def test_default_model_for_each_image_source():
-    from workbench.data.photos import default_model_for
-
-    assert default_model_for("photo", "shapes") == "efficientnet_lite0"
-    assert default_model_for("photo", "shapes-watermark") == "efficientnet_lite0"
-    assert default_model_for("photo", "resnet50") == "resnet50"             # the user's choice is kept
-    assert default_model_for("scene", "efficientnet_lite0") == "shapes"
-    assert default_model_for("scene", "resnet18") == "resnet18"
-    assert default_model_for("upload", "shapes") == "shapes"
-
-
 def test_photo_for_frames_for_the_model(lite0, shapes):
     from workbench.data.photos import photo_for
 

@@ -120,10 +120,15 @@ RANGE_MODES = ("auto", "symmetric", "fixed")
 
 
 def colour_range(heatmap: np.ndarray, signed: bool, mode: str = "auto",
-                 fixed: tuple[float, float] | None = None) -> tuple[float, float]:
+                 fixed: tuple[float, float] | None = None,
+                 bounds: tuple[float, float] | None = None) -> tuple[float, float]:
     """The ``(low, high)`` values the ends of the colour scale stand for: ``"auto"`` gives ``[min, max]`` for an
     unsigned map and ``+-max|v|`` for a signed one, ``"symmetric"`` always ``+-max|v|``, ``"fixed"`` the given
-    ``fixed`` pair. A constant map gets a unit-wide range around its value, so it is still drawn."""
+    ``fixed`` pair. A flat map (:func:`workbench.flatness.is_flat`) is not stretched: ``"auto"`` draws it on
+    ``bounds``, the interval the method's maps lie in by construction (a mask: ``(0, 1)``), when known, else
+    on a unit-wide range around its mean (drawn as the scale's middle colour)."""
+    from .flatness import is_flat
+
     if mode not in RANGE_MODES:
         raise ValueError(f"mode: expected one of {RANGE_MODES}, got {mode!r}")
     if mode == "fixed":
@@ -131,10 +136,15 @@ def colour_range(heatmap: np.ndarray, signed: bool, mode: str = "auto",
             raise ValueError(f"fixed: expected two finite numbers (low, high) with low < high, got {fixed!r}")
         return float(fixed[0]), float(fixed[1])
     heat = np.asarray(heatmap, dtype=np.float64)
+    flat = heat.size > 0 and np.isfinite(heat).all() and is_flat(heat)
+    if flat and mode == "auto" and bounds is not None:
+        return float(bounds[0]), float(bounds[1])
     if signed or mode == "symmetric":
         peak = float(np.abs(heat).max(initial=0.0))
         return (-peak, peak) if peak > 0 else (-1.0, 1.0)
     low, high = float(heat.min(initial=np.inf)), float(heat.max(initial=-np.inf))
+    if flat:
+        return float(heat.mean()) - 0.5, float(heat.mean()) + 0.5
     if not low < high:
         low, high = (low - 0.5, low + 0.5) if np.isfinite(low) else (0.0, 1.0)
     return low, high

@@ -109,6 +109,13 @@ class Explanation:
     def shape(self) -> tuple[int, int]:
         return self.heatmap.shape
 
+    @property
+    def flat(self) -> bool:
+        """The map has (almost) no variation (:func:`workbench.flatness.is_flat`): it points nowhere."""
+        from .flatness import is_flat
+
+        return is_flat(self.heatmap)
+
     def __repr__(self) -> str:
         return (f"Explanation(method={self.method!r}, target={self.target} ({self.target_name!r}), "
                 f"shape={self.heatmap.shape}, passes={self.cost.forward_passes}+{self.cost.backward_passes}bwd, "

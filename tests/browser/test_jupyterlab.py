@@ -269,3 +269,90 @@ def test_bare_resnet18_on_a_non_square_photo(lab, lab_root, chromium, methods):
         assert_no_errors(page)
     finally:
         page.close()
+
+
+FIRST_HOUR_CELL = """
+import workbench as wb
+w = wb.Workbench(method="gradient", debounce=0.05)       # the default scene view: the shapes model
+for name, value in [("l_sparse", 100.0), ("temperature", 0.01), ("iterations", 20)]:
+    w.state.set_param(name, value, "neuromask")          # the collapsed NeuroMask case, 20 steps
+w
+"""
+
+# the overlay figure's drawn image (its first trace, a PNG data URI), its pointing marker's points, and the title
+READ_IMAGE = """() => {
+  const plot = [...document.querySelectorAll('.js-plotly-plot')].find(gd => gd.layout && gd.layout.title
+      && gd.data && gd.data[0] && gd.data[0].type === 'image' && gd.data.length >= 4);
+  if (!plot) return null;
+  const marker = plot.data.find(t => t.type === 'scatter');
+  return {source: plot.data[0].source, title: String(plot.layout.title.text),
+          marked: marker && marker.x ? marker.x.length : 0};
+}"""
+
+def upload(page, name: str, content: bytes) -> None:
+    """Choose a file in the upload button's file chooser (its <input type=file> is not in the page)."""
+    with page.expect_file_chooser() as chooser:
+        page.locator("button.widget-upload").last.click()
+    chooser.value.set_files(files=[{"name": name, "mimeType": "image/jpeg", "buffer": content}])
+
+
+CAT_CLASSES = ("tabby", "tiger cat", "Egyptian cat", "Persian cat", "Siamese cat")
+
+
+def test_a_new_users_upload_is_framed_and_explained_by_the_imagenet_model(lab, lab_root, chromium):
+    """After the default scene view: the collapsed NeuroMask map is said to be flat and marks no pointing; a cat
+    JPEG of 451 x 300 is explained by efficientnet_lite0 as a cat, drawn as the framed 224 x 224 crop; a text
+    file named .jpg is refused with a message naming it."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    import workbench as wb
+    from workbench.data.photos import photo
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        run_notebook(page, lab, write_notebook(lab_root, "first_hour.ipynb", [FIRST_HOUR_CELL]))
+        read_overlay(page, "gradient for")
+        choose(page, "explainer", get_method("neuromask").label)
+        seen = read_overlay(page, "neuromask for")
+        page.wait_for_function(f"() => ({READ_IMAGE})().title.includes('flat map')", timeout=120_000)
+        seen, drawn = read_overlay(page, "neuromask for"), page.evaluate(READ_IMAGE)
+        assert "flat map: every pixel is 0" in seen["title"] and (seen["zmin"], seen["zmax"]) == (0, 1), seen
+        assert drawn["marked"] == 0, "a flat map marks no pointing"
+        status = page.locator(".workbench .widget-html:has-text('flat map: every pixel is 0')")
+        assert status.count() >= 1, "the status line says so too"
+        page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / "flat_neuromask.png"))
+
+        choose(page, "explainer", get_method("gradient").label)
+        read_overlay(page, "gradient for")
+        buffer = io.BytesIO()
+        Image.fromarray(photo("chelsea")).resize((451, 300), Image.BILINEAR).save(buffer, "JPEG", quality=92)
+        jpeg = buffer.getvalue()
+        page.locator(".widget-toggle-buttons button", has_text="upload").last.click()
+        upload(page, "cat.jpg", jpeg)
+        page.wait_for_function("(cats) => { const d = (" + READ_IMAGE + ")(); return d && "
+                               "d.title.startsWith('gradient for') && cats.some(c => d.title.includes(c)); }",
+                               arg=list(CAT_CLASSES), timeout=300_000)
+        assert_no_errors(page)
+        drawn = page.evaluate(READ_IMAGE)
+        assert selected_text(page, "model") == "efficientnet_lite0"
+        with Image.open(io.BytesIO(base64.b64decode(drawn["source"].split(",", 1)[1]))) as shown:
+            pixels = np.asarray(shown.convert("RGB"), dtype=np.float64) / 255
+        lite0 = wb.load_model("efficientnet_lite0", device="cpu")
+        with Image.open(io.BytesIO(jpeg)) as decoded:
+            framed = lite0.frame(np.asarray(decoded.convert("RGB")))
+        assert pixels.shape == (224, 224, 3), pixels.shape        # the framed crop, not a squashed square
+        assert np.abs(pixels - framed).max() <= 1 / 255 + 1e-6
+        page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / "upload_cat.png"))
+
+        upload(page, "notimage.jpg", b"just some text\n")
+        page.wait_for_function("() => [...document.querySelectorAll('.widget-html pre')].some(p => "
+                               "p.textContent.includes('notimage.jpg: not an image file this workbench can read'))",
+                               timeout=60_000)
+        assert page.evaluate(READ_IMAGE)["source"] == drawn["source"]           # the last good image stays
+        page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / "upload_not_an_image.png"))
+    finally:
+        page.close()

@@ -46,7 +46,7 @@ def test_descriptions_exports_quality_and_time_estimate(shapes):
     assert list(table["method"]) == ["gradient", "occlusion"] and table["aopc_morf"].notna().all()
     titles = [a.text for a in w.comparison.figure.layout.annotations]
     for title, (_, row) in zip(titles, table.iterrows()):                  # the figures drawn are those exported
-        assert f"AOPC {row['aopc_morf']:.3f}" in title and ("pointing hit" if row["pointing hit"] else "miss") in title
+        assert f"AOPC {row['aopc_morf']:.3f}" in title and f"pointing {row['pointing']}" in title
         # one fact a line, so a caption stays over its own tile ("method: N passes, S s" ran into its neighbour's)
         method_line, cost_line, _ = title.split("<br>")
         assert method_line == row["method"] and cost_line.endswith(" s") and "passes" in cost_line

@@ -99,9 +99,13 @@ def test_scene_truth_outline_and_pointing_marker(shapes):
     assert w.wait(60) and w.status.error.value == "", w.status.error.value
     assert w.explanation.target == absent
     assert w.overlay.view.figure.data[4].source is None and list(w.overlay.view.figure.data[3].x) == []
+    assert w.overlay.truth.layout.display == "none"                         # nothing it could draw: not offered
+    w.model.target.value = -1                                               # back to the top-1 class: offered
+    assert w.wait(60) and w.overlay.truth.layout.display is None
     w.image.source.value = "photo"                                         # a photo has no ground truth
     assert w.wait(60)
     assert w.overlay.view.figure.data[4].source is None and list(w.overlay.view.figure.data[3].x) == []
+    assert w.overlay.truth.layout.display == "none"
 
 
 def test_rise_draws_intermediate_maps(shapes, scene):
@@ -118,3 +122,23 @@ def test_ablation_ca_shows_sensitivity_before_the_contexts(shapes, scene):
     e = wb.explain(shapes, scene.image, "ablation_ca", contexts=16, partial=shown.append)
     assert len(shown) == 1 and shown[0].fraction < 1
     np.testing.assert_allclose(shown[0].heatmap, e.heatmap, atol=1e-6)   # step 2 is final before step 3
+
+
+def test_a_flat_map_is_said_to_be_flat_drawn_on_its_range_and_marks_no_pointing(shapes):
+    """The collapsed NeuroMask case (sparsity weight 100, temperature 0.01): a constant mask on scene 0."""
+    w = wb.Workbench(shapes, method="gradient", debounce=DEBOUNCE)          # scene 0: truth is known
+    assert w.wait(60) and len(w.overlay.view.figure.data[3].x) == 1        # a pointing marker for gradient
+    for name, value in (("l_sparse", 100.0), ("temperature", 0.01), ("iterations", 5)):
+        w.state.set_param(name, value, "neuromask")
+    w.explainer.picker.value = "neuromask"
+    assert w.wait(120) and w.status.error.value == "", w.status.error.value
+    assert w.explanation.flat
+    low, high, z_low, z_high = drawn(w)
+    assert (low, high) == (0.0, 1.0) and z_low == z_high                   # the mask's true range, not -0.5..0.5
+    assert "flat map: every pixel is 0" in w.overlay.view.figure.layout.title.text
+    assert "flat map: every pixel is 0" in w.status.message.value
+    assert list(w.overlay.view.figure.data[3].x) == []                     # no pointing marker at a corner
+    assert w.overlay.view.figure.data[4].source                            # the truth is still drawn
+    from workbench.ui.figures import tile_caption
+    assert tile_caption(w.explanation, {"aopc": 0.1, "pointing": "no point"}).endswith(
+        "AOPC 0.100, pointing no point<br><b>flat map</b>: it points nowhere")

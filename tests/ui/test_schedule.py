@@ -60,3 +60,25 @@ def test_fmo_draws_each_level_before_the_final_map(bench):
     change(w, lambda: setattr(w.explainer.picker, "value", "fmo"))
     levels = len(w.explanation.levels.schedule)
     assert w.overlay.view.draws - draws >= levels + 1        # one per level, then the final map
+
+
+def test_the_preset_drop_down_names_the_schedule_or_says_custom():
+    from workbench.explainers.fmo import default_schedule
+    from workbench.ui.components.schedule import CUSTOM, ScheduleEditor
+
+    sent = []
+    editor = ScheduleEditor(None, (224, 224), sent.append)
+    default = [tuple(level) for level in default_schedule(224, 224)]
+    assert editor.presets.value == "default"
+    assert editor.presets.options[1] == f"coarse (ends {default[-2][0]},{default[-2][1]})"   # its real last level
+    editor.add_level()                                   # "add level": no longer a preset
+    assert editor.presets.value == CUSTOM == "custom" and len(sent[-1]) == len(default) + 1
+    editor.remove_level(len(editor.levels) - 1)          # back to the default by hand
+    assert editor.presets.value == "default" and sent[-1] is None
+    editor.presets.value = editor.presets.options[1]     # the coarse preset
+    assert editor.levels == default[:-1] and editor.presets.value.startswith("coarse")
+    editor.set_level(0, stride=default[0][1] - 1)
+    assert editor.presets.value == "custom"
+    editor.presets.value = "custom"                      # choosing custom changes nothing
+    assert editor.levels[0][1] == default[0][1] - 1
+    assert ScheduleEditor(default[:-1], (224, 224), sent.append).presets.value.startswith("coarse")

@@ -1,7 +1,7 @@
 """The sweep component."""
 from __future__ import annotations
 
-
+from workbench.ui.components.sweep import integer_ticks
 
 
 
@@ -19,6 +19,8 @@ def test_sweep_view_updates_and_a_clicked_point_shows_its_map(bench):
     assert list(w.sweep.figure.data[0].x) == [28, 56]
     passes = list(w.sweep.figure.data[1].y)
     assert passes[0] > passes[1]                          # a coarser stride costs fewer passes
+    assert list(w.sweep.figure.layout.yaxis2.tickvals) == sorted(int(p) for p in passes)   # whole counts ticked
+    assert list(w.sweep.figure.layout.xaxis.tickvals) == [28, 56]
     w.sweep.metric.value = "passes"                       # another metric: redrawn from the same result
     assert list(w.sweep.figure.data[0].y) == list(w.sweep.figure.data[1].y)
     w.sweep.on_point(56)                             # clicking a point shows that heatmap
@@ -34,3 +36,9 @@ def test_sweep_view_updates_and_a_clicked_point_shows_its_map(bench):
     w.sweep.values.value = "0,4"                          # stride/patch 0 is invalid: reported, nothing runs
     w.sweep.request()
     assert "patch" in w.status.error.value
+
+
+def test_count_axes_are_ticked_with_whole_counts():
+    assert integer_ticks([75.0, 135.0, 105.0, 105.0]) == [75, 105, 135]
+    assert integer_ticks(range(1, 11), most=4) == [1, 4, 7, 10]        # first and last kept
+    assert integer_ticks([float("nan"), 3.0]) == [3]

@@ -48,30 +48,46 @@ def sample_images(size: int | tuple[int, int] | None = 224) -> dict[str, np.ndar
 
 PHOTO_MODEL = "efficientnet_lite0"
 SCENE_MODEL = "shapes"
-_SCENE_MODELS = ("shapes", "shapes-watermark", "shapes-vit")
 
 
-def default_model_for(source: str, current: str) -> str:
-    """The zoo model an image ``source`` (``"scene"``, ``"photo"``, anything else) is shown with, given the
-    ``current`` zoo model's name: photos move a shapes model to :data:`PHOTO_MODEL` (the shapes models only
-    know synthetic scenes), scenes move :data:`PHOTO_MODEL` back to :data:`SCENE_MODEL`; any other choice is
-    the user's and is kept.
+def model_for_image(source: str, chosen: str | None) -> str | None:
+    """The zoo model that explains an image from ``source`` (``"scene"``, ``"photo"``, ``"upload"``,
+    ``"given"``): the model the user ``chosen`` themselves when there is one (their choice always wins); else
+    :data:`PHOTO_MODEL` for a photo or an upload (real photos need the real ImageNet model; the shapes models
+    only know synthetic scenes) and :data:`SCENE_MODEL` for a scene. None for a given image: no rule, the
+    model stays.
 
-    >>> default_model_for("photo", "shapes"), default_model_for("photo", "resnet50")
-    ('efficientnet_lite0', 'resnet50')
+    >>> model_for_image("upload", None), model_for_image("upload", "shapes"), model_for_image("scene", None)
+    ('efficientnet_lite0', 'shapes', 'shapes')
     """
-    if source == "photo" and current in _SCENE_MODELS:
+    if chosen is not None:
+        return chosen
+    if source in ("photo", "upload"):
         return PHOTO_MODEL
-    if source == "scene" and current == PHOTO_MODEL:
+    if source == "scene":
         return SCENE_MODEL
-    return current
+    return None
+
+
+def frame_for(image, entry) -> np.ndarray:
+    """Any image as model ``entry`` sees it: framed (shorter side resized, centre crop) when the entry has a
+    :attr:`~workbench.models.ModelEntry.framing`, else resized to its ``input_size`` (as is when that is
+    unknown); ``H x W x 3``. Bundled photos and uploads go through here alike."""
+    if entry.framing is not None:
+        return entry.frame(image)
+    size = tuple(entry.input_size)
+    return resize(image, size) if min(size) > 0 else image
+
+
+def upscale_for(shape: tuple[int, int], entry) -> float:
+    """How many times an ``(H, W)`` image is enlarged on its way to model ``entry`` (below 1: shrunk)."""
+    height, width = shape
+    if entry.framing is not None:
+        return entry.framing.shorter_side / min(height, width)
+    size = tuple(entry.input_size)
+    return max(size[0] / height, size[1] / width) if min(size) > 0 else 1.0
 
 
 def photo_for(name: str, entry) -> np.ndarray:
-    """Bundled photo ``name`` as model ``entry`` sees it: framed (shorter side resized, centre crop) when the
-    entry has a :attr:`~workbench.models.ModelEntry.framing`, else resized to its ``input_size`` (as is when
-    that is unknown); ``H x W x 3``."""
-    if entry.framing is not None:
-        return entry.frame(photo(name))
-    size = tuple(entry.input_size)
-    return resize(photo(name), size) if min(size) > 0 else photo(name)
+    """Bundled photo ``name`` as model ``entry`` sees it (:func:`frame_for`); ``H x W x 3``."""
+    return frame_for(photo(name), entry)

@@ -67,7 +67,7 @@ def total_variation(mask: torch.Tensor, beta: float) -> torch.Tensor:
 
 @register("meaningful_perturbation", spec=MeaningfulPerturbationSpec, label="Meaningful Perturbation",
           family="mask learning", citation=MeaningfulPerturbationSpec.citation, random=True, signed=False,
-          gradients=True)
+          gradients=True, value_range=(0.0, 1.0))
 def meaningful_perturbation(ctx: Context, spec: MeaningfulPerturbationSpec) -> MethodOutput:
     height, width = ctx.size
     side = spec.grid(height, width)

@@ -110,7 +110,8 @@ def neuromask_losses(ctx: Context, spec: NeuroMaskSpec, weights: torch.Tensor,
 
 
 @register("neuromask", spec=NeuroMaskSpec, label="NeuroMask (mask learning)", family="mask learning",
-          citation=NeuroMaskSpec.citation, random=True, signed=False, gradients=True)
+          citation=NeuroMaskSpec.citation, random=True, signed=False, gradients=True,
+          value_range=(0.0, 1.0))
 def neuromask(ctx: Context, spec: NeuroMaskSpec) -> MethodOutput:
     height, width = ctx.size
     side = (height, width) if spec.mask_resolution == 0 else (spec.mask_resolution, spec.mask_resolution)

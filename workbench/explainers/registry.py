@@ -104,6 +104,8 @@ class Method:
             the map ``run`` gives the image alone; ``explain_batch`` uses it, else it calls ``explain`` per image.
         reads_attention: the method reads a vision transformer's attention weights, so it explains only models
             with readable attention layers (see :mod:`.attention_weights`) and refuses others.
+        value_range: the interval every map of the method lies in by construction (a mask: ``(0, 1)``), or
+            None; a flat map is drawn on it (:func:`workbench.render.colour_range`).
     """
 
     name: str
@@ -119,6 +121,7 @@ class Method:
     gradients: bool = False
     batch: BatchRun | None = None
     reads_attention: bool = False
+    value_range: tuple[float, float] | None = None
 
     @property
     def params(self) -> tuple[ParamInfo, ...]:
@@ -140,7 +143,8 @@ REGISTRY: dict[str, Method] = {}
 
 def register(name: str, *, spec: type[Spec], label: str, family: str, citation: str, random: bool = False,
              signed: bool = True, needs_clean_pass: bool = True, forward_only: bool = False,
-             gradients: bool = False, batch: BatchRun | None = None, reads_attention: bool = False) -> Callable:
+             gradients: bool = False, batch: BatchRun | None = None, reads_attention: bool = False,
+             value_range: tuple[float, float] | None = None) -> Callable:
     """Decorator that registers ``run(context, spec)`` under ``name`` with its capabilities (see
     :class:`Method`)."""
 
@@ -152,7 +156,7 @@ def register(name: str, *, spec: type[Spec], label: str, family: str, citation: 
         REGISTRY[name] = Method(name=name, run=run, spec=spec, label=label, family=family, citation=citation,
                                 random=random, signed=signed, needs_clean_pass=needs_clean_pass,
                                 forward_only=forward_only, gradients=gradients, batch=batch,
-                                reads_attention=reads_attention)
+                                reads_attention=reads_attention, value_range=value_range)
         return run
 
     return decorate

@@ -10,16 +10,27 @@ Ties: TorchRay takes the first ``argmax`` in row-major order, which on piecewise
 FMO) picks the top-left corner of a plateau. Here the whole max set counts: the score is the share of
 maximal pixels that hit, i.e. the expected hit of a random tie-break. With a unique maximum it is exactly
 TorchRay's 1 (hit) or 0 (miss).
+
+A flat map (:func:`workbench.flatness.is_flat`: no variation beyond 0.1 % of its magnitude) points nowhere:
+its maximum set is noise or the whole image, so the pointing game scores it NaN, "no point", rather than a
+hit or a miss at a corner (TorchRay's argmax of a constant map is the top-left pixel).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
+from ..flatness import is_flat
+
+NO_POINT = "no point"
+
 
 def pointing_game(heatmap: np.ndarray, mask: np.ndarray, tolerance: float = 15.0,
                   reference_size: int = 224) -> float:
-    """Pointing-game score in [0, 1] of one ``H x W`` heatmap against a boolean ``H x W`` mask.
+    """Pointing-game score in [0, 1] of one ``H x W`` heatmap against a boolean ``H x W`` mask; NaN ("no point")
+    for a flat map.
 
     >>> heat = np.zeros((224, 224)); heat[100, 100] = 1
     >>> mask = np.zeros((224, 224), bool); mask[100, 110:] = True
@@ -27,10 +38,22 @@ def pointing_game(heatmap: np.ndarray, mask: np.ndarray, tolerance: float = 15.0
     1.0
     """
     heatmap, mask = _check_pair(heatmap, mask)
+    if is_flat(heatmap):
+        return math.nan
     radius = tolerance * min(heatmap.shape) / reference_size
     distance = distance_transform_edt(~mask)  # distance of each pixel to the nearest mask pixel
     maxima = heatmap == heatmap.max()
     return float((distance[maxima] < radius).mean())
+
+
+def pointing_outcome(heatmap: np.ndarray, mask: np.ndarray, tolerance: float = 15.0) -> str:
+    """The pointing game as a word: ``"hit"`` (score at least 0.5), ``"miss"`` or :data:`NO_POINT` (a flat map).
+
+    >>> pointing_outcome(np.full((224, 224), 0.5), np.eye(224, dtype=bool))
+    'no point'
+    """
+    score = pointing_game(heatmap, mask, tolerance)
+    return NO_POINT if math.isnan(score) else ("hit" if score >= 0.5 else "miss")
 
 
 def _check_pair(heatmap: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -90,15 +90,15 @@ def tile_caption(explanation, scores: dict | None) -> str:
     if scores:
         parts = [f"AOPC {scores['aopc']:.3f}"] if "aopc" in scores else []
         if scores.get("pointing") is not None:
-            parts.append("pointing hit" if scores["pointing"] else "pointing miss")
+            parts.append(f"pointing {scores['pointing']}")
         caption += "<br>" + ", ".join(parts)
-    return caption
+    return caption + ("<br><b>flat map</b>: it points nowhere" if explanation.flat else "")
 
 
 def maps_grid(titles: list[str], heatmaps: list[np.ndarray], image: np.ndarray | None = None, columns: int = 3,
-              tile: int = 200) -> go.Figure:
+              tile: int = 200, bounds: list | None = None) -> go.Figure:
     """Titled heatmaps in a grid (over ``image`` when given), each with its own colour bar under it and the
-    overlay's colour-range rule."""
+    overlay's colour-range rule (``bounds``: each map's method's value range, on which a flat map is drawn)."""
     rows = max(1, -(-len(heatmaps) // columns))
     caption = CAPTION_LINE * max((t.count("<br>") + 1 for t in titles), default=1) + 8   # px above a tile
     figure_height = rows * (tile + caption + COLOUR_BAR) + TOOLBAR
@@ -111,7 +111,7 @@ def maps_grid(titles: list[str], heatmaps: list[np.ndarray], image: np.ndarray |
         small, factor = downsample(heat, MAX_SIDE // 2)
         small = round_for_display(small)
         signed = is_signed(heat)
-        low, high = colour_range(small, signed)
+        low, high = colour_range(small, signed, bounds=bounds[i] if bounds else None)
         if background is not None:
             grid.add_trace(go.Image(source=background, hoverinfo="skip"), row=row, col=col)
         offset = (factor - 1) / 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+from ..flatness import flat_note
 from .lane import Handlers
 
 CHOICES = ["image_key", "model", "target", "method", "params", "seed", "precision"]
@@ -32,7 +33,8 @@ class LiveExplanation:
             status.finished(
                 f"<b>{html.escape(explanation.method)}</b> for <b>{html.escape(explanation.target_name)}</b>: "
                 f"{cost.forward_passes} forward + {cost.backward_passes} backward passes, "
-                f"{cost.seconds:.2f} s{' (cached)' if cached else ''}")
+                f"{cost.seconds:.2f} s{' (cached)' if cached else ''}"
+                + (f"<br><b>{html.escape(flat_note(explanation.heatmap))}</b>" if explanation.flat else ""))
             if results.explanation is explanation:     # drawn again: a partial map may be on screen since
                 results.notify_change({"name": "explanation", "old": explanation, "new": explanation,
                                        "owner": results, "type": "change"})

@@ -41,6 +41,7 @@ class OverlayView:
         self.signed = False     # the drawn map's signedness
         self.range_mode = "auto"
         self.fixed_range: tuple[float, float] | None = None
+        self.bounds: tuple[float, float] | None = None   # of the shown map's method (workbench.render.colour_range)
         self.shown: np.ndarray | None = None   # the drawn (block-averaged) map
         self.draws = 0          # heatmap redraws (partial and final), for tests and the latency benchmark
 
@@ -70,11 +71,13 @@ class OverlayView:
             image_axes(self.figure, height, width)
         self.shown = None
 
-    def show_heatmap(self, heatmap: np.ndarray, signed: bool, title: str) -> None:
+    def show_heatmap(self, heatmap: np.ndarray, signed: bool, title: str,
+                     bounds: tuple[float, float] | None = None) -> None:
+        """Draw ``heatmap``; ``bounds``: the interval its method's maps lie in (a flat map is drawn on it)."""
         small, factor = downsample(heatmap, MAX_SIDE)
         small = round_for_display(small)
         offset = (factor - 1) / 2
-        self.signed, self.shown = signed, small
+        self.signed, self.shown, self.bounds = signed, small, bounds
         with self.figure.batch_update():
             trace = self.figure.data[1]
             trace.z, trace.x0, trace.dx, trace.y0, trace.dy = small, offset, factor, offset, factor
@@ -89,7 +92,7 @@ class OverlayView:
         trace.colorscale = self.drawn_scale
         if self.shown is None:
             return
-        low, high = colour_range(self.shown, self.signed, self.range_mode, self.fixed_range)
+        low, high = colour_range(self.shown, self.signed, self.range_mode, self.fixed_range, self.bounds)
         trace.zauto, trace.zmid = False, None
         trace.zmin, trace.zmax = low, high
 

@@ -113,9 +113,10 @@ class Session:
 
     def request_quality(self, explanations: list, settings: dict[str, Any], mask, handlers: Handlers) -> None:
         """AOPC of the MoRF curve (``settings``: region, steps, fill) of each explanation and, when the target's
-        ``mask`` is known, its pointing-game hit; the result is ``{method: {"aopc", "pointing"}}``."""
+        ``mask`` is known, its pointing-game outcome ("hit", "miss" or "no point" for a flat map); the result is
+        ``{method: {"aopc", "pointing"}}``."""
         from ..metrics import perturbation_curve
-        from ..metrics.localisation import pointing_game
+        from ..metrics.localisation import pointing_outcome
         model, image, device = self.state.model, self.state.image, self.state.device
 
         def work(cancel, progress, partial):
@@ -123,7 +124,7 @@ class Session:
             for i, e in enumerate(explanations):
                 curve = perturbation_curve(model, image, e, order="morf", device=device, cancel=cancel, **settings)
                 quality[e.method] = {"aopc": curve.aopc,
-                                     "pointing": None if mask is None else pointing_game(e.heatmap, mask) >= 0.5}
+                                     "pointing": None if mask is None else pointing_outcome(e.heatmap, mask)}
                 progress(i + 1, len(explanations))
                 partial(dict(quality))
             return quality

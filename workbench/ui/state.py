@@ -26,6 +26,7 @@ class State(HasTraits):
     image = AnyTrait()                 # H x W x 3 numpy image
     image_key = AnyTrait()
     model = AnyTrait()                 # a ModelEntry
+    chosen_model = Unicode(None, allow_none=True)   # the zoo model the user chose themselves: kept for any image
     target = AnyTrait(None, allow_none=True)   # a class index, or None for the model's top-1 class
     method = Unicode("fmo")
     params = Dict()                    # method -> {parameter: value} set by the user (defaults elsewhere)
@@ -66,11 +67,15 @@ class State(HasTraits):
         with self.hold_trait_notifications():
             self.model, self.target = as_model_entry(model), None
 
-    def load_model(self, name: str) -> None:
-        """Load the zoo model ``name`` (on the CPU for ``device="auto"``) and choose it."""
+    def load_model(self, name: str, chosen: bool = True) -> None:
+        """Load the zoo model ``name`` (on the CPU for ``device="auto"``) and use it; ``chosen``: the user chose
+        it (it is kept when the image changes, :func:`workbench.data.photos.model_for_image`), False when it
+        follows the image."""
         from ..models.zoo import load_model
 
         self.set_model(load_model(name, device="cpu" if self.device == "auto" else self.device))
+        if chosen:
+            self.chosen_model = name
 
     def params_for(self, method: str | None = None) -> dict[str, Any]:
         """The current parameters of ``method`` (defaults until a control changes one)."""

@@ -39,6 +39,7 @@ class Workbench(widgets.HBox):
         entry = model if given else load_model(model or "shapes", device="cpu" if device == "auto" else device)
         state = State(entry, make_scene(0).image if image is None else image, method=method, device=device,
                       image_key=("scene", 0) if image is None else None)
+        state.chosen_model = model if isinstance(model, str) else None    # a zoo name given is the user's choice
         self.state = state
         self.session = Session(state, compute=compute, debounce=debounce)
         self.context = Context(state, self.session, given_model=state.model if given else None, given_image=image)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from ...explainers.registry import methods
+from ...explainers.registry import get_method, methods
 from ..exports import csv_link
 from ..figures import MARGIN, maps_grid, replace, tile_caption
 from ..lane import Handlers
@@ -79,10 +79,11 @@ class Comparison(Component):
         import pandas as pd
 
         titles = [tile_caption(e, self.quality.get(e.method)) for e in self.explanations]
-        replace(self.figure, maps_grid(titles, [e.heatmap for e in self.explanations], self.image, COLUMNS, TILE))
+        replace(self.figure, maps_grid(titles, [e.heatmap for e in self.explanations], self.image, COLUMNS, TILE,
+                                       [get_method(e.method).value_range for e in self.explanations]))
         table = pd.DataFrame([{"method": e.method, "forward passes": e.cost.forward_passes,
                                "backward passes": e.cost.backward_passes, "seconds": e.cost.seconds,
                                "aopc_morf": self.quality.get(e.method, {}).get("aopc"),
-                               "pointing hit": self.quality.get(e.method, {}).get("pointing")}
+                               "pointing": self.quality.get(e.method, {}).get("pointing")}
                               for e in self.explanations])
         self.export.value = csv_link("comparison", table) if len(table) else ""

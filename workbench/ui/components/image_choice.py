@@ -1,6 +1,8 @@
 """The image component: the given image, a generated scene (seed), a bundled photo or an upload."""
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 
 from ..style import STYLE, row_layout, show_if
@@ -28,8 +30,9 @@ class ImageChoice(Component):
                                          layout=widgets.Layout(width="auto"))
         for control in (self.source, self.scene_seed, self.photo, self.upload):
             control.observe(lambda _: self.choose(), names="value")
+        self.note = widgets.HTML()        # how the image was read and which model explains it
         self.widget = widgets.VBox([widgets.HTML("<b>Image</b>"), self.source, self.scene_seed, self.photo,
-                                    self.upload])
+                                    self.upload, self.note])
         self._show_controls()
 
     def _show_controls(self) -> None:
@@ -38,40 +41,63 @@ class ImageChoice(Component):
             show_if(control, self.source.value == source)
 
     def choose(self) -> None:
-        """Put the chosen image into the state (scenes use the shapes model, photos the ImageNet one, unless the
-        Workbench was given a model)."""
-        from ...data.photos import default_model_for
+        """Put the chosen image into the state with the model that explains it
+        (:func:`~workbench.data.photos.model_for_image`: the user's chosen model, else the ImageNet model for a
+        photo or an upload and the shapes model for a scene; a Workbench given a model keeps it)."""
+        from ...data.photos import model_for_image
 
         self._show_controls()
         source, state = self.source.value, self.state
-        if self.context.given_model is None:
-            wanted = default_model_for(source, state.model.name)
-            if wanted != state.model.name:
-                state.load_model(wanted)
         try:
-            chosen = self._read(source)
+            chosen = self._read(source)          # first with the model there: a bad file changes nothing
+            if self.context.given_model is None:
+                wanted = model_for_image(source, state.chosen_model)
+                if wanted is not None and wanted != state.model.name:
+                    state.load_model(wanted, chosen=False)
+                    chosen = self._read(source)  # framed for the model that explains it
+        except ValueError as error:
+            self._stale(str(error))
+            return
         except Exception as error:
-            self.report_error(f"image: {type(error).__name__}: {error}")
+            self._stale(f"image: {type(error).__name__}: {error}")
             return
         if chosen is not None:
-            state.set_image(*chosen)
+            image, key, notes = chosen
+            state.set_image(image, key)
+            self.note.value = "<br>".join(html.escape(n) for n in notes + self._model_notes(source))
+
+    def _stale(self, message: str) -> None:
+        """Report ``message``; the image and map shown stay, said to be the previous ones."""
+        self.report_error(message)
+        self.note.value = "<i>the image and map shown are still the previous ones</i>"
+
+    def _model_notes(self, source: str) -> list[str]:
+        """Which model explains the image when it is not the one the source would get by default."""
+        from ...data.photos import model_for_image
+
+        name, default = self.state.model.name, model_for_image(source, None)
+        if default is None or name == default:
+            return []
+        why = "the model given to the Workbench" if self.context.given_model is not None else "your choice"
+        return [f"explained by {name} ({why}); a {source} is otherwise explained by {default}"]
 
     def _read(self, source: str):
-        """``(image, key)`` of the chosen source; None for an upload not made yet."""
+        """``(image, key, notes)`` of the chosen source; None for an upload not made yet."""
         from ...data.photos import photo_for
         from ...data.scenes import make_scene
-        from ...data.uploads import decode_upload
+        from ...data.uploads import read_upload
 
         if source == "scene":
             seed = int(self.scene_seed.value)
-            return make_scene(seed).image, ("scene", seed)
+            return make_scene(seed).image, ("scene", seed), []
         if source == "photo":
-            return photo_for(self.photo.value, self.state.model), ("photo", self.photo.value)
+            return photo_for(self.photo.value, self.state.model), ("photo", self.photo.value), []
         if source == "given":
             image = self.context.given_image
-            return image, ("given", id(image))
+            return image, ("given", id(image)), []
         if not self.upload.value:
             return None
         upload = self.upload.value[0]
         content = bytes(upload["content"])
-        return decode_upload(content, self.state.model.input_size), ("upload", upload["name"], len(content))
+        read = read_upload(upload["name"], content, self.state.model)
+        return read.image, ("upload", upload["name"], len(content)), list(read.notes)

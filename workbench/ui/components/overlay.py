@@ -74,8 +74,14 @@ class Overlay(Component):
 
     # -- drawing --------------------------------------------------------------------------------------------
     def show_map(self, heatmap, method: str, title: str) -> None:
-        """Draw a map of ``method`` (signed maps on a symmetric scale); the colour drop-down names its scale."""
-        self.view.show_heatmap(heatmap, is_signed(heatmap, get_method(method).signed), title)
+        """Draw a map of ``method`` (signed maps on a symmetric scale, a flat map on the method's value range and
+        said to be flat); the colour drop-down names its scale."""
+        from ...flatness import flat_note, is_flat
+
+        info = get_method(method)
+        if is_flat(heatmap):
+            title = f"{title}<br><span style='font-size:12px'>{flat_note(heatmap)}</span>"
+        self.view.show_heatmap(heatmap, is_signed(heatmap, info.signed), title, info.value_range)
         self._name_scale()
 
     def _partial(self, partial) -> None:
@@ -110,13 +116,16 @@ class Overlay(Component):
             self._draw_truth(heat)
 
     def _draw_truth(self, heat) -> None:
-        """On generated scenes: the target's true outline and the pointing-game marker (green hit, red miss)."""
-        from ...metrics.localisation import peak, pointing_game
+        """On generated scenes: the target's true outline and the pointing-game marker (green hit, red miss; none
+        for a flat map, which points nowhere). The check box is shown only when there is a truth to draw."""
+        from ...metrics.localisation import NO_POINT, peak, pointing_outcome
 
-        mask = self.session.scene_mask(self.explanation.target) if self.truth.value else None
+        mask = self.session.scene_mask(self.explanation.target)
+        show_if(self.truth, mask is not None)
+        mask = mask if self.truth.value else None
         self.view.show_truth(mask)
-        self.view.show_pointing(None if mask is None else peak(heat),
-                                mask is not None and pointing_game(heat, mask) >= 0.5)
+        outcome = None if mask is None else pointing_outcome(heat, mask)
+        self.view.show_pointing(None if outcome in (None, NO_POINT) else peak(heat), outcome == "hit")
 
     def _draw_outline(self) -> None:
         e, level = self.explanation, self.level()

@@ -6,6 +6,8 @@ from typing import Callable
 
 import ipywidgets as widgets
 
+CUSTOM = "custom"
+
 
 class ScheduleEditor(widgets.VBox):
     """FMO's resolution schedule: one row per level with a patch and a stride control, add/remove level and
@@ -23,13 +25,17 @@ class ScheduleEditor(widgets.VBox):
         self.rows = widgets.VBox()
         self.add_button = widgets.Button(description="add level", icon="plus", layout=widgets.Layout(width="110px"))
         self.add_button.on_click(lambda _: self.add_level())
-        self.presets = widgets.Dropdown(options=["default", "coarse (ends 14,7)", "fine (ends 8,2)"],
-                                        value="default", description="preset", style={"description_width": "50px"},
-                                        layout=widgets.Layout(width="190px"))
-        self.presets.observe(lambda change: self.apply_preset(change["new"]), names="value")
+        named = ["default"] + [f"{name} (ends {','.join(map(str, self.preset(name)[-1]))})"
+                               for name in ("coarse", "fine")]
+        self.presets = widgets.Dropdown(options=named + [CUSTOM], value="default", description="preset",
+                                        style={"description_width": "50px"}, layout=widgets.Layout(width="190px"),
+                                        tooltip="a preset schedule; 'custom' once the levels are edited")
+        self._quiet = False
+        self.presets.observe(lambda change: self._quiet or self.apply_preset(change["new"]), names="value")
         title = widgets.HTML("<b>FMO resolution schedule</b> (coarse to fine; patch, stride in px)")
         super().__init__([title, self.rows, widgets.HBox([self.add_button, self.presets])])
         self._draw()
+        self._name_preset()
 
     def preset(self, name: str) -> list[tuple[int, int]]:
         """The default schedule, the same without its finest level, or with (8, 2) as its finest level
@@ -42,8 +48,19 @@ class ScheduleEditor(widgets.VBox):
         return list(self.default)
 
     def apply_preset(self, name: str) -> None:
-        self.levels = self.preset(name)
-        self._changed()
+        if name != CUSTOM:
+            self.levels = self.preset(name)
+            self._changed()
+
+    def _name_preset(self) -> None:
+        """The preset drop-down names the preset the levels are, or "custom" when they are none of them."""
+        shown = next((name for name in self.presets.options if name != CUSTOM and self.preset(name) == self.levels),
+                     CUSTOM)
+        self._quiet = True
+        try:
+            self.presets.value = shown
+        finally:
+            self._quiet = False
 
     def set_level(self, index: int, patch: int | None = None, stride: int | None = None) -> None:
         old_patch, old_stride = self.levels[index]
@@ -53,6 +70,7 @@ class ScheduleEditor(widgets.VBox):
     def _send(self) -> None:
         """The levels to ``on_change``; the default schedule as ``None`` (FMO's own default for the image), so
         going back to it is the setting first computed and answers from the cache."""
+        self._name_preset()
         self.send_levels(None if self.levels == self.default else list(self.levels))
 
     def add_level(self) -> None:
