@@ -306,7 +306,10 @@ def summarise(methods: list[str]) -> list[dict]:
             entry = {"part": part, "method": method, "label": labels.get(method, method), "pairs": len(mine),
                      "images": len({r["image"] for r in mine})}
             for metric in SHOWN[part] + ["passes", "seconds"]:
-                entry[metric], entry[metric + "_se"] = mean_se([float(r[metric]) for r in mine])
+                values = [float(r[metric]) for r in mine]
+                if metric == "pointing":     # a flat map points nowhere ("no point", NaN): not a hit
+                    values = [0.0 if math.isnan(v) else v for v in values]
+                entry[metric], entry[metric + "_se"] = mean_se(values)
             summary.append(entry)
     return summary
 
