@@ -31,6 +31,12 @@ class Results(HasTraits):
     explanation = AnyTrait(None, allow_none=True)
     partial = AnyTrait(None, allow_none=True)
 
+    def redraw(self) -> None:
+        """Tell the observers of ``explanation`` to draw it again (over a partial map of a stopped run)."""
+        if self.explanation is not None:
+            self.notify_change({"name": "explanation", "old": self.explanation, "new": self.explanation,
+                                "owner": self, "type": "change"})
+
 
 class Context:
     """What a component may touch: the state, the session, the shown results, the other components by name
