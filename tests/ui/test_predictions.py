@@ -39,3 +39,13 @@ def test_clicking_the_second_class_explains_it_and_highlights_it(bench, shapes, 
     assert list(bench.predictions.figure.data[0].marker.color) == [PREDICTED] * 3 + [EXPLAINED, PREDICTED]
     bench.predictions.choose(int(bench.predictions.figure.data[0].customdata[-1]))     # the top-1: automatic again
     assert bench.state.target is None and bench.model.target.value == -1
+
+
+def test_the_default_photo_is_one_the_imagenet_model_gets_right_with_confidence():
+    import workbench as wb
+    from workbench.data.photos import DEFAULT_PHOTO, PHOTO_MODEL, photo_for
+
+    model = wb.load_model(PHOTO_MODEL)
+    scores = _scores(model, photo_for(DEFAULT_PHOTO, model))
+    assert model.class_names[int(np.argmax(scores))] == "tiger cat"
+    assert scores[281:286].sum() > 0.9          # tabby, tiger, Persian, Siamese, Egyptian cat: a cat, surely
