@@ -25,7 +25,7 @@ class Predictions(Component):
         self.figure = LiveFigure(
             data=[go.Bar(orientation="h", textposition="auto", hovertemplate="%{y}: %{x:.3f}<extra></extra>",
                          cliponaxis=False)],
-            layout=go.Layout(width=330, height=260, margin=dict(l=10, r=20, t=TOOLBAR + 40, b=30),
+            layout=go.Layout(width=330, height=230, margin=dict(l=10, r=20, t=TOOLBAR + 40, b=30),
                              xaxis=dict(range=[0, 1], title=None, tickformat=".1f"),
                              yaxis=dict(automargin=True), title=title("predictions")))
         self.figure.data[0].on_click(self._clicked)

@@ -17,12 +17,12 @@ class Status(Component):
 
     def __init__(self, context):
         super().__init__(context)
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="300px"))
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="210px"))
         self.message = widgets.HTML()
         self.error = widgets.HTML()
         self.cancel = widgets.Button(description="cancel", icon="stop", button_style="warning",
                                      tooltip="stop the running computation; the last finished map stays",
-                                     layout=widgets.Layout(width="auto"))
+                                     layout=widgets.Layout(width="90px", min_width="90px"))
         self.cancel.on_click(lambda _: self.cancelled())
         show_if(self.cancel, False)
         self.what, self.since = "", time.perf_counter()
