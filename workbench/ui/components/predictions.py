@@ -25,7 +25,7 @@ class Predictions(Component):
         self.figure = LiveFigure(
             data=[go.Bar(orientation="h", textposition="auto", hovertemplate="%{y}: %{x:.3f}<extra></extra>",
                          cliponaxis=False)],
-            layout=go.Layout(width=330, height=230, margin=dict(l=10, r=20, t=TOOLBAR + 40, b=30),
+            layout=go.Layout(width=330, height=230, margin=dict(l=10, r=20, t=TOOLBAR + 26, b=30),
                              xaxis=dict(range=[0, 1], title=None, tickformat=".1f"),
                              yaxis=dict(automargin=True), title=title("predictions")))
         self.figure.data[0].on_click(self._clicked)
@@ -52,14 +52,14 @@ class Predictions(Component):
             return
         explained = self.state.target if self.state.target is not None else self.best[0][0]
         bars = prediction_bars(self.best, explained)
-        scores = "independent sigmoid scores (multi-label)" if self.state.model.multilabel else "softmax probabilities"
+        scores = "independent sigmoids: multi-label" if self.state.model.multilabel else "softmax"
         with self.figure.batch_update():
             trace = self.figure.data[0]
             trace.x, trace.y, trace.text, trace.customdata = bars["x"], bars["y"], bars["text"], bars["customdata"]
             trace.marker.color = bars["colours"]
-            self.figure.layout.title = title(f"predictions of {html.escape(self.state.model.name)}<br>"
-                                             f"<span style='font-size:11px'>top {len(self.best)}, {scores}</span>")
-        self.note.value = ("<span style='font-size:11px;color:#555'>click a class to explain it "
+            self.figure.layout.title = title(f"predictions ({scores})")
+        self.note.value = (f"<span style='font-size:11px;color:#555'>top {len(self.best)} classes of "
+                           f"{html.escape(self.state.model.name)}; click one to explain it "
                            "(<span style='color:#d62728'>red</span>: the class explained)</span>")
 
     def choose(self, index: int) -> None:
