@@ -112,7 +112,8 @@ class Explanation:
     def execution_note(self) -> str:
         """What ran the model's passes, in words: the precision and, when it was chosen by measurement, the
         runtime and why (``extras["precision"]``, ``extras["runtime"]``, ``extras["execution"]``; "" if none)."""
-        parts = [f"{key} {self.extras[key]}" for key in ("precision", "runtime") if isinstance(self.extras.get(key), str)]
+        parts = [f"{key} {self.extras[key]}" for key in ("precision", "runtime")
+                 if isinstance(self.extras.get(key), str)]
         why = self.extras.get("execution")
         return ", ".join(parts) + (f" ({why})" if isinstance(why, str) and why else "")
 

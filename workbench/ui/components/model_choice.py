@@ -76,7 +76,8 @@ class ModelChoice(Component):
             return
         self._quiet = True
         try:
-            self.target.options = [(f"top-1: {best[0][1]} ({best[0][2]:.2f})", AUTO_TARGET)] + [(f"{name} ({p:.2f})", i) for i, name, p in best]
+            self.target.options = ([(f"top-1: {best[0][1]} ({best[0][2]:.2f})", AUTO_TARGET)]
+                                   + [(f"{name} ({p:.2f})", i) for i, name, p in best])
             self.target.value = AUTO_TARGET
         finally:
             self._quiet = False
