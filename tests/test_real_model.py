@@ -268,7 +268,7 @@ def test_workbench_photo_picker_uses_the_real_model():
     pytest.importorskip("ipywidgets")
     bench = wb.Workbench(method="gradient", debounce=0.01)
     assert bench.wait(60) and bench.state.model.name == "shapes"
-    bench.image.photo.value = "chelsea"
+    assert bench.image.photo.value == "chelsea"         # the picker opens on the photo the model gets right
     bench.image.source.value = "photo"
     assert bench.wait(120)
     assert bench.state.model.name == "efficientnet_lite0" and bench.model.picker.value == "efficientnet_lite0"

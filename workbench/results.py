@@ -116,6 +116,14 @@ class Explanation:
 
         return is_flat(self.heatmap)
 
+    def execution_note(self) -> str:
+        """What ran the model's passes, in words: the precision and, when it was chosen by measurement, the
+        runtime and why (``extras["precision"]``, ``extras["runtime"]``, ``extras["execution"]``; "" if none)."""
+        parts = [f"{key} {self.extras[key]}" for key in ("precision", "runtime")
+                 if isinstance(self.extras.get(key), str)]
+        why = self.extras.get("execution")
+        return ", ".join(parts) + (f" ({why})" if isinstance(why, str) and why else "")
+
     def __repr__(self) -> str:
         return (f"Explanation(method={self.method!r}, target={self.target} ({self.target_name!r}), "
                 f"shape={self.heatmap.shape}, passes={self.cost.forward_passes}+{self.cost.backward_passes}bwd, "

@@ -55,7 +55,7 @@ def test_workbench_renders_and_reacts_in_jupyterlab(lab, lab_root, chromium):
             assert page.locator(f".widget-dropdown:has(label:text-is('{picker}')) select").is_visible(), picker
         shown = page.locator(".widget-dropdown:has(label:text-is('target')) select").last.evaluate(
             "el => el.selectedIndex >= 0 ? el.options[el.selectedIndex].text : ''").replace("\xa0", " ")
-        assert shown == "top-1 (auto)", shown
+        assert shown.startswith("top-1: ") and shown.endswith(")"), shown   # names the class and its score
 
         strides = page.locator(".widget-inline-hbox:has(label:text-is('stride')) input")
         assert strides.count() >= 2, "the FMO schedule editor's stride controls are missing"
@@ -354,5 +354,80 @@ def test_a_new_users_upload_is_framed_and_explained_by_the_imagenet_model(lab, l
                                timeout=60_000)
         assert page.evaluate(READ_IMAGE)["source"] == drawn["source"]           # the last good image stays
         page.locator(".workbench").last.screenshot(path=str(ARTIFACTS / "upload_not_an_image.png"))
+    finally:
+        page.close()
+
+
+PREDICTIONS_CELL = """
+import workbench as wb
+w = wb.Workbench(method="gradient", debounce=0.05)
+w
+"""
+
+PLOT_DATA = """(prefix) => { const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => g.layout
+    && g.layout.title && String(g.layout.title.text || '').startsWith(prefix)); return gd ? {y: gd.data[0].y,
+    box: gd.querySelectorAll('.barlayer .point path').length, rects: [...gd.querySelectorAll('.barlayer .point path')]
+    .map(p => { const r = p.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })} : null; }"""
+
+
+def status_text(page) -> str:
+    return " ".join(page.locator(".workbench .widget-html").all_inner_texts())
+
+
+def test_predictions_click_error_fix_and_cancel(lab, lab_root, chromium):
+    """Click the second predicted class: the map is recomputed for it; fix an invalid setting: the error goes;
+    cancel during a RISE run: the page says so within a second and the previous map is drawn again."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        run_notebook(page, lab, write_notebook(lab_root, "predictions.ipynb", [PREDICTIONS_CELL]))
+        read_overlay(page, "gradient for")
+        page.wait_for_function(f"() => ({PLOT_DATA})('predictions') !== null", timeout=60_000)
+        bars = page.evaluate(f"({PLOT_DATA})('predictions')")
+        assert bars["box"] == 5, bars
+        assert selected_text(page, "target").startswith(f"top-1: {bars['y'][4].strip()} (")
+        page.screenshot(path=str(ARTIFACTS / "predictions.png"))
+        second = bars["y"][3].strip()                                   # bars run best-last (top of the plot)
+        page.mouse.click(*bars["rects"][3])
+        wait_for_title(page, f"gradient for {second}")
+        assert selected_text(page, "target").startswith(second)
+
+        choose(page, "explainer", get_method("occlusion").label)
+        read_overlay(page, "occlusion for")
+        window = page.locator(".widget-inline-hbox:has(label:text-is('window')) input").last
+        window.fill("300")
+        window.press("Enter")
+        page.wait_for_function("() => [...document.querySelectorAll('.workbench .widget-html pre')]"
+                               ".some(p => p.innerText.includes('window'))", timeout=60_000)
+        window.fill("8")
+        window.press("Enter")
+        page.wait_for_timeout(1500)
+        assert_no_errors(page)                                          # the error went with its cause
+        before = read_overlay(page, "occlusion for")
+        rasters = overlay_rasters(page)
+
+        choose(page, "explainer", get_method("rise").label)
+        masks = page.locator(".widget-inline-hbox:has(label:text-is('masks')) input").last
+        masks.fill("400000")
+        masks.press("Enter")
+        cancel = page.locator("button.jupyter-button:has-text('cancel')").last
+        cancel.wait_for(state="visible", timeout=60_000)
+        page.wait_for_function("() => document.querySelector('.workbench').innerText.includes('passes')",
+                               timeout=120_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "cancel_button.png"))
+        cancel.click()
+        page.wait_for_function("() => document.querySelector('.workbench').innerText.includes('cancelled')",
+                               timeout=1_000)                            # said within a second of the click
+        assert not cancel.is_visible()
+        after = read_overlay(page, "occlusion for", timeout=5_000)       # the last finished map, drawn again
+        assert (after["low"], after["high"]) == (before["low"], before["high"])
+        page.wait_for_timeout(3000)
+        assert overlay_rasters(page) == rasters and "cancelled" in status_text(page)   # nothing drawn since
+        page.screenshot(path=str(ARTIFACTS / "cancelled.png"))
+        click_tab(page, "curves")
+        page.screenshot(path=str(ARTIFACTS / "empty_curves_tab.png"))
+        assert page.locator(".workbench-hint:visible").count() >= 1
+        assert_no_errors(page)
     finally:
         page.close()

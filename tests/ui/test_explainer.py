@@ -164,9 +164,12 @@ def test_fast_toggle_explains_in_auto_precision_and_says_what_it_trades(bench):
     extras = w.explanation.extras                          # the probe's choice (workbench.execution), said
     assert extras["precision"] in ("float32", "bfloat16") and extras["runtime"].endswith("bfloat16") == (
         extras["precision"] == "bfloat16") and "agree with float32 torch" in extras["execution"]
+    tip = w.explainer.fast.tooltip                         # what the box means, then what this run chose
+    assert "where the probe shows the map unchanged" in tip and "AVX512" not in tip
+    assert f"Last run: precision {extras['precision']}, runtime {extras['runtime']} ({extras['execution']})." in tip
     change(w, lambda: setattr(w.explainer.fast, "value", False))     # back to float32: the cached map, no new run
     assert seen == ["auto"] and w.state.precision == "float32"
-    assert "reduced precision" in w.explainer.fast.description and "accuracy" in w.explainer.fast.tooltip
+    assert "reduced precision" in w.explainer.fast.description and "Last run" not in w.explainer.fast.tooltip
 
 
 def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):

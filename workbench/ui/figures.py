@@ -143,3 +143,15 @@ def spray_traces(layout: np.ndarray, labels: np.ndarray) -> list[go.Scattergl]:
                                    name=f"cluster {cluster} ({len(members)})", customdata=members,
                                    hovertemplate="image %{customdata}<extra></extra>"))
     return traces
+
+
+PREDICTED, EXPLAINED = "#9ecae1", "#d62728"   # bar colours: a predicted class, the class explained
+
+
+def prediction_bars(best: list[tuple[int, str, float]], explained: int | None) -> dict[str, list]:
+    """The predictions view's bars from ``top_classes``' ``(index, name, score)``, best at the top: ``y`` the
+    class names, ``x`` the scores, ``text`` them rounded, ``colours`` with the ``explained`` class highlighted."""
+    shown = list(reversed(best))          # Plotly stacks horizontal bars from the bottom
+    return {"y": [f"{name} " for _, name, _ in shown], "x": [score for _, _, score in shown],
+            "text": [f"{score:.2f}" for _, _, score in shown], "customdata": [index for index, _, _ in shown],
+            "colours": [EXPLAINED if index == explained else PREDICTED for index, _, _ in shown]}

@@ -3,8 +3,8 @@ caller on the thread that submitted them. It knows nothing of the Workbench (doc
 
 * **Debounce**: :meth:`Lane.submit` waits ``debounce`` seconds for the next submit before starting, so a
   dragged slider makes one computation, not thirty.
-* **Cancel**: a submit sets the running job's cancel event; the work raises :class:`~workbench.Cancelled` at its
-  next check and that job's news is never delivered (the ``log`` records it).
+* **Cancel**: a submit (or :meth:`Lane.cancel`) sets the running job's cancel event; the work raises
+  :class:`~workbench.Cancelled` at its next check and that job's news is never delivered (the ``log`` records it).
 * **Cache**: finished results are kept by key, so going back to a setting never recomputes. At most
   ``cache_size`` results and ``cache_bytes`` bytes of arrays are kept (oldest out first); the log keeps the
   last :data:`LOG_SIZE` events.
@@ -41,8 +41,7 @@ _OPEN: "weakref.WeakSet[Lane]" = weakref.WeakSet()
 
 
 def _close_all() -> None:
-    """At interpreter exit: cancel and join every open lane's jobs (registered with ``atexit``, which runs
-    while daemon threads still run, before the interpreter tears down)."""
+    """At exit (``atexit`` runs while daemon threads still run): cancel and join every open lane's jobs."""
     deadline = time.monotonic() + EXIT_TIMEOUT
     for lane in list(_OPEN):
         lane.close(timeout=max(0.0, deadline - time.monotonic()))
@@ -60,6 +59,7 @@ class Handlers:
     on_partial: Callable[[Any], None] | None = None
     on_done: Callable[[Any, bool], None] | None = None        # (result, from_cache)
     on_error: Callable[[str], None] | None = None
+    on_stage: Callable[[str], None] | None = None         # a step not counted in passes (``Controls.stage``)
 
 
 @dataclass(eq=False)   # hashed by identity (kept in a set while it runs)
@@ -76,9 +76,7 @@ class Lane:
     """One lane of debounced, cancellable, cached background work (one lane per kind of result)."""
 
     def __init__(self, debounce: float = 0.25, cache_size: int = CACHE_SIZE, cache_bytes: int = CACHE_BYTES):
-        self.debounce = debounce
-        self.cache_size = cache_size
-        self.cache_bytes = cache_bytes
+        self.debounce, self.cache_size, self.cache_bytes = debounce, cache_size, cache_bytes
         self.cache: dict[Hashable, Any] = {}
         self.log: list[tuple[str, Hashable]] = []   # ("started" | "cancelled" | "done" | "cached" | "error", key)
         self.closed = False
@@ -87,8 +85,7 @@ class Lane:
         self._timer: threading.Timer | None = None
         self._current: _Job | None = None
         self._numbers = 0
-        self._threads: set[threading.Thread] = set()
-        self._running: set[_Job] = set()
+        self._threads: set[threading.Thread] = set(); self._running: set[_Job] = set()  # noqa: E702
         self._outbox: collections.deque[tuple[_Job, Callable[[], None], bool, bool]] = collections.deque()
         self._news = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -128,8 +125,7 @@ class Lane:
             self._timer.start()
 
     def wait(self, timeout: float = 60.0) -> bool:
-        """Deliver the news and block until no job is pending or running, superseded ones included (tests,
-        notebooks); False on timeout."""
+        """Deliver the news; block until no job is pending or running (tests, notebooks); False on timeout."""
         deadline = time.monotonic() + timeout
         while True:
             self._news.clear()
@@ -161,8 +157,7 @@ class Lane:
                 self._settle(job)
 
     def remember(self, key: Hashable, result: Any) -> None:
-        """Cache ``result`` under ``key``, dropping the oldest results beyond ``cache_size`` entries or
-        ``cache_bytes`` bytes (the newest result is always kept)."""
+        """Cache ``result`` under ``key``, the oldest out beyond ``cache_size`` entries or ``cache_bytes`` bytes."""
         size = approximate_bytes(result)
         with self._lock:
             self.cache.pop(key, None)
@@ -173,6 +168,19 @@ class Lane:
                 oldest = next(iter(self.cache))
                 self.cache.pop(oldest)
                 self._sizes.pop(oldest, None)
+
+    def cancel(self) -> bool:
+        """Stop the pending or running job (a cancel button); its news is dropped. True when there was one."""
+        with self._lock:
+            job, timer = self._current, self._timer
+            if job is not None:
+                job.cancel.set()
+                self._record("cancelled", job.key)
+                if job.thread is None and timer is not None:     # still in its debounce: it never starts
+                    timer.cancel()
+                    self._timer, self._current = None, None
+        self._news.set()
+        return job is not None
 
     def close(self, timeout: float = EXIT_TIMEOUT) -> bool:
         """Cancel the pending and running jobs, wait up to ``timeout`` seconds for their threads to stop and
@@ -257,6 +265,9 @@ class Lane:
         def partial(value: Any) -> None:
             if h.on_partial and self._is_current(job):
                 self._deliver(job, lambda: h.on_partial(value))
+
+        progress.stage = lambda message: (   # type: ignore[attr-defined]  # read by Controls.stage
+            h.on_stage and self._is_current(job) and self._deliver(job, lambda: h.on_stage(message)))
 
         try:
             result = job.work(job.cancel, progress, partial)

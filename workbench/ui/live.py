@@ -36,10 +36,12 @@ class LiveExplanation:
                 f"{cost.seconds:.2f} s{' (cached)' if cached else ''}"
                 + (f"<br><b>{html.escape(flat_note(explanation.heatmap))}</b>" if explanation.flat else ""))
             if results.explanation is explanation:     # drawn again: a partial map may be on screen since
-                results.notify_change({"name": "explanation", "old": explanation, "new": explanation,
-                                       "owner": results, "type": "change"})
+                results.redraw()
             else:
                 results.explanation = explanation
-        return self.context.session.request_explanation(Handlers(
+        valid = self.context.session.request_explanation(Handlers(
             on_start=lambda: status.started(method), on_progress=status.progressed, on_partial=partial,
-            on_done=done, on_error=status.show_error), debounce=debounce)
+            on_done=done, on_error=status.show_error, on_stage=status.stage), debounce=debounce)
+        if valid:
+            status.clear_error()        # the setting that caused an error is fixed: the error goes at once
+        return valid

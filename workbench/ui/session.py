@@ -184,6 +184,10 @@ class Session:
     def lanes(self) -> tuple[Lane, ...]:
         return self.explanations, self.evaluations, self.comparisons, self.analyses
 
+    def cancel(self) -> bool:
+        """Stop every lane's pending or running job (the cancel button); True when one was stopped."""
+        return any([lane.cancel() for lane in self.lanes])
+
     def wait(self, timeout: float = 120.0) -> bool:
         """Deliver the news and block until every lane is idle (news of one lane may start work in another: a
         finished comparison starts its quality figures)."""

@@ -55,7 +55,10 @@ class Workbench(widgets.HBox):
         for i, component in enumerate(placed["tab"]):
             tabs.set_title(i, component.title)
         # side by side when the notebook is wide enough, the right column below the left one when not (1024 px)
-        right = widgets.VBox([c.widget for c in placed["main"]] + [tabs],
+        # the main components (the map, the predictions beside it) in a row that wraps when narrow, the tabs below
+        main = widgets.HBox([c.widget for c in placed["main"]],
+                            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
+        right = widgets.VBox([main, tabs],
                              layout=widgets.Layout(flex="1 1 500px", min_width="500px"))
         right.add_class("workbench-right")
         super().__init__([left, right], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap"))

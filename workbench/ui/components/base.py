@@ -18,6 +18,7 @@ from traitlets import Any as AnyTrait
 from traitlets import HasTraits
 
 from ..freshness import Freshness
+from ..style import show_if
 from ..session import Session
 from ..state import CONTEXT, State
 
@@ -30,6 +31,12 @@ class Results(HasTraits):
 
     explanation = AnyTrait(None, allow_none=True)
     partial = AnyTrait(None, allow_none=True)
+
+    def redraw(self) -> None:
+        """Tell the observers of ``explanation`` to draw it again (over a partial map of a stopped run)."""
+        if self.explanation is not None:
+            self.notify_change({"name": "explanation", "old": self.explanation, "new": self.explanation,
+                                "owner": self, "type": "change"})
 
 
 class Context:
@@ -77,6 +84,21 @@ class Component:
             if self.freshness is not None:
                 self.freshness.shown(requested, self.state.context())
         return done
+
+    def until_shown(self, text: str, *hidden: widgets.Widget) -> widgets.VBox:
+        """``hidden`` (the empty figures) in a box shown once :meth:`reveal` is called, and until then a one-line
+        hint: what this tab will show and which button computes it. Returns the box and the hint to lay out."""
+        self.hint = widgets.HTML(f"<div style='color:#555;font-style:italic;margin:6px 0'>{text}</div>")
+        self.hint.add_class("workbench-hint")
+        self.shown = widgets.VBox(list(hidden))
+        show_if(self.shown, False)
+        return widgets.VBox([self.hint, self.shown])
+
+    def reveal(self) -> None:
+        """A result is drawn: the hint goes, the figure shows."""
+        if getattr(self, "shown", None) is not None:
+            show_if(self.shown, True)
+            show_if(self.hint, False)
 
     def report_error(self, message: str) -> None:
         self.context.status.show_error(message)

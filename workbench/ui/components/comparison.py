@@ -38,7 +38,9 @@ class Comparison(Component):
             widgets.VBox([widgets.HTML("Each method with its current settings, over the image; AOPC (MoRF, the "
                                        "curves tab's settings) and, on generated scenes, the pointing game under "
                                        "each map."), self.methods, self.button]),
-            self.freshness.banner, self.figure, self.export])
+            self.freshness.banner, self.until_shown(
+                "The maps of the ticked methods side by side, each with its AOPC (and pointing on scenes): press "
+                "<b>compare</b>.", self.figure), self.export])
 
     def request(self) -> None:
         """Run every selected method with its current settings, then measure each map's quality."""
@@ -67,6 +69,7 @@ class Comparison(Component):
             self.report_error(f"ValueError: {error}")
 
     def show(self, explanations, image=None) -> None:
+        self.reveal()
         """Draw the maps over ``image``; quality figures come later (:meth:`show_quality`)."""
         self.explanations, self.image, self.quality = list(explanations), image, {}
         self._draw()

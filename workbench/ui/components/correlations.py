@@ -38,7 +38,9 @@ class Correlations(Component):
         self.on_pair: Callable[[int, int], None] | None = None
         self.figure.data[0].on_hover(self._hovered)
         self.groups = widgets.HTML()
-        self.widget = widgets.VBox([self.freshness.banner, self.figure, self.groups])
+        self.widget = widgets.VBox([self.freshness.banner, self.until_shown(
+            "How the superpixels' effects on the score correlate, and the groups they form: computed by an "
+            "<b>Ablation-CA</b> explanation (choose it in the explainer).", self.figure), self.groups])
         context.results.observe(lambda change: self._explained(change["new"]), names="explanation")
 
     def _hovered(self, trace, points, state) -> None:
@@ -52,6 +54,7 @@ class Correlations(Component):
     def show(self, correlation) -> None:
         import pandas as pd
 
+        self.reveal()
         self.figure.data[0].z = np.asarray(correlation.matrix, dtype=np.float32)
         groups = correlation.groups
         table = pd.DataFrame([{"superpixels": " ".join(map(str, g.members)), "score": g.score,

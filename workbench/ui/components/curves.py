@@ -73,7 +73,10 @@ class Curves(Component):
         self.family.observe(lambda _: self._choose(), names="value")
         self.export = widgets.HTML()
         self.widget = widgets.VBox([widgets.VBox([self.description, self.family, self.region_settings, self.button]),
-                                    self.freshness.banner, self.figure, self.export])
+                                    self.freshness.banner, self.until_shown(
+                                        "Perturbation curves of the map on screen (the score as its most or least "
+                                        "relevant regions are removed, and a random order): press <b>evaluate</b>.",
+                                        self.figure), self.export])
 
     def _choose(self) -> None:
         """The chosen family's description; the region settings only for region perturbation."""
@@ -94,6 +97,7 @@ class Curves(Component):
             on_done=self.shown_by(self.show), on_error=self.report_error), curve=self.family.value)
 
     def show(self, result: dict) -> None:
+        self.reveal()
         lines, heading, x_title, y_title = curve_lines(result)
         with self.figure.batch_update():
             for i, trace in enumerate(self.figure.data):

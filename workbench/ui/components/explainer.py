@@ -16,9 +16,9 @@ from .base import Component, register
 
 SUPERPIXELS = "n_segments"   # the superpixel count: every method with this parameter shares one slider
 KEPT_PANELS = 32             # methods x image sizes x layer lists whose controls are kept
-FAST_TIP = ("Model passes in bfloat16 (precision='auto'): about 2-3x faster on GPUs and on CPUs with "
-            "AMX/AVX512-BF16, float32 elsewhere. Trades accuracy: heatmaps differ slightly from float32's, "
-            "more on models whose score changes are small (see README, Reduced precision).")
+FAST_TIP = ("Allow reduced precision where the probe shows the map unchanged (precision='auto'): on the first run "
+            "for a model and image size, a probe times each precision and runtime and keeps the fastest whose map "
+            "matches float32's; float32 otherwise (see README, Reduced precision).")
 
 
 def superpixel_methods() -> list[str]:
@@ -56,6 +56,7 @@ class Explainer(Component):
                                      indent=False, tooltip=FAST_TIP, layout=row_layout())
         self.fast.observe(lambda change: setattr(self.state, "precision", "auto" if change["new"] else "float32"),
                           names="value")
+        context.results.observe(lambda change: self._say_chosen(change["new"]), names="explanation")
         self.superpixels = widgets.IntSlider(value=50, min=5, max=500, step=1, continuous_update=False,
                                              description="superpixels", style=STYLE, layout=row_layout(),
                                              tooltip=f"{SUPERPIXELS}, shared by every superpixel method")
@@ -67,6 +68,13 @@ class Explainer(Component):
         self.widget = widgets.VBox([widgets.HTML("<b>Explainer</b>"), self.picker, self.fast, self.controls_box])
         self.state.observe(lambda _: self.rebuild(), names=["method", "model", "image"])
         self.rebuild()
+
+    def _say_chosen(self, explanation) -> None:
+        """After a run with the fast box on, its tooltip also says what the probe chose."""
+        note = explanation.execution_note() if explanation is not None and self.fast.value else ""
+        tip = FAST_TIP + (f"\nLast run: {note}." if note else "")
+        if self.fast.tooltip != tip:
+            self.fast.tooltip = tip
 
     def _superpixels_set(self, value: int) -> None:
         if self._quiet:

@@ -9,9 +9,10 @@ from ..style import STYLE, row_layout, show_if
 from .base import Component, register
 
 
-def _photos() -> list[str]:
-    from ...data.photos import PHOTOS
-    return list(PHOTOS)
+def _photos() -> tuple[list[str], str]:
+    """The bundled photos and the one the picker opens on."""
+    from ...data.photos import DEFAULT_PHOTO, PHOTOS
+    return list(PHOTOS), DEFAULT_PHOTO
 
 
 @register
@@ -25,7 +26,9 @@ class ImageChoice(Component):
                                             value="given" if given else "scene", style={"button_width": "70px"})
         self.scene_seed = widgets.BoundedIntText(value=0, min=0, max=10**6, description="scene seed", style=STYLE,
                                                  layout=row_layout())
-        self.photo = widgets.Dropdown(options=_photos(), description="photo", style=STYLE, layout=row_layout())
+        photos, first = _photos()
+        self.photo = widgets.Dropdown(options=photos, value=first, description="photo", style=STYLE,
+                                      layout=row_layout())
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload",
                                          layout=widgets.Layout(width="auto"))
         for control in (self.source, self.scene_seed, self.photo, self.upload):

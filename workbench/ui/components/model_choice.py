@@ -30,6 +30,7 @@ class ModelChoice(Component):
         self._quiet = False
         self.state.observe(lambda _: self._model_shown(), names="model")
         self.state.observe(lambda _: self.offer_targets(), names=["model", "image"])
+        self.state.observe(lambda _: self._target_shown(), names="target")
         self.offer_targets()
 
     def _picked(self, name: str) -> None:
@@ -54,8 +55,18 @@ class ModelChoice(Component):
             finally:
                 self._quiet = False
 
+    def _target_shown(self) -> None:
+        """The drop-down names the state's target (chosen elsewhere: a click in the predictions view)."""
+        value = AUTO_TARGET if self.state.target is None else self.state.target
+        if value != self.target.value and value in [v for _, v in self.target.options]:
+            self._quiet = True
+            try:
+                self.target.value = value
+            finally:
+                self._quiet = False
+
     def offer_targets(self) -> None:
-        """Offer ``top-1 (auto)`` and the model's top-5 classes on the image with their scores."""
+        """Offer the top-1 class (automatic: named with its score) and the model's top-5 classes with theirs."""
         from ...targets import top_classes
 
         try:
@@ -65,7 +76,8 @@ class ModelChoice(Component):
             return
         self._quiet = True
         try:
-            self.target.options = [("top-1 (auto)", AUTO_TARGET)] + [(f"{name} ({p:.2f})", i) for i, name, p in best]
+            self.target.options = ([(f"top-1: {best[0][1]} ({best[0][2]:.2f})", AUTO_TARGET)]
+                                   + [(f"{name} ({p:.2f})", i) for i, name, p in best])
             self.target.value = AUTO_TARGET
         finally:
             self._quiet = False

@@ -36,13 +36,17 @@ class Sanity(Component):
         self.button.on_click(lambda _: self.request())
         self.widget = widgets.VBox([widgets.HTML("Cascading randomisation from the output layer back (Adebayo et "
                                                  "al. 2018): a useful explanation changes."),
-                                    self.button, self.freshness.banner, self.figure, self.export, self.maps])
+                                    self.button, self.freshness.banner, self.until_shown(
+                                        "How far the map moves as the model's layers are randomised, and the maps "
+                                        "at each step: press <b>randomise the model</b>.", self.figure, self.maps),
+                                    self.export])
 
     def request(self) -> None:
         self.context.status.say(f"randomising the model for {html.escape(self.state.method)}...")
         self.session.request_sanity(Handlers(on_done=self.shown_by(self.show), on_error=self.report_error))
 
     def show(self, result) -> None:
+        self.reveal()
         self.result = result
         table = result.table
         with self.figure.batch_update():

@@ -51,7 +51,8 @@ class Spray(Component):
                          "over generated scenes: clusters are prediction strategies. Perturbation maps of a "
                          "confident model rarely show a second cue such as the watermark; LRP does."),
             self.source, widgets.HBox([self.images, self.watermark, self.button]), self.freshness.banner,
-            self.figure, self.maps])
+            self.until_shown("The scenes' heatmaps as points, coloured by cluster, and a map per cluster: press "
+                             "<b>SpRAy</b>.", self.figure, self.maps)])
 
     def request(self) -> None:
         """SpRAy over generated scenes of the current target class, with the heatmaps the tab's source names."""
@@ -61,6 +62,7 @@ class Spray(Component):
             on_done=self.shown_by(self.show), on_error=self.report_error))
 
     def show(self, result) -> None:
+        self.reveal()
         self.result = result
         gaps = ", ".join(f"{v:.3f}" for v in result.eigenvalues[:5])
         with self.figure.batch_update():

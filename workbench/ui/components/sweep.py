@@ -57,7 +57,10 @@ class Sweep(Component):
         self.button.on_click(lambda _: self.request())
         self.export = widgets.HTML()
         self.widget = widgets.VBox([widgets.HBox([self.param, self.values]), widgets.HBox([self.metric, self.button]),
-                                    self.freshness.banner, self.figure, self.export])
+                                    self.freshness.banner, self.until_shown(
+                                        "A metric of the map (and the passes it took) across values of one "
+                                        "parameter: choose them and press <b>sweep</b>.", self.figure),
+                                    self.export])
         self.state.observe(lambda _: self._offer_params(), names="method")
         self._offer_params()
 
@@ -95,6 +98,7 @@ class Sweep(Component):
 
     def show(self, result) -> None:
         """Draw a sweep; the metric drop-down offers the metrics it has (pointing only on generated scenes)."""
+        self.reveal()
         self.result = result
         present = [m for m in DEFAULT_METRICS if m in set(result.summary["metric"])]
         if [name for _, name in self.metric.options] != present:
