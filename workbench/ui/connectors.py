@@ -1,4 +1,4 @@
-"""Links between components, each an explicit object (docs/DESIGN-ui.md, "Connectors"): a component offers a
+"""Links between components, each an explicit object (docs/DESIGN.md, "UI connectors"): a component offers a
 callback (``on_pair``, ``on_point``) and never reaches into another; a connector joins the two. The Workbench
 makes every connector whose components are there."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A lane of background work: debounced, cancellable, cached jobs on worker threads whose news reaches the
-caller on the thread that submitted them. It knows nothing of the Workbench (docs/DESIGN-ui.md, "The lane").
+caller on the thread that submitted them. It knows nothing of the Workbench (docs/DESIGN.md, "UI lane").
 
 * **Debounce**: :meth:`Lane.submit` waits ``debounce`` seconds for the next submit before starting, so a
   dragged slider makes one computation, not thirty.

@@ -1,6 +1,6 @@
 """The live explanation: every change of the state's choices requests the explanation they describe (debounced,
 cancelling the running one, from the cache when seen) and puts what comes back into the shown results, where the
-components that draw it observe it (docs/DESIGN-ui.md, "Data flow")."""
+components that draw it observe it (docs/DESIGN.md, "UI data flow")."""
 from __future__ import annotations
 
 import html

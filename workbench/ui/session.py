@@ -1,6 +1,6 @@
 """The Workbench's compute calls, free of widgets: each ``request_*`` reads the :class:`~workbench.ui.state.State`,
 validates at once (an invalid setting is reported through ``on_error`` and nothing starts) and hands one call to
-a :class:`~workbench.ui.lane.Lane` (docs/DESIGN-ui.md, "Data flow").
+a :class:`~workbench.ui.lane.Lane` (docs/DESIGN.md, "UI data flow").
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What the user chose, as one observable object (traitlets): the image and its key, the model, the target, the
 method, every method's parameters, the seed, the precision and the device. Components observe it and write
-to it; nothing here draws or computes (docs/DESIGN-ui.md, "The state").
+to it; nothing here draws or computes (docs/DESIGN.md, "UI state").
 
 Change several choices as one with ``state.hold_trait_notifications()``; a parameter change assigns a new
 ``params`` dict (traitlets notify on assignment, not on mutation), through :meth:`State.set_param`.

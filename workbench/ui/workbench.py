@@ -1,4 +1,4 @@
-"""``Workbench``: one widget that drives every registered method live (docs/DESIGN-ui.md).
+"""``Workbench``: one widget that drives every registered method live (docs/DESIGN.md, "User interface").
 
 It lays components out and nothing else: the left column (image, model, explainer, status), the overlay and the
 tabs (curves, correlations, comparison, loss history, sweep, sanity, SpRAy), each a component of

@@ -1,4 +1,4 @@
-"""What a component is and how the Workbench finds it (docs/DESIGN-ui.md, "Components").
+"""What a component is and how the Workbench finds it (docs/DESIGN.md, "UI components").
 
 A component is one class in one module of this package: it owns its widgets (``widget`` is its root), its figure
 and the drawing of one kind of result; it reads and writes the :class:`~workbench.ui.state.State` and starts work
