@@ -8,9 +8,11 @@
 - Integrated Gradients (``steps`` 50, Gauss-Legendre, black baseline) against Captum's ``IntegratedGradients``
   on the same model, image, target and baseline: Captum at its default (all path points in one batch) and with
   ``internal_batch_size`` equal to the workbench's chunk. The workbench's time includes its clean pass, the
-  baseline's forward pass and the completeness residual, which Captum does not compute; its gradient passes run
-  in the memory layout measured faster on the model's first chunks (the warm-up call; channels-last rounds
-  differently, hence a map difference above 1e-5 where it is chosen). Target: ratio >= 1.0x.
+  baseline's forward pass and the completeness residual, which Captum does not compute. At the default
+  precision its gradient passes keep the module's own (contiguous) layout, Captum's; the "fast" columns are
+  ``precision="auto"`` (the Workbench's fast box), whose passes run in the memory layout measured faster on
+  the model's first chunks (the warm-up call; channels-last rounds differently, hence a map difference above
+  1e-5 where it is chosen). Target: ratio >= 1.0x.
 
 Calls are interleaved (medians of ``--repeats`` after a warm-up) so that machine noise hits all alike; the load
 average is printed with the figures.
@@ -106,26 +108,31 @@ def integrated_gradients(args) -> None:
         chunk = gradient_batch_size(entry.module, x)
         captum = IntegratedGradients(entry.module)
 
-        def ours():
-            return wb.explain(entry, image, "integrated_gradients", target=args.ig_target, steps=args.ig_steps).heatmap
+        def ours(precision="float32"):
+            return wb.explain(entry, image, "integrated_gradients", target=args.ig_target, steps=args.ig_steps,
+                              precision=precision).heatmap
 
         def theirs(batch=None):
             return captum.attribute(x, baselines=baseline, target=args.ig_target, n_steps=args.ig_steps,
                                     internal_batch_size=batch)[0].sum(0).detach().cpu().numpy()
 
         reference = theirs()
-        ours()                                   # the first call measures the gradient passes' memory layout
+        ours("auto")                             # the first fast call measures the gradient passes' memory layout
         difference = np.abs(ours() - reference).max() / np.abs(reference).max()
-        times = interleaved({"workbench": ours, "captum": theirs, "captum chunked": lambda: theirs(chunk)},
-                            repeats=args.ig_repeats)
+        fast_difference = np.abs(ours("auto") - reference).max() / np.abs(reference).max()
+        times = interleaved({"workbench": ours, "captum": theirs, "captum chunked": lambda: theirs(chunk),
+                             "workbench fast": lambda: ours("auto")}, repeats=args.ig_repeats)
         rows.append({"model": name, "chunk": chunk, "workbench s": f"{times['workbench']:.3f}",
                      "captum s": f"{times['captum']:.3f}",
                      "captum / workbench": f"{times['captum'] / times['workbench']:.2f}x",
                      "captum chunked s": f"{times['captum chunked']:.3f}",
                      "ratio (same batch)": f"{times['captum chunked'] / times['workbench']:.2f}x",
                      "max |diff| / max |map|": f"{difference:.1e}",
-                     "layout": wb.explain(entry, image, "integrated_gradients", target=args.ig_target,
-                                          steps=1).extras["layout"].split(":")[0]})
+                     "fast s": f"{times['workbench fast']:.3f}",
+                     "captum / fast": f"{times['captum'] / times['workbench fast']:.2f}x",
+                     "fast diff": f"{fast_difference:.1e}",
+                     "fast layout": wb.explain(entry, image, "integrated_gradients", target=args.ig_target, steps=1,
+                                               precision="auto").extras["layout"].split(":")[0]})
         print(table(rows[-1:], list(rows[-1])), flush=True)
     print()
     print(table(rows, list(rows[0])))

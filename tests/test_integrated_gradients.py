@@ -17,9 +17,9 @@ one at a time) differed by 0.6% of the map's largest value on random resnet18; o
 is worse conditioned still: on the 56 px photo Captum against itself differed by 0.3-3% (targets 1, 207, 999)
 between those batch sizes (random weights leave the logits tiny, so a ReLU decided by rounding moves the map);
 the tests' paths fit in one chunk on both sides (Captum's default: all points in one batch), so the same
-convolutions run and the comparison checks the algorithm. For the same reason the comparisons fix the memory
-layout to Captum's (contiguous; the workbench otherwise measures which layout is faster per model, and
-channels-last rounds differently: 1% of random vgg16's map at 56 px); the layout choice is tested apart, with
+convolutions run and the comparison checks the algorithm. The comparisons run at the default precision, whose
+gradient passes keep the module's own (contiguous) memory layout, Captum's; ``precision="auto"`` measures
+whether channels-last is faster (it rounds differently: 1% of random vgg16's map at 56 px), tested apart, with
 both layouts compared on the photo and the trained network."""
 from __future__ import annotations
 
@@ -72,12 +72,6 @@ def captum_smoothgrad(entry, x, target, sigma, seed, base, **ig):
                                                 target=target, **extra)
 
 
-@pytest.fixture
-def contiguous_layout(monkeypatch):
-    """Gradient passes in the module's own (contiguous) memory layout, Captum's, for this test."""
-    monkeypatch.setattr(_input_gradients, "GRADIENT_LAYOUTS", GradientLayouts(fixed="contiguous"))
-
-
 @pytest.fixture(scope="module")
 def models():
     torch.manual_seed(0)
@@ -123,15 +117,15 @@ def check_equals_captum(entry, image):
 
 
 @pytest.mark.parametrize("name", ["resnet18", "vgg16"])
-def test_equal_to_captum_on_random_torchvision_models(models, name, contiguous_layout):
+def test_equal_to_captum_on_random_torchvision_models(models, name):
     check_equals_captum(models[name], small_photo())
 
 
-def test_equal_to_captum_on_efficientnet_lite0(lite0, cat, contiguous_layout):
+def test_equal_to_captum_on_efficientnet_lite0(lite0, cat):
     check_equals_captum(lite0, cat)
 
 
-def test_rules_and_baselines_equal_captum(models, contiguous_layout):
+def test_rules_and_baselines_equal_captum(models):
     from captum.attr import IntegratedGradients
     from torchvision.transforms.functional import gaussian_blur
 
@@ -205,7 +199,7 @@ def test_completeness_residual_is_measured_and_shrinks_with_steps(lite0, cat):
     assert (fine.cost.forward_passes, fine.cost.backward_passes) == (16 + 2, 16)   # + the clean pass, the baseline
 
 
-def test_gradient_x_input_is_one_step_of_integrated_gradients_from_zero(models, contiguous_layout):
+def test_gradient_x_input_is_one_step_of_integrated_gradients_from_zero(models):
     entry = models["resnet18"]
     image = wb.data.make_scene((35, 3), size=40).image
     gxi = wb.explain(entry, image, "gradient_x_input", target=5)
@@ -421,8 +415,23 @@ def test_both_layouts_give_the_same_map_on_the_trained_network(lite0, cat, monke
     maps = {}
     for layout in ("contiguous", "channels-last"):
         monkeypatch.setattr(_input_gradients, "GRADIENT_LAYOUTS", GradientLayouts(fixed=layout))
-        e = wb.explain(lite0, image, "integrated_gradients", target=281, steps=8)
-        assert e.extras["layout"] == f"{layout}: fixed"
+        e = wb.explain(lite0, image, "integrated_gradients", target=281, steps=8, precision="auto")
+        assert e.extras["layout"].startswith(f"{layout}: fixed")
         maps[layout] = e.heatmap
     difference = np.abs(maps["contiguous"] - maps["channels-last"]).max() / np.abs(maps["contiguous"]).max()
     assert difference <= 1e-5
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "smoothgrad"])
+def test_layout_is_measured_only_when_the_run_asks_for_speed(lite0, cat, monkeypatch, method):
+    """By default the gradient passes keep the module's own layout (Captum's rounding) and nothing is timed;
+    ``precision="auto"`` (the fast box) times both layouts on the first chunks."""
+    measured = GradientLayouts()
+    monkeypatch.setattr(_input_gradients, "GRADIENT_LAYOUTS", measured)
+    image, settings = cat[::4, ::4], {"integrated_gradients": {"steps": 4}, "smoothgrad": {"samples": 4}}[method]
+    default = wb.explain(lite0, image, method, target=281, batch_size=2, **settings)
+    assert default.extras["layout"].startswith("contiguous: fixed (the module's own layout")
+    assert lite0.module not in measured._seconds
+    fast = wb.explain(lite0, image, method, target=281, batch_size=2, precision="auto", **settings)
+    assert fast.extras["layout"].startswith("contiguous and channels-last: ")
+    assert set(measured._seconds[lite0.module].popitem()[1]) == {"contiguous", "channels-last"}

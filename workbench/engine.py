@@ -98,6 +98,9 @@ class Engine:
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.precision = resolve_precision(precision, self.device)
+        # precision "auto" (the Workbench's fast box): speed options that change only rounding are chosen by
+        # measurement, also outside the engine's passes (the gradient passes' memory layout)
+        self.measures_speed = precision == "auto"
         self.channels_last_batches = False
         # windows composed by one masked select per batch (no host loop; CUDA) or written image by image (CPU)
         self.windows_by_masks = self.device.type == "cuda"

@@ -23,8 +23,11 @@ took under :data:`CHANNELS_LAST_MARGIN` of contiguous's time: no pass is spent o
 break ties differently (max-pooling and ReLU6 on the nearly constant images near a black baseline): 50-step
 Integrated Gradients of the chelsea photo differed by 0.14% (resnet18) and 0.38% (efficientnet_lite0) of the
 map's largest value between the layouts, while Captum against itself at batch sizes 50 and 27 differed by
-1e-7, and the workbench in contiguous layout from Captum by 2e-7. Hence the margin: the module's own
-layout, Captum's, unless channels-last is clearly faster.
+1e-7, and the workbench in contiguous layout from Captum by 2e-7. Hence the margin (the module's own
+layout unless channels-last is clearly faster), and hence the measured choice is made only when a run asks
+for speed over exact reproduction (``precision="auto"``, the Workbench's fast box,
+:func:`gradient_layouts`): by default the passes run in the module's own contiguous layout and round as
+Captum's do.
 """
 from __future__ import annotations
 
@@ -143,7 +146,8 @@ class GradientLayouts:
         """Why chunks of ``key`` run in the layout :meth:`next` names: fixed, measuring, or the timings."""
         seconds = self._seconds.get(module, {}).get(key, {})
         if self.fixed is not None:
-            return "fixed"
+            return ("fixed (the module's own layout, rounding as Captum's; precision='auto' measures channels-last)"
+                    if self.fixed == "contiguous" else "fixed")
         if len(seconds) < len(LAYOUTS):
             return "measuring (a model's first chunks alternate the layouts)"
         timings = ", ".join(f"{layout} {1e3 * seconds[layout]:.3g} ms" for layout in LAYOUTS)
@@ -152,6 +156,14 @@ class GradientLayouts:
 
 
 GRADIENT_LAYOUTS = GradientLayouts()
+REFERENCE_LAYOUT = GradientLayouts(fixed="contiguous")
+
+
+def gradient_layouts(measured: bool) -> GradientLayouts:
+    """The layouts of a run's gradient passes: chosen by measurement (:data:`GRADIENT_LAYOUTS`) when the run
+    trades exact reproduction for speed (``precision="auto"``), else the module's own contiguous layout
+    (:data:`REFERENCE_LAYOUT`), which rounds as Captum does."""
+    return GRADIENT_LAYOUTS if measured else REFERENCE_LAYOUT
 
 
 def _has_convolutions(module: nn.Module) -> bool:
@@ -179,9 +191,9 @@ def chunked_gradients(module: nn.Module, make_inputs: MakeInputs, n: int, target
     """Feed ``consume(start, stop, gradients)`` the target gradients of ``n`` inputs made by
     ``make_inputs(start, stop)``, ``batch_size`` at a time (halved on out-of-memory); ``targets``: ``(n,)``
     class indices. ``check_cancel()`` runs before each chunk, ``report(done)`` after it. Each chunk runs in
-    the memory layout ``layouts`` (default :data:`GRADIENT_LAYOUTS`) names for it; returns a sentence saying
-    which layout ran and why (for ``extras["layout"]``)."""
-    layouts = layouts if layouts is not None else GRADIENT_LAYOUTS
+    the memory layout ``layouts`` (default :data:`REFERENCE_LAYOUT`, see :func:`gradient_layouts`) names for
+    it; returns a sentence saying which layout ran and why (for ``extras["layout"]``)."""
+    layouts = layouts if layouts is not None else REFERENCE_LAYOUT
     choose = _has_convolutions(module)
     start, key, ran = 0, None, []
     with preserved_model(module, freeze=True):

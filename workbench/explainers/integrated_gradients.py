@@ -36,7 +36,7 @@ from torch import nn
 from ..fills import BLUR_SIGMA, fill_image
 from ..models.zoo import ModelEntry
 from ..params import Spec, param
-from ._input_gradients import chunked_gradients, gradient_batch_size, probe_forward
+from ._input_gradients import GradientLayouts, chunked_gradients, gradient_batch_size, gradient_layouts, probe_forward
 from .backprop import heat_of, heat_param
 from .registry import Context, MethodOutput, register
 
@@ -114,11 +114,12 @@ def path_baseline(spec, x: torch.Tensor, normalise: Callable[[torch.Tensor], tor
 
 def path_integrals(module: nn.Module, x: torch.Tensor, baseline: torch.Tensor, targets: torch.Tensor, steps: int,
                    rule: str, batch_size: int, check_cancel: Callable[[], None] = lambda: None,
-                   report: Callable[[int], None] = lambda done: None) -> tuple[torch.Tensor, str]:
+                   report: Callable[[int], None] = lambda done: None,
+                   layouts: GradientLayouts | None = None) -> tuple[torch.Tensor, str]:
     """``(N,C,H,W)`` Integrated Gradients of ``N`` normalised inputs ``x`` from ``baseline`` (broadcastable to
     ``x``) for ``targets`` ``(N,)``: the ``N * steps`` path points are made and differentiated
     ``batch_size`` at a time; ``report(done)`` counts points. Also the sentence saying which memory layout
-    the passes ran in (:func:`._input_gradients.chunked_gradients`)."""
+    the passes ran in (``layouts``, :func:`._input_gradients.chunked_gradients`)."""
     n, device = len(x), x.device
     baseline = baseline.expand_as(x)
     delta = x - baseline
@@ -138,7 +139,7 @@ def path_integrals(module: nn.Module, x: torch.Tensor, baseline: torch.Tensor, t
         integrals.index_add_(0, image_of[start:stop], weighted.to(integrals.dtype))
 
     layout = chunked_gradients(module, make, n * steps, targets.to(device)[image_of], consume, batch_size,
-                               check_cancel=check_cancel, report=report)
+                               check_cancel=check_cancel, report=report, layouts=layouts)
     return delta * integrals, layout
 
 
@@ -156,7 +157,8 @@ def integrated_gradients(ctx: Context, spec: IntegratedGradientsSpec) -> MethodO
         attributions, layout = path_integrals(
             ctx.module, x, baseline, torch.tensor([ctx.target]), spec.steps, spec.rule,
             gradient_batch_size(ctx.module, x, ctx.engine.batch_size, activation_bytes),
-            check_cancel=ctx.check_cancel, report=lambda done: ctx.report(done_before + done, total))
+            check_cancel=ctx.check_cancel, report=lambda done: ctx.report(done_before + done, total),
+            layouts=gradient_layouts(ctx.engine.measures_speed))
     attribution = attributions[0]
     ctx.count(forward=spec.steps, backward=spec.steps)
     gained = ctx.clean_score - baseline_score

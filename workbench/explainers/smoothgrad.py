@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from ..params import Spec, param
-from ._input_gradients import chunked_gradients, gradient_batch_size
+from ._input_gradients import chunked_gradients, gradient_batch_size, gradient_layouts
 from .backprop import heat_of, heat_param
 from .integrated_gradients import (baseline_param, baseline_value_param, check_steps_for_rule, path_baseline,
                                    path_integrals, rule_param, steps_param)
@@ -68,6 +68,7 @@ def smoothgrad(ctx: Context, spec: SmoothGradSpec) -> MethodOutput:
     shape = tuple(x.shape[1:])
     batch_size = gradient_batch_size(ctx.module, x, ctx.engine.batch_size)
     target = torch.tensor([ctx.target])
+    layouts = gradient_layouts(ctx.engine.measures_speed)
     if spec.base == "gradient":
         total = 1 + spec.samples
         summed = torch.zeros_like(x[0])
@@ -82,7 +83,7 @@ def smoothgrad(ctx: Context, spec: SmoothGradSpec) -> MethodOutput:
         with ctx.autocast():
             layout = chunked_gradients(ctx.module, make, spec.samples, target.expand(spec.samples), consume,
                                        batch_size, check_cancel=ctx.check_cancel,
-                                       report=lambda done: ctx.report(1 + done, total))
+                                       report=lambda done: ctx.report(1 + done, total), layouts=layouts)
         attribution = summed / spec.samples
         ctx.count(forward=spec.samples, backward=spec.samples)
     else:
@@ -92,7 +93,8 @@ def smoothgrad(ctx: Context, spec: SmoothGradSpec) -> MethodOutput:
             attributions, layout = path_integrals(ctx.module, noisy, path_baseline(spec, x, ctx.model.normalise),
                                                   target.expand(spec.samples), spec.steps, spec.rule, batch_size,
                                                   check_cancel=ctx.check_cancel,
-                                                  report=lambda done: ctx.report(1 + done, 1 + points))
+                                                  report=lambda done: ctx.report(1 + done, 1 + points),
+                                                  layouts=layouts)
         attribution = attributions.mean(0)
         ctx.count(forward=points, backward=points)
     extras = {"relevance": attribution.float().cpu().numpy(), "sigma": sigma, "layout": layout}

@@ -18,7 +18,8 @@ SUPERPIXELS = "n_segments"   # the superpixel count: every method with this para
 KEPT_PANELS = 32             # methods x image sizes x layer lists whose controls are kept
 FAST_TIP = ("Allow reduced precision where the probe shows the map unchanged (precision='auto'): on the first run "
             "for a model and image size, a probe times each precision and runtime and keeps the fastest whose map "
-            "matches float32's; float32 otherwise (see README, Reduced precision).")
+            "matches float32's; float32 otherwise; gradient passes (IG, SmoothGrad) in the faster memory layout, "
+            "which rounds differently from Captum's (see README, Reduced precision).")
 
 
 def superpixel_methods() -> list[str]:
