@@ -11,23 +11,26 @@
 The methods come from the registry (``wb.methods()``), so a method registered later joins the table; a method that
 refuses the part's model (attention rollout on a convolutional network) is listed with its reason.
 
-Budget: the whole table is planned to fit ``--hours`` (2) of the machine. ``--measure`` (the first step) times each
-method on ``--probe-pairs`` pairs per part (explanation and metrics, stored in ``docs/method_quality_cost.csv``);
+Budget: the whole table is planned to fit ``--hours`` (2) of the machine. The first step times each method on
+``--probe-pairs`` pairs per part (explanation and metrics, stored in ``docs/method_quality_cost.csv``; an
+explanation over ``--probe-seconds`` is stopped and counted as at least that; the pairs measured become rows);
 the plan then gives every method the pairs its measured cost allows (cheap methods all of them, the budget they
 leave shared among the costlier ones; at least ``--min-pairs``) and prints pairs per method and the predicted
 total. Pairs are taken in a fixed order (scenes as drawn; photos one class of each photo before the next class),
 so a method on fewer pairs gets the first ones.
 
-Resumable: every finished (part, image, class, method) row is appended to ``docs/method_quality_rows.csv`` at once
-and skipped when the script runs again; ``--minutes`` stops before starting a row past that time, so the run is
-done in pieces (each below 10 minutes). Each piece's wall time, load and machine go to
+One command builds the table (``python benchmarks/method_quality.py``: costs, plan, rows, report). Resumable:
+every finished (part, image, class, method) row is appended to ``docs/method_quality_rows.csv`` at once and
+skipped when the script runs again; ``--minutes`` stops before starting a row past that time, so the run can be
+done in pieces (rerun the same command until it prints "table complete"). Each piece's wall time, load and machine go to
 ``docs/method_quality_runs.csv``. ``--report`` (also run after every piece) writes the summary
 ``docs/method_quality.csv``, ``docs/method_quality.png`` and the README section between its markers, from the
 rows measured so far. On a GPU (``workbench.device``) everything runs there.
 
-    python benchmarks/method_quality.py --measure          # per-pair cost of each method, then the plan
-    python benchmarks/method_quality.py --minutes 9        # repeat until it prints "table complete"
-    python benchmarks/method_quality.py --report
+    python benchmarks/method_quality.py                    # the whole table (about --hours)
+    python benchmarks/method_quality.py --minutes 9        # the same in pieces: repeat until "table complete"
+    python benchmarks/method_quality.py --measure          # only the per-pair costs and the plan
+    python benchmarks/method_quality.py --report           # only the summary of the rows so far
 """
 from __future__ import annotations
 
@@ -124,12 +127,12 @@ def append_csv(path: Path, fields: list[str], row: dict) -> None:
         os.fsync(f.fileno())
 
 
-def measure(part: str, entry, pair: Pair, method: str, seed: int) -> dict:
+def measure(part: str, entry, pair: Pair, method: str, seed: int, cancel: threading.Event | None = None) -> dict:
     """One row: the method at its defaults on one pair, and the part's metrics; a method that refuses the model
-    records its error."""
+    records its error. ``cancel`` set: the explanation raises ``wb.Cancelled``."""
     row = {"part": part, "image": pair.image_id, "target": pair.target, "method": method, "error": ""}
     try:
-        e = wb.explain(entry, pair.image, method, target=pair.target, seed=seed)
+        e = wb.explain(entry, pair.image, method, target=pair.target, seed=seed, cancel=cancel)
     except (ValueError, TypeError) as error:
         return {**row, "error": f"{type(error).__name__}: {error}"}
     start = time.perf_counter()
@@ -163,18 +166,27 @@ def models(device) -> dict:
 METRICS_COST = "(metrics of one pair)"
 
 
-def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float) -> bool:
+def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float, probe_seconds: float) -> bool:
     """Time each method's explanation on the first ``probe_pairs`` pairs of each part, and once per part the
     metrics of one pair (the same passes whatever the map); stored in :data:`COSTS`, resumed when run again.
-    ``True`` when every cost is there."""
+    An explanation still running after ``probe_seconds`` is cancelled: its cost is at least that (such a method
+    gets the plan's fewest pairs anyway). The rows measured on the way are the table's first rows (kept in
+    :data:`ROWS`, not measured again). ``True`` when every cost is there."""
     start = time.perf_counter()
     entries = models(device)
     known = {(r["part"], r["method"]) for r in read_csv(COSTS)}
+    done = {(r["part"], r["image"], int(r["target"]), r["method"]) for r in read_csv(ROWS)}
+
+    def keep(row: dict) -> None:
+        if not row["error"] and (row["part"], row["image"], int(row["target"]), row["method"]) not in done:
+            append_csv(ROWS, FIELDS, row)
+
     fields = ["part", "method", "seconds_per_pair", "probe_pairs", "error", "load", "at_least"]
     for part, entry in entries.items():
         pairs = pairs_of(part, entry)[:probe_pairs]
         if (part, METRICS_COST) not in known:
             row = measure(part, entry, pairs[0], "gradient", seed=0)
+            keep(row)
             append_csv(COSTS, fields, {"part": part, "method": METRICS_COST, "seconds_per_pair": row["metric_seconds"],
                                        "probe_pairs": 1, "error": "", "load": os.getloadavg()[0],
                                        "at_least": False})
@@ -185,22 +197,25 @@ def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float) 
             if time.perf_counter() - start > 60 * minutes:
                 return False
             seconds, error, bound = [], "", False
-            # an explanation still running when the piece ends is cancelled: its cost is at least that long
+            # an explanation still running after probe_seconds (or when the piece ends) is cancelled: its cost
+            # is at least that long
             cancel = threading.Event()
-            timer = threading.Timer(max(1.0, 60 * minutes - (time.perf_counter() - start)), cancel.set)
+            timer = threading.Timer(max(1.0, min(probe_seconds, 60 * minutes - (time.perf_counter() - start))),
+                                    cancel.set)
             timer.start()
             try:
                 for i, pair in enumerate(pairs):
                     tic = time.perf_counter()
                     try:
-                        wb.explain(entry, pair.image, method, target=pair.target, seed=i, cancel=cancel)
+                        row = measure(part, entry, pair, method, seed=i, cancel=cancel)
                     except wb.Cancelled:
                         seconds, bound = [time.perf_counter() - tic], True
                         break
-                    except (ValueError, TypeError) as refused:
-                        error = f"{type(refused).__name__}: {refused}"
+                    if row["error"]:
+                        error = row["error"]
                         break
-                    seconds.append(time.perf_counter() - tic)
+                    keep(row)
+                    seconds.append(row["seconds"])
             finally:
                 timer.cancel()
             append_csv(COSTS, fields, {"part": part, "method": method,
@@ -210,7 +225,7 @@ def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float) 
             print(f"{part} {method}: " + (f"not run ({error[:80]})" if error else
                                           f"explanation {'over ' if bound else ''}{np.mean(seconds):.1f} s per "
                                           f"pair"), flush=True)
-            if bound:
+            if bound and time.perf_counter() - start > 60 * minutes:
                 return False
     return True
 
@@ -410,11 +425,14 @@ def report(methods: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--measure", action="store_true", help="time each method on --probe-pairs pairs first")
-    parser.add_argument("--probe-pairs", type=int, default=2)
+    parser.add_argument("--measure", action="store_true", help="only time each method (--probe-pairs) and plan")
+    parser.add_argument("--probe-pairs", type=int, default=1)
+    parser.add_argument("--probe-seconds", type=float, default=120.0,
+                        help="a probe explanation running longer is stopped (its cost: at least that)")
     parser.add_argument("--hours", type=float, default=2.0, help="the budget the plan fills")
-    parser.add_argument("--min-pairs", type=int, default=3)
-    parser.add_argument("--minutes", type=float, default=9.0, help="stop starting rows after this (one piece)")
+    parser.add_argument("--min-pairs", type=int, default=1)
+    parser.add_argument("--minutes", type=float, default=math.inf,
+                        help="stop starting rows after this (one piece; default: run to the end)")
     parser.add_argument("--methods", default="", help="comma-separated method names (default: all registered)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--report", action="store_true", help="only summarise the rows measured so far")
@@ -426,21 +444,23 @@ def main() -> None:
     device = resolve_device(args.device)
     print(f"{machine()}; device {device}; {load_line()}")
     DOCS.mkdir(exist_ok=True)
-    if args.measure:
+    if not args.report:
         start = time.perf_counter()
-        if not measure_costs(methods, device, args.probe_pairs, args.minutes):
-            print("costs not all measured; run --measure again to continue")
+        measured = measure_costs(methods, device, args.probe_pairs, args.minutes, args.probe_seconds)
         append_csv(RUNS, ["date", "machine", "device", "seconds", "load", "complete"],
                    {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "machine": machine(), "device": str(device), "seconds": round(time.perf_counter() - start, 1),
                     "load": round(os.getloadavg()[0], 2), "complete": False})
-    if not args.report and COSTS.exists():
-        entries = models(device)
-        counts = {part: len(pairs_of(part, entry)) for part, entry in entries.items()}
-        print_plan(plan(args.hours, args.min_pairs, counts), counts)
-        if not args.measure:
-            print("table complete" if run(methods, device, args.hours, args.min_pairs, args.minutes)
-                  else "stopped; run again to continue")
+        if not measured:
+            print("costs not all measured; stopped; run again to continue")
+        else:
+            entries = models(device)
+            counts = {part: len(pairs_of(part, entry)) for part, entry in entries.items()}
+            print_plan(plan(args.hours, args.min_pairs, counts), counts)
+            if not args.measure:
+                minutes = args.minutes - (time.perf_counter() - start) / 60
+                print("table complete" if run(methods, device, args.hours, args.min_pairs, minutes)
+                      else "stopped; run again to continue")
     report(methods)
 
 
