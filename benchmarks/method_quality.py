@@ -25,7 +25,10 @@ skipped when the script runs again; ``--minutes`` stops before starting a row pa
 done in pieces (rerun the same command until it prints "table complete"). Each piece's wall time, load and machine go to
 ``docs/method_quality_runs.csv``. ``--report`` (also run after every piece) writes the summary
 ``docs/method_quality.csv``, ``docs/method_quality.png`` and the README section between its markers, from the
-rows measured so far. On a GPU (``workbench.device``) everything runs there.
+rows measured so far. On a GPU (``workbench.device``) everything runs there. The forward passes of the
+forward-only methods and of the metrics run in ``--runtime`` (default ``"auto"``: ONNX Runtime or OpenVINO
+where one is faster and its scores are within 1e-5 of torch's, see the README's compiled runtimes; the methods'
+parameters stay their defaults).
 
     python benchmarks/method_quality.py                    # the whole table (about --hours)
     python benchmarks/method_quality.py --minutes 9        # the same in pieces: repeat until "table complete"
@@ -127,16 +130,17 @@ def append_csv(path: Path, fields: list[str], row: dict) -> None:
         os.fsync(f.fileno())
 
 
-def measure(part: str, entry, pair: Pair, method: str, seed: int, cancel: threading.Event | None = None) -> dict:
-    """One row: the method at its defaults on one pair, and the part's metrics; a method that refuses the model
-    records its error. ``cancel`` set: the explanation raises ``wb.Cancelled``."""
+def measure(part: str, entry, pair: Pair, method: str, seed: int, runtime: str,
+            cancel: threading.Event | None = None) -> dict:
+    """One row: the method at its defaults on one pair, and the part's metrics, their passes in ``runtime``; a
+    method that refuses the model records its error. ``cancel`` set: the explanation raises ``wb.Cancelled``."""
     row = {"part": part, "image": pair.image_id, "target": pair.target, "method": method, "error": ""}
     try:
-        e = wb.explain(entry, pair.image, method, target=pair.target, seed=seed, cancel=cancel)
+        e = wb.explain(entry, pair.image, method, target=pair.target, seed=seed, cancel=cancel, runtime=runtime)
     except (ValueError, TypeError) as error:
         return {**row, "error": f"{type(error).__name__}: {error}"}
     start = time.perf_counter()
-    values = wb.evaluate(entry, pair.image, e, seed=seed, metrics=PARTS[part]["metrics"], **CURVE)
+    values = wb.evaluate(entry, pair.image, e, seed=seed, metrics=PARTS[part]["metrics"], runtime=runtime, **CURVE)
     row.update({m: float(values[m]) for m in PARTS[part]["metrics"]})
     if PARTS[part]["localisation"]:
         row.update(pointing=pointing_game(e.heatmap, pair.mask), energy=energy_pointing_game(e.heatmap, pair.mask))
@@ -166,7 +170,8 @@ def models(device) -> dict:
 METRICS_COST = "(metrics of one pair)"
 
 
-def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float, probe_seconds: float) -> bool:
+def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float, probe_seconds: float,
+                  runtime: str) -> bool:
     """Time each method's explanation on the first ``probe_pairs`` pairs of each part, and once per part the
     metrics of one pair (the same passes whatever the map); stored in :data:`COSTS`, resumed when run again.
     An explanation still running after ``probe_seconds`` is cancelled: its cost is at least that (such a method
@@ -185,7 +190,7 @@ def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float, 
     for part, entry in entries.items():
         pairs = pairs_of(part, entry)[:probe_pairs]
         if (part, METRICS_COST) not in known:
-            row = measure(part, entry, pairs[0], "gradient", seed=0)
+            row = measure(part, entry, pairs[0], "gradient", seed=0, runtime=runtime)
             keep(row)
             append_csv(COSTS, fields, {"part": part, "method": METRICS_COST, "seconds_per_pair": row["metric_seconds"],
                                        "probe_pairs": 1, "error": "", "load": os.getloadavg()[0],
@@ -207,7 +212,7 @@ def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float, 
                 for i, pair in enumerate(pairs):
                     tic = time.perf_counter()
                     try:
-                        row = measure(part, entry, pair, method, seed=i, cancel=cancel)
+                        row = measure(part, entry, pair, method, seed=i, runtime=runtime, cancel=cancel)
                     except wb.Cancelled:
                         seconds, bound = [time.perf_counter() - tic], True
                         break
@@ -268,7 +273,7 @@ def print_plan(counts: dict[tuple[str, str], int], pair_counts: dict[str, int]) 
     print(f"predicted total {total / 3600:.2f} h")
 
 
-def run(methods: list[str], device, hours: float, min_pairs: int, minutes: float) -> bool:
+def run(methods: list[str], device, hours: float, min_pairs: int, minutes: float, runtime: str) -> bool:
     """Measure missing rows of the plan until ``minutes`` pass; ``True`` when the table is complete."""
     start = time.perf_counter()
     entries = models(device)
@@ -286,7 +291,7 @@ def run(methods: list[str], device, hours: float, min_pairs: int, minutes: float
                     if time.perf_counter() - start > 60 * minutes:
                         complete = False
                         return False
-                    row = measure(part, entry, pair, method, seed=i)
+                    row = measure(part, entry, pair, method, seed=i, runtime=runtime)
                     append_csv(ROWS, FIELDS, row)
                     print(f"{part} {pair.image_id} class {pair.target} {method}: "
                           f"{row['seconds'] + row['metric_seconds']:.1f} s" if not row["error"] else row["error"],
@@ -435,6 +440,8 @@ def main() -> None:
                         help="stop starting rows after this (one piece; default: run to the end)")
     parser.add_argument("--methods", default="", help="comma-separated method names (default: all registered)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--runtime", default="auto",
+                        help="of the forward passes (workbench.runtime; 'auto': the fastest whose scores match torch's)")
     parser.add_argument("--report", action="store_true", help="only summarise the rows measured so far")
     args = parser.parse_args()
     methods = [m for m in args.methods.split(",") if m] or list(wb.methods())
@@ -446,7 +453,7 @@ def main() -> None:
     DOCS.mkdir(exist_ok=True)
     if not args.report:
         start = time.perf_counter()
-        measured = measure_costs(methods, device, args.probe_pairs, args.minutes, args.probe_seconds)
+        measured = measure_costs(methods, device, args.probe_pairs, args.minutes, args.probe_seconds, args.runtime)
         append_csv(RUNS, ["date", "machine", "device", "seconds", "load", "complete"],
                    {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "machine": machine(), "device": str(device), "seconds": round(time.perf_counter() - start, 1),
@@ -459,7 +466,7 @@ def main() -> None:
             print_plan(plan(args.hours, args.min_pairs, counts), counts)
             if not args.measure:
                 minutes = args.minutes - (time.perf_counter() - start) / 60
-                print("table complete" if run(methods, device, args.hours, args.min_pairs, minutes)
+                print("table complete" if run(methods, device, args.hours, args.min_pairs, minutes, args.runtime)
                       else "stopped; run again to continue")
     report(methods)
 

@@ -5,9 +5,12 @@ torch, and ``precision="auto"`` takes reduced precision only when the probe says
 same (fake timings and agreement, both ways)."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import importlib
 import threading
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -95,6 +98,31 @@ def test_region_perturbation_curve_through_a_runtime_equals_torchs(shapes, scene
     for runtime in RUNTIMES + ("auto",):
         curve = wb.perturbation_curve(shapes, scene.image, e, steps=10, fill="constant", runtime=runtime)
         assert _relative(curve.scores, reference.scores) <= 1e-5
+
+
+def test_every_metric_through_a_runtime_equals_torchs(shapes, scene):
+    """wb.evaluate(runtime=) reaches every metric's passes (ROAD, insertion/deletion, faithfulness correlation,
+    max-sensitivity's re-explanations): the same values as torch's, and the passes ran in the runtime."""
+    e = wb.explain(shapes, scene.image, "occlusion", patch=56, stride=56)
+    metrics = ["road_morf", "insertion_auc", "deletion_auc", "faithfulness_correlation", "max_sensitivity"]
+    options = {"metrics": metrics, "seed": 3}
+    reference = wb.evaluate(shapes, scene.image, e, runtime="torch", **options)
+    calls = []
+    users = [importlib.import_module(f"workbench.{name}") for name in
+             ("api", "metrics.road", "metrics.insertion_deletion", "metrics.faithfulness")]
+    real_open_run = users[0].open_run
+
+    def spy(*args, **kwargs):
+        calls.append((args[0] is shapes, kwargs.get("runtime")))
+        return real_open_run(*args, **kwargs)
+
+    with contextlib.ExitStack() as patches:
+        for module in users:
+            patches.enter_context(mock.patch.object(module, "open_run", spy))
+        values = wb.evaluate(shapes, scene.image, e, runtime="onnxruntime", **options)
+    assert len(calls) >= 5 and set(calls) == {(True, "onnxruntime")}   # 3 curves, faithfulness, 10 re-explanations
+    for metric in metrics:
+        assert abs(values[metric] - reference[metric]) <= 1e-5 * max(1.0, abs(reference[metric])), metric
 
 
 class DataDependent(nn.Module):

@@ -50,10 +50,12 @@ def random_subsets(n_features: int, subset_size: int, runs: int, seed: int) -> n
 def faithfulness_correlation(model, image, explanation, target=None, runs: int = 100, subset_size: int = 224,
                              fill: str = "black", fill_value: float = 0.0, blur_sigma: float = BLUR_SIGMA,
                              seed: int = 0, output: str = "logit", device="auto", batch_size: int | None = None,
-                             progress: ProgressArg = None, cancel=None) -> FaithfulnessCorrelation:
+                             progress: ProgressArg = None, cancel=None,
+                             runtime: str | None = None) -> FaithfulnessCorrelation:
     """Faithfulness correlation (module docstring) of ``explanation`` (an :class:`Explanation` or an ``H x W``
     heatmap) for ``target`` (default: the explanation's, else the top-1 class). NaN when the heat or the drops
-    do not vary. Cost: ``runs`` forward passes (+1 clean).
+    do not vary. Cost: ``runs`` forward passes (+1 clean); ``runtime``: of the passes, as for
+    :func:`workbench.explain`.
     """
     from scipy.stats import pearsonr
 
@@ -67,7 +69,7 @@ def faithfulness_correlation(model, image, explanation, target=None, runs: int =
     subsets = random_subsets(n_features, subset_size, runs, seed)
     heat = np.broadcast_to(heatmap.numpy()[None], pixels.shape).reshape(-1)[subsets].sum(axis=1)
     with open_run(model, pixels, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
-                  target=target, channels_last=True, clean_pass=True, planned=1 + runs) as run:
+                  target=target, channels_last=True, clean_pass=True, planned=1 + runs, runtime=runtime) as run:
         transform = score_transform(run.model, output, paper="logit")
         x, dev = run.x, run.device
         base = fill_image(fill, x, run.model.normalise, accepted=METRIC_FILLS, value=fill_value,

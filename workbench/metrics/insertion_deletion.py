@@ -72,11 +72,11 @@ def insertion_deletion_curve(model, image, explanation, target=None, kind: str =
                              step: int | None = None, fill: str | None = None, fill_value: float = 0.0,
                              blur_sigma: float = BLUR_SIGMA, output: str = "auto", device="auto",
                              batch_size: int | None = None, progress: ProgressArg = None,
-                             cancel=None) -> InsertionDeletionCurve:
+                             cancel=None, runtime: str | None = None) -> InsertionDeletionCurve:
     """The insertion or deletion curve (module docstring) of ``explanation`` (an :class:`Explanation` or an
     ``H x W`` heatmap) for ``target`` (default: the explanation's, else the top-1 class). ``fill`` defaults to the
     paper's (deletion: ``"constant"``, insertion: ``"blur"``). Cost: ``ceil(H*W / step) + 1`` forward passes
-    (+1 clean).
+    (+1 clean). ``runtime``: of the passes, as for :func:`workbench.explain`.
     """
     pixels = as_image_tensor(image)
     heatmap = read_heatmap(explanation, tuple(pixels.shape[1:]))
@@ -91,7 +91,7 @@ def insertion_deletion_curve(model, image, explanation, target=None, kind: str =
     target = explained_target(explanation, target)
     n = math.ceil(height * width / step)
     with open_run(model, pixels, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
-                  target=target, channels_last=True, clean_pass=True, planned=1 + n + 1) as run:
+                  target=target, channels_last=True, clean_pass=True, planned=1 + n + 1, runtime=runtime) as run:
         transform = score_transform(run.model, output, paper="probability")
         x, dev = run.x, run.device
         base = fill_image(fill, x, run.model.normalise, accepted=METRIC_FILLS, value=fill_value,

@@ -58,7 +58,7 @@ EXPLANATION_METRICS = tuple(METRIC_INFO)
 ROAD_METRICS = ("road_morf", "road_lerf", "road_combined")
 INSERTION_DELETION_METRICS = ("insertion_auc", "deletion_auc")
 # the options evaluate() passes on: to every metric that scores the model, and to the region perturbation only
-RUN_OPTIONS = ("device", "batch_size")
+RUN_OPTIONS = ("device", "batch_size", "runtime")
 REGION_OPTIONS = ("fill_value", "blur_sigma", "output")
 
 

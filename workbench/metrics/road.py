@@ -135,18 +135,21 @@ def _check(order: str, percentages, noise: float) -> np.ndarray:
 
 def road_curve(model, image, explanation, target=None, order: str = "morf", percentages=PERCENTAGES,
                noise: float = NOISE, seed: int = 0, output: str = "auto", device="auto",
-               batch_size: int | None = None, progress: ProgressArg = None, cancel=None) -> RoadCurve:
+               batch_size: int | None = None, progress: ProgressArg = None, cancel=None,
+               runtime: str | None = None) -> RoadCurve:
     """The ROAD curve (module docstring) of ``explanation`` (an :class:`Explanation` or an ``H x W`` heatmap)
     for ``target`` (default: the explanation's, else the top-1 class). ``output``: the score read
     (:mod:`workbench.scores`; ``"auto"``: the probability, the logit on multi-label models).
-    Cost: one forward pass per percentage (+1 clean) and one sparse solve per percentage on the CPU.
+    Cost: one forward pass per percentage (+1 clean) and one sparse solve per percentage on the CPU;
+    ``runtime``: of the passes, as for :func:`workbench.explain`.
     """
     pixels = as_image_tensor(image)
     heatmap = read_heatmap(explanation, tuple(pixels.shape[1:]))
     shares = _check(order, percentages, noise)
     target = explained_target(explanation, target)
     with open_run(model, pixels, device=device, batch_size=batch_size, progress=progress, cancel=cancel,
-                  target=target, channels_last=True, clean_pass=True, planned=1 + len(shares)) as run:
+                  target=target, channels_last=True, clean_pass=True, planned=1 + len(shares),
+                  runtime=runtime) as run:
         transform = score_transform(run.model, output, paper="probability")
         generator = torch.Generator().manual_seed(int(seed))
         clean = clean_score(run, transform)

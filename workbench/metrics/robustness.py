@@ -48,10 +48,11 @@ def perturbed_inputs(image: torch.Tensor, samples: int, radius: float, seed: int
 def max_sensitivity(model, image, explanation, target=None, method: str | None = None,
                     params: dict | None = None, samples: int = 10, radius: float = 0.2, seed: int = 0,
                     device="auto", batch_size: int | None = None, progress: ProgressArg = None,
-                    cancel=None) -> MaxSensitivity:
+                    cancel=None, runtime: str | None = None) -> MaxSensitivity:
     """Max-sensitivity (module docstring) of ``explanation``. An :class:`Explanation` brings its method, parameters,
     target, seed and precision; a bare ``H x W`` heatmap needs ``method`` (and ``params``, ``target``: without one each input
-    is explained for its own top-1 class). NaN for an all-zero map. Cost: ``samples`` explanations of the method.
+    is explained for its own top-1 class). NaN for an all-zero map. Cost: ``samples`` explanations of the method
+    (``runtime`` as for :func:`workbench.explain`).
     """
     from ..api import explain_batch
 
@@ -74,7 +75,7 @@ def max_sensitivity(model, image, explanation, target=None, method: str | None =
     inputs = perturbed_inputs(pixels, samples, float(radius), seed)
     maps = explain_batch(model, list(inputs), method, target=target, device=device, seed=int(seed_of_method),
                          batch_size=batch_size, progress=progress, cancel=cancel, precision=precision,
-                         **(params or {}))
+                         runtime=runtime, **(params or {}))
     reference = heatmap.numpy().reshape(1, -1)
     norm = np.linalg.norm(reference)
     changes = np.linalg.norm(maps.reshape(samples, -1).astype(np.float64) - reference, axis=1)
