@@ -1,6 +1,9 @@
 """Incremental inference (Krypton, Nakandala et al. SIGMOD 2019) equals full inference of the occluded images."""
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +12,7 @@ from torch import nn
 import workbench as wb
 from workbench.explainers.windows import WindowGrid
 from workbench.incremental import IncrementalModel, NotIncremental, occluded_boxes, plan_incremental
+from workbench.targets import top_classes
 
 
 def plain_cnn() -> nn.Module:
@@ -187,3 +191,35 @@ def test_fmo_levels_use_it_and_say_so(shapes):
     assert all(note == "full inference: incremental='off'" for note in full.extras["inference"])
     assert np.abs(fast.heatmap - full.heatmap).max() <= 1e-5 * max(1.0, np.abs(full.heatmap).max())
     assert fast.cost.forward_passes == full.cost.forward_passes
+
+
+class SlowToTrace(nn.Module):
+    """Its forward waits while torch.fx traces it, so another thread can run a model meanwhile."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.head, self.entered = nn.Conv2d(3, 4, 3), nn.Linear(4, 2), threading.Event()
+
+    def forward(self, x):
+        self.entered.set()
+        time.sleep(0.3)
+        return self.head(self.conv(x).mean((2, 3)))
+
+
+def test_a_forward_pass_beside_a_trace_is_not_traced():
+    """torch.fx patches nn.Module.__call__ process-wide while tracing: the predictions computed on the kernel
+    thread while a worker traces for incremental inference must give the model's own scores (without the lock:
+    NameError "module is not installed as a submodule")."""
+    torch.manual_seed(0)
+    other = wb.wrap_model(nn.Sequential(nn.Conv2d(3, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten()).eval(),
+                          mean=[0.5] * 3, std=[0.5] * 3, class_names=["a", "b"], input_size=16)
+    image = torch.rand(3, 16, 16)
+    expected = top_classes(other, image, k=2)
+    slow = SlowToTrace().eval()
+    worker = threading.Thread(target=lambda: IncrementalModel(slow, torch.rand(1, 3, 16, 16)))
+    worker.start()
+    assert slow.entered.wait(10)
+    try:
+        assert top_classes(other, image, k=2) == expected
+    finally:
+        worker.join()

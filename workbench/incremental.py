@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import operator
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -61,6 +62,13 @@ class NotIncremental(ValueError):
 def _same_padding_class():
     from .models.efficientnet_lite import Conv2dSame
     return Conv2dSame
+
+
+# While torch.fx traces, it patches ``nn.Module.__call__`` for the whole process: a forward pass on another
+# thread then runs into the tracer ("module is not installed as a submodule", or a Proxy for an output). Tracing
+# holds this lock; forward passes made beside a worker that may trace (the Workbench's predictions on the kernel
+# thread, :func:`workbench.targets.top_classes`) take it too.
+TRACING_LOCK = threading.Lock()
 
 
 class _Tracer(fx.Tracer):
@@ -217,7 +225,8 @@ class IncrementalModel:
             raise ValueError(f"x: expected one (1, C, H, W) image, got shape {tuple(x.shape)}")
         attributes = _python_attributes(module)
         try:
-            graph = _Tracer().trace(module)
+            with TRACING_LOCK:
+                graph = _Tracer().trace(module)
         except Exception as error:  # tracing fails in many ways (control flow on values, unsupported calls)
             raise NotIncremental(f"model: torch.fx could not trace it ({type(error).__name__}: {error})") from error
         finally:

@@ -29,10 +29,11 @@ def top_classes(model, image, k: int = 5) -> list[tuple[int, str, float]]:
     """The model's ``k`` best classes on ``image`` as ``(index, name, probability)``, best first (one
     forward pass; the model's mode and flags are left as they were)."""
     from .guard import preserved_model
+    from .incremental import TRACING_LOCK
     from .models.zoo import as_model_entry
 
     entry = as_model_entry(model)
-    with preserved_model(entry.module), torch.no_grad():
+    with TRACING_LOCK, preserved_model(entry.module), torch.no_grad():   # not while torch.fx traces elsewhere
         logits = entry.module(entry.preprocess(image).to(entry.device))[0]
     probabilities = entry.probabilities(logits).cpu()
     best = torch.argsort(probabilities, descending=True)[:k].tolist()
