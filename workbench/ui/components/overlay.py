@@ -7,7 +7,6 @@ import ipywidgets as widgets
 
 from ...explainers.registry import get_method
 from ...render import RANGE_MODES, is_signed
-from ...superpixels import boundaries
 from ..figures import COLOUR_SCALES
 from ..overlay_view import VISITED_COLOUR, OverlayView
 from ..style import AUTO, show_if
@@ -91,7 +90,9 @@ class Overlay(Component):
         levels = explanation.levels if explanation is not None else None
         self._quiet = True
         try:
-            self.layer.options = [FINAL] + [f"level {i + 1}" for i in range(len(levels.maps) if levels else 0)]
+            options = (FINAL, *(f"level {i + 1}" for i in range(len(levels.maps) if levels else 0)))
+            if tuple(self.layer.options) != options:      # unchanged: no new options sent to the browser
+                self.layer.options = options
             self.layer.value = FINAL
         finally:
             self._quiet = False
@@ -134,7 +135,7 @@ class Overlay(Component):
         elif e.segments is not None:
             self.view.show_segments(e.segments)
         elif e.levels is not None and level is not None:
-            self.view.show_outline(boundaries(e.levels.visited[level].astype("int32")), VISITED_COLOUR)
+            self.view.show_regions(e.levels.visited[level], VISITED_COLOUR)
         else:
             self.view.show_outline(None)
 
