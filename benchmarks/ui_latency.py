@@ -96,11 +96,13 @@ def measure(repeats: int, cached_repeats: int) -> dict:
     for method, params in cases:           # warm-up: imports, first-call costs, compiled runtimes
         fresh(99, method, params)
     times: dict[str, list[float]] = {row: [] for row in ROWS}
+    drawing: dict[str, list[float]] = {row: [] for row in ROWS[:3]}
     passes, sizes = {}, {}
     for row, (method, params) in zip(ROWS, cases):
         for seed in range(repeats):
             ui, seconds = fresh(100 + seed, method, params)
             times[row].append(seconds)
+            drawing[row].append(seconds - ui.bench.explanation.cost.seconds)   # less the explainer's own time
         passes[row], sizes[row] = ui.bench.explanation.cost.forward_passes, ui.heatmap_bytes()
     # FMO's level maps: the map drop-down redraws without computing
     ui, _ = fresh(100, "fmo", {})
@@ -117,7 +119,7 @@ def measure(repeats: int, cached_repeats: int) -> dict:
     if "(cached)" not in ui.message():
         raise RuntimeError(f"the switch back was not served from the cache: {ui.message()!r}")
     passes[ROWS[4]], sizes[ROWS[4]] = 0, ui.heatmap_bytes()
-    return {"times": times, "passes": passes, "bytes": sizes}
+    return {"times": times, "drawing": drawing, "passes": passes, "bytes": sizes}
 
 
 # -- the driver: both trees, rounds interleaved ---------------------------------------------------------------
@@ -193,6 +195,19 @@ def main() -> None:
                      "heatmap message": f"{rounds['current'][-1]['bytes'][row] / 1024:.0f} KiB"})
     print(table(rows, ["change", "current", "rounds (current)", "baseline", "rounds (baseline)",
                        "baseline / current", "per round", "passes", "heatmap message"]))
+    print("\nthe UI's part of the compute rows: the latency less the explainer's own time (Explanation.cost.seconds),"
+          " i.e. request, delivery and drawing")
+    rows = []
+    for row in ROWS[:3]:
+        medians = {name: [statistics.median(r["drawing"][row]) for r in results] for name, results in rounds.items()}
+        now, before = statistics.median(medians["current"]), statistics.median(medians["baseline"])
+        rows.append({"change": row, "current": f"{now * 1000:.1f} ms", "baseline": f"{before * 1000:.1f} ms",
+                     "rounds (current)": f"{min(medians['current']) * 1000:.1f}-{max(medians['current']) * 1000:.1f}",
+                     "rounds (baseline)": f"{min(medians['baseline']) * 1000:.1f}-{max(medians['baseline']) * 1000:.1f}",
+                     "baseline / current": f"{before / now:.3f}",
+                     "per round": " ".join(f"{b / c:.2f}" for c, b in zip(medians["current"], medians["baseline"]))})
+    print(table(rows, ["change", "current", "rounds (current)", "baseline", "rounds (baseline)",
+                       "baseline / current", "per round"]))
     print(f"baseline: {args.baseline} (git archive); each figure is the median over rounds of a round's median; 'rounds': the lowest and highest round median; 'per round': "
           "baseline / current of each interleaved pair")
     print("targets: fmo < 0.5 s, cached < 0.02 s (debounce not included)")
