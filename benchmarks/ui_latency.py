@@ -187,7 +187,8 @@ def main() -> None:
         unit, digits = (1000.0, 2) if now < 0.1 else (1.0, 3)
         name = "ms" if unit == 1000.0 else "s"
         span = lambda values: f"{min(values) * unit:.{digits}f}-{max(values) * unit:.{digits}f}"  # noqa: E731
-        rows.append({"change": row, "current": f"{now * unit:.{digits}f} {name}", "rounds (current)": span(medians["current"]),
+        rows.append({"change": row, "current": f"{now * unit:.{digits}f} {name}",
+                     "rounds (current)": span(medians["current"]),
                      "baseline": f"{before * unit:.{digits}f} {name}", "rounds (baseline)": span(medians["baseline"]),
                      "baseline / current": f"{before / now:.3f}",
                      "per round": " ".join(f"{p:.2f}" for p in pairs),
@@ -201,15 +202,15 @@ def main() -> None:
     for row in ROWS[:3]:
         medians = {name: [statistics.median(r["drawing"][row]) for r in results] for name, results in rounds.items()}
         now, before = statistics.median(medians["current"]), statistics.median(medians["baseline"])
+        span = lambda values: f"{min(values) * 1000:.1f}-{max(values) * 1000:.1f}"  # noqa: E731
         rows.append({"change": row, "current": f"{now * 1000:.1f} ms", "baseline": f"{before * 1000:.1f} ms",
-                     "rounds (current)": f"{min(medians['current']) * 1000:.1f}-{max(medians['current']) * 1000:.1f}",
-                     "rounds (baseline)": f"{min(medians['baseline']) * 1000:.1f}-{max(medians['baseline']) * 1000:.1f}",
+                     "rounds (current)": span(medians["current"]), "rounds (baseline)": span(medians["baseline"]),
                      "baseline / current": f"{before / now:.3f}",
                      "per round": " ".join(f"{b / c:.2f}" for c, b in zip(medians["current"], medians["baseline"]))})
     print(table(rows, ["change", "current", "rounds (current)", "baseline", "rounds (baseline)",
                        "baseline / current", "per round"]))
-    print(f"baseline: {args.baseline} (git archive); each figure is the median over rounds of a round's median; 'rounds': the lowest and highest round median; 'per round': "
-          "baseline / current of each interleaved pair")
+    print(f"baseline: {args.baseline} (git archive); each figure is the median over rounds of a round's median; "
+          "'rounds': the lowest and highest round median; 'per round': baseline / current of each interleaved pair")
     print("targets: fmo < 0.5 s, cached < 0.02 s (debounce not included)")
 
 

@@ -128,7 +128,8 @@ def test_the_synced_layout_serialises_as_plotly_would_and_follows_every_edit():
     for i, title in enumerate(["one", "two"]):
         view.show_heatmap(np.arange(64, dtype=np.float32).reshape(8, 8) * (i + 1), False, title)
         figure = view.figure
-        assert same(figure._widget_layout, figure._layout_obj._props) and figure._widget_layout["title"]["text"] == title
+        assert same(figure._widget_layout, figure._layout_obj._props)
+        assert figure._widget_layout["title"]["text"] == title
         assert same(figure._widget_data, figure._data)
         assert _layout_to_js(figure._widget_layout, figure) == to_js(figure._layout_obj._props, figure)
         assert figure._widget_layout["title"] is not figure._layout_obj._props["title"]   # edited in place: copied
