@@ -115,3 +115,21 @@ def test_a_view_reporting_a_sent_array_back_as_a_default_changes_nothing():
     assert np.array_equal(np.asarray(figure.data[1].z, dtype=float), heat)
     assert figure.data[1].xgap == 0 and trace._prop_defaults.get("zsmooth") is False
     assert "z" not in trace._prop_defaults
+
+
+def test_the_synced_layout_serialises_as_plotly_would_and_follows_every_edit():
+    """The synced state shares the layout's template and arrays (not copied at each edit) yet equals the figure
+    after each edit, and the serialised layout (the template's JSON kept) equals serialising it afresh."""
+    from workbench.ui.transport import _layout_to_js, to_js
+    from workbench.ui.overlay_view import OverlayView
+
+    view = OverlayView()
+    view.show_image(np.zeros((8, 8, 3), dtype=np.uint8))
+    for i, title in enumerate(["one", "two"]):
+        view.show_heatmap(np.arange(64, dtype=np.float32).reshape(8, 8) * (i + 1), False, title)
+        figure = view.figure
+        assert same(figure._widget_layout, figure._layout_obj._props)
+        assert figure._widget_layout["title"]["text"] == title
+        assert same(figure._widget_data, figure._data)
+        assert _layout_to_js(figure._widget_layout, figure) == to_js(figure._layout_obj._props, figure)
+        assert figure._widget_layout["title"] is not figure._layout_obj._props["title"]   # edited in place: copied

@@ -142,3 +142,37 @@ def test_a_flat_map_is_said_to_be_flat_drawn_on_its_range_and_marks_no_pointing(
     from workbench.ui.figures import tile_caption
     assert tile_caption(w.explanation, {"aopc": 0.1, "pointing": "no point"}).endswith(
         "AOPC 0.100, pointing no point<br><b>flat map</b>: it points nowhere")
+
+
+def test_outlines_drawn_again_from_kept_pngs_are_the_outlines_of_their_own_maps():
+    """Going back to a label map drawn before reuses its PNG (no new encoding); a different map, or the same map
+    in another colour, is outlined anew: each outline decodes to the boundaries of the map it belongs to."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from workbench.superpixels import boundaries
+    from workbench.ui.overlay_view import VISITED_COLOUR, OverlayView
+
+    def edges(source: str) -> np.ndarray:
+        png = Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1])))
+        return np.asarray(png)[..., 3] > 0
+
+    view = OverlayView()
+    view.show_image(np.zeros((32, 32, 3), dtype=np.uint8))
+    halves = np.repeat([[0] * 16 + [1] * 16], 32, axis=0)
+    quarters = halves + 2 * (np.arange(32)[:, None] >= 16)
+    drawn = {}
+    for name, labels in [("halves", halves), ("quarters", quarters), ("halves", halves.copy())]:
+        view.show_regions(labels)
+        drawn.setdefault(name, []).append(view.figure.data[2].source)
+        assert np.array_equal(edges(view.figure.data[2].source), boundaries(labels.astype(np.int32)))
+    assert drawn["halves"][0] == drawn["halves"][1] and drawn["halves"][0] != drawn["quarters"][0]
+    view.show_segments(quarters, highlight=(0,))
+    assert np.array_equal(edges(view.figure.data[2].source), boundaries((quarters == 0).astype(np.int32)))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(base64.b64decode(
+        view.figure.data[2].source.split(",", 1)[1]))))[..., :3][edges(view.figure.data[2].source)][0],
+        VISITED_COLOUR)
+    view.show_regions(quarters, VISITED_COLOUR)      # the same map as the highlight, another colour than before
+    assert np.array_equal(edges(view.figure.data[2].source), boundaries(quarters.astype(np.int32)))

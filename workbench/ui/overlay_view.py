@@ -13,6 +13,7 @@ from .transport import LiveFigure
 HIT_COLOUR, MISS_COLOUR = "#00c853", "#ff1744"
 TRUTH_COLOUR = (0, 229, 255)
 VISITED_COLOUR = (0, 255, 120)     # FMO's visited regions and highlighted segments
+OUTLINES_KEPT = 8                  # outline PNGs kept (OverlayView._outline_source)
 
 
 class OverlayView:
@@ -43,6 +44,7 @@ class OverlayView:
         self.fixed_range: tuple[float, float] | None = None
         self.bounds: tuple[float, float] | None = None   # of the shown map's method (workbench.render.colour_range)
         self.shown: np.ndarray | None = None   # the drawn (block-averaged) map
+        self._outlines: list[tuple[np.ndarray, tuple[int, int, int], str]] = []
         self.draws = 0          # heatmap redraws (partial and final), for tests and the latency benchmark
 
     @property
@@ -108,18 +110,30 @@ class OverlayView:
         """Draw a boolean edge map (``None`` clears it)."""
         self.figure.data[2].source = None if edges is None else png_data_uri(outline_rgba(edges, colour))
 
+    def show_regions(self, labels: np.ndarray | None, colour: tuple[int, int, int] = (255, 255, 255)) -> None:
+        """Outline the boundaries between the regions of an integer (or boolean) label map; ``None`` clears."""
+        self.figure.data[2].source = None if labels is None else self._outline_source(labels, colour)
+
     def show_segments(self, labels: np.ndarray | None, highlight: tuple[int, ...] = ()) -> None:
         """Superpixel outlines; segments in ``highlight`` are outlined in a strong colour instead."""
-        if labels is None:
-            return self.show_outline(None)
-        if highlight:
-            return self.show_outline(boundaries(np.isin(labels, highlight).astype(np.int32)), VISITED_COLOUR)
-        return self.show_outline(boundaries(labels))
+        if labels is not None and highlight:
+            return self.show_regions(np.isin(labels, highlight), VISITED_COLOUR)
+        return self.show_regions(labels)
 
     def show_truth(self, mask: np.ndarray | None) -> None:
         """Outline the target's true object mask (generated scenes) in cyan; ``None`` clears it."""
-        self.figure.data[4].source = None if mask is None else png_data_uri(
-            outline_rgba(boundaries(np.asarray(mask, dtype=np.int32)), TRUTH_COLOUR))
+        self.figure.data[4].source = None if mask is None else self._outline_source(mask, TRUTH_COLOUR)
+
+    def _outline_source(self, labels: np.ndarray, colour: tuple[int, int, int]) -> str:
+        """The PNG of ``labels``' region boundaries in ``colour``, kept for the last :data:`OUTLINES_KEPT` label
+        maps: going back to a map drawn before (a cached explanation, a level) encodes no PNG again."""
+        labels = np.asarray(labels)
+        for kept, kept_colour, source in self._outlines:
+            if kept_colour == colour and kept.shape == labels.shape and np.array_equal(kept, labels):
+                return source
+        source = png_data_uri(outline_rgba(boundaries(labels.astype(np.int32)), colour))
+        self._outlines = [(labels.copy(), colour, source)] + self._outlines[:OUTLINES_KEPT - 1]
+        return source
 
     def show_pointing(self, point: tuple[int, int] | None, hit: bool = False) -> None:
         """A cross at ``(row, col)``: green for a pointing-game hit, red for a miss (``None`` clears it)."""

@@ -32,15 +32,46 @@ def to_js(value, manager=None):
     if isinstance(value, np.ndarray) and value.ndim >= 2 and value.size:
         code = _TYPED.get(value.dtype.kind if value.dtype.kind == "f" else value.dtype.str[1:])
         if code is not None:
+            if _last_typed[0] is value:
+                return _last_typed[1]
             data = np.ascontiguousarray(value, dtype=np.dtype("<" + code))
-            return {"dtype": code, "bdata": base64.b64encode(data.tobytes()).decode("ascii"),
+            spec = {"dtype": code, "bdata": base64.b64encode(data.tobytes()).decode("ascii"),
                     "shape": ",".join(str(n) for n in value.shape)}
+            if not value.flags.writeable and value.flags.owndata:   # Plotly's own read-only copy: it never changes
+                _last_typed[:] = [value, spec]
+            return spec
     return _py_to_js(value, manager)
 
 
-def _synced(trait):
+# the last read-only array encoded and its spec: an edit sends a map once as the edit and once in the synced state
+_last_typed: list = [None, None]
+
+
+def _synced(trait, to_json=to_js):
     """A synced figure trait that serialises with :func:`to_js`."""
-    return trait.tag(sync=True, to_json=to_js, from_json=_js_to_py)
+    return trait.tag(sync=True, to_json=to_json, from_json=_js_to_py)
+
+
+def _layout_to_js(layout, figure):
+    """:func:`to_js` of a layout whose template (about 550 values of Plotly's default one, never edited by the
+    Workbench) is serialised once per template object, not at every edit."""
+    template = layout.get("template") if isinstance(layout, dict) else None
+    if template is None:
+        return to_js(layout, figure)
+    cached = getattr(figure, "_template_js", None)
+    if cached is None or cached[0] is not template:
+        cached = figure._template_js = (template, to_js(template, figure))
+    return {key: cached[1] if key == "template" else to_js(value, figure) for key, value in layout.items()}
+
+
+def _copy_edited(value, shared=()):
+    """A copy of a figure's props for the synced state: dicts and lists copied (Plotly edits them in place),
+    arrays shared (Plotly stores them read-only and replaces them on an edit), as are the keys in ``shared``."""
+    if isinstance(value, dict):
+        return {key: item if key in shared else _copy_edited(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy_edited(item) for item in value)
+    return value
 
 
 class LiveFigure(go.FigureWidget):
@@ -57,7 +88,7 @@ class LiveFigure(go.FigureWidget):
     state it got first. A view reports the edit it drew when it starts (``_js2py_layoutDelta`` with its
     ``layout_edit_id``); an older one than the last edit sent gets the whole figure again (:meth:`redraw`)."""
 
-    _widget_layout = _synced(Dict())
+    _widget_layout = _synced(Dict(), to_json=_layout_to_js)
     _widget_data = _synced(List())
     _py2js_addTraces = _synced(Dict(allow_none=True))
     _py2js_restyle = _synced(Dict(allow_none=True))
@@ -107,8 +138,10 @@ class LiveFigure(go.FigureWidget):
                                    trace_indexes=[index])
 
     def _sync_state(self) -> None:
-        self._widget_data = deepcopy(self._data)
-        self._widget_layout = deepcopy(self._layout_obj._props)
+        """The synced state as drawn now: one copy of what Plotly edits in place; its arrays and the layout's
+        template shared, not copied (``deepcopy`` and serialising the template took about half of a redraw)."""
+        self._widget_data = _copy_edited(self._data)
+        self._widget_layout = _copy_edited(self._layout_obj._props, shared=("template",))
 
 
 def _then_sync(name: str):

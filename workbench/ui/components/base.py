@@ -9,6 +9,7 @@ Every module of this package is imported by :func:`registered`, so a new compone
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 from typing import Any, Callable, ClassVar
@@ -69,10 +70,21 @@ class Component:
         self.context = context
         self.state, self.session = context.state, context.session
         self.widget: widgets.Widget = widgets.VBox()
+        self._quiet = False          # True while the component sets its own widgets (see quietly)
         self.freshness = Freshness(self.fresh_keys) if self.fresh_keys else None
         if self.freshness is not None:
             self.state.observe(lambda _: self.freshness.check(self.state.context()),
                                names=["image_key", "model", "target", "method"])
+
+    @contextlib.contextmanager
+    def quietly(self):
+        """Set this component's widgets from code: their observers, which check ``self._quiet``, do not act on it
+        (a drop-down following the state must not write the state back)."""
+        previous, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = previous
 
     def shown_by(self, show: Callable[[Any], None]) -> Callable[[Any, bool], None]:
         """``on_done`` that draws a result with ``show`` and records the choices it was requested for (a result

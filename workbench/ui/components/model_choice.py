@@ -27,7 +27,6 @@ class ModelChoice(Component):
         self.target = widgets.Dropdown(description="target", style=STYLE, layout=row_layout())
         self.target.observe(lambda change: self._targeted(change["new"]), names="value")
         self.widget = widgets.VBox([widgets.HTML("<b>Model</b>"), self.picker, self.target])
-        self._quiet = False
         self.state.observe(lambda _: self._model_shown(), names="model")
         self.state.observe(lambda _: self.offer_targets(), names=["model", "image"])
         self.state.observe(lambda _: self._target_shown(), names="target")
@@ -49,21 +48,15 @@ class ModelChoice(Component):
         """The picker names the state's model (chosen elsewhere: a photo moves the shapes model to ImageNet's)."""
         name = GIVEN if self.state.model is self.context.given_model else self.state.model.name
         if name in self.picker.options and self.picker.value != name:
-            self._quiet = True
-            try:
+            with self.quietly():
                 self.picker.value = name
-            finally:
-                self._quiet = False
 
     def _target_shown(self) -> None:
         """The drop-down names the state's target (chosen elsewhere: a click in the predictions view)."""
         value = AUTO_TARGET if self.state.target is None else self.state.target
         if value != self.target.value and value in [v for _, v in self.target.options]:
-            self._quiet = True
-            try:
+            with self.quietly():
                 self.target.value = value
-            finally:
-                self._quiet = False
 
     def offer_targets(self) -> None:
         """Offer the top-1 class (automatic: named with its score) and the model's top-5 classes with theirs."""
@@ -74,11 +67,8 @@ class ModelChoice(Component):
         except Exception as error:
             self.report_error(f"model: {type(error).__name__}: {error}")
             return
-        self._quiet = True
-        try:
+        with self.quietly():
             self.target.options = ([(f"top-1: {best[0][1]} ({best[0][2]:.2f})", AUTO_TARGET)]
                                    + [(f"{name} ({p:.2f})", i) for i, name, p in best])
             self.target.value = AUTO_TARGET
-        finally:
-            self._quiet = False
         self.state.target = None

@@ -7,7 +7,6 @@ import ipywidgets as widgets
 
 from ...explainers.registry import get_method
 from ...render import RANGE_MODES, is_signed
-from ...superpixels import boundaries
 from ..figures import COLOUR_SCALES
 from ..overlay_view import VISITED_COLOUR, OverlayView
 from ..style import AUTO, show_if
@@ -23,7 +22,6 @@ class Overlay(Component):
     def __init__(self, context):
         super().__init__(context)
         self.view = OverlayView()
-        self._quiet = False
         self.opacity = widgets.FloatSlider(value=self.view.opacity, min=0, max=1, step=0.05, description="opacity",
                                            continuous_update=True, layout=widgets.Layout(width="260px"))
         self.opacity.observe(lambda change: self.view.set_opacity(change["new"]), names="value")
@@ -89,12 +87,11 @@ class Overlay(Component):
 
     def _explained(self, explanation) -> None:
         levels = explanation.levels if explanation is not None else None
-        self._quiet = True
-        try:
-            self.layer.options = [FINAL] + [f"level {i + 1}" for i in range(len(levels.maps) if levels else 0)]
+        with self.quietly():
+            options = (FINAL, *(f"level {i + 1}" for i in range(len(levels.maps) if levels else 0)))
+            if tuple(self.layer.options) != options:      # unchanged: no new options sent to the browser
+                self.layer.options = options
             self.layer.value = FINAL
-        finally:
-            self._quiet = False
         self.draw()
 
     def level(self) -> int | None:
@@ -134,7 +131,7 @@ class Overlay(Component):
         elif e.segments is not None:
             self.view.show_segments(e.segments)
         elif e.levels is not None and level is not None:
-            self.view.show_outline(boundaries(e.levels.visited[level].astype("int32")), VISITED_COLOUR)
+            self.view.show_regions(e.levels.visited[level], VISITED_COLOUR)
         else:
             self.view.show_outline(None)
 
@@ -155,11 +152,8 @@ class Overlay(Component):
         mode = self.colour_range.value
         if mode == "fixed" and self.view.range_mode != "fixed":
             drawn = self.view.drawn_range
-            self._quiet = True
-            try:
+            with self.quietly():
                 self.range_low.value, self.range_high.value = drawn if drawn else (0.0, 1.0)
-            finally:
-                self._quiet = False
         self._show_range_controls()
         try:
             self.view.set_range(mode, (self.range_low.value, self.range_high.value) if mode == "fixed" else None)
@@ -169,9 +163,6 @@ class Overlay(Component):
 
     def _name_scale(self) -> None:
         """The colour drop-down shows the scale on screen, marked (±) when it is drawn around zero."""
-        self._quiet = True
-        try:
+        with self.quietly():
             self.colour_scale.value = self.view.drawn_scale
             self.colour_scale.description = "colours (±)" if self.view.diverging else "colours"
-        finally:
-            self._quiet = False
