@@ -211,3 +211,31 @@ def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
         for p in spec.params():
             for choice in p.choices or ():
                 spec.from_dict({p.name: choice})
+
+
+def test_the_estimate_shows_a_long_run_at_the_current_settings_from_the_last_runs_rate(bench):
+    """The explainer panel's estimate: planned passes (Occlusion: one per window and the clean pass) at the rate
+    the last run of the method measured here; shown only when over five seconds; it follows the settings."""
+    w = bench
+    shown = w.explanation                                     # the bench's first run recorded its own rate
+    assert w.session.pass_rates.rate(w.state.model.name, shown.shape, "occlusion") == pytest.approx(
+        shown.cost.forward_passes / shown.cost.seconds)
+    size = w.state.image.shape[:2]
+
+    def at_ten_passes_a_second(apply):                      # a slow machine's rate, set before each change
+        w.session.pass_rates.record(w.state.model.name, size, "occlusion", wb.Cost(forward_passes=10, seconds=1.0))
+        apply()
+        return w.explainer.estimate.value
+
+    text = at_ten_passes_a_second(lambda: setattr(w.explainer.controls["patch"], "value", 16)
+                                  or setattr(w.explainer.controls["stride"], "value", 8))
+    assert "about 1 min</b>" in text and "730 passes at 10 per s" in text     # 27 x 27 windows + 1: 73 s
+    text = at_ten_passes_a_second(lambda: setattr(w.explainer.controls["stride"], "value", 16))
+    assert "about 20 s</b>" in text and "197 passes" in text                  # 14 x 14 + 1: 19.7 s
+    text = at_ten_passes_a_second(lambda: setattr(w.explainer.controls["stride"], "value", 56))
+    assert text == ""                                                         # 4 x 4 + 1: 1.7 s, not shown
+    w.session.pass_rates.record(w.state.model.name, size, "occlusion", wb.Cost(forward_passes=10, seconds=1.0))
+    w.explainer.picker.value = "rise"                          # no run of RISE here yet: no rate, no estimate
+    assert w.explainer.estimate.value == ""
+    w.session.cancel()
+    assert w.wait(60)

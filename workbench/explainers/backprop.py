@@ -133,6 +133,10 @@ class GradientSpec(Spec):
     )
     heat: str = heat_param()
 
+    def planned_passes(self, height: int, width: int) -> int:
+        """One forward pass (and its backward pass)."""
+        return 1
+
 
 @dataclass(frozen=True)
 class ModifiedReluSpec(GradientSpec):
