@@ -59,3 +59,28 @@ def test_descriptions_exports_quality_and_time_estimate(shapes):
     for trace, method in zip(maps, ("gradient", "occlusion")):            # each colour bar spans its own map
         z = np.array(trace.z, dtype=float)
         assert (trace.zmin, trace.zmax) == pytest.approx(colour_range(z, signed=trace.zmin < 0))
+
+
+def test_only_methods_that_accept_the_model_are_offered_and_the_others_say_why(bench):
+    """A CNN is not offered the methods that read a transformer's attention; a ViT is not offered the LRP rules
+    written for convolutional networks; the ticked methods that stay accepted stay ticked."""
+    import torch
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    offered = lambda: {name for _, name in bench.comparison.methods.options}   # noqa: E731
+    assert {"attention_rollout", "attnlrp"}.isdisjoint(offered()) and {"gradient", "lrp_epsilon"} <= offered()
+    said = bench.comparison.refused.value
+    assert "2 not offered for ShapesNet" in said and "<b>attention_rollout</b>: ShapesNet has no attention layers" in said
+    bench.comparison.methods.value = ("gradient", "lrp_epsilon", "occlusion")
+    torch.manual_seed(5)
+    vit = VisionTransformer(image_size=224, patch_size=32, num_layers=1, num_heads=2, hidden_dim=16, mlp_dim=16,
+                            num_classes=4).eval()
+    shapes = bench.state.model
+    bench.state.set_model(wb.wrap_model(vit))
+    assert {"attention_rollout", "attnlrp", "gradient"} <= offered() and "lrp_epsilon" not in offered()
+    assert bench.comparison.methods.value == ("gradient", "occlusion")
+    assert "lrp_epsilon</b>: VisionTransformer is a transformer" in bench.comparison.refused.value
+    bench.state.set_model(shapes)
+    assert "attnlrp" not in offered() and "lrp_epsilon" in offered()
+    bench.session.cancel()
+    assert bench.wait(120)

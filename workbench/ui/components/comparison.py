@@ -1,6 +1,9 @@
 """The comparison component: the chosen methods, each with its current settings, side by side over the image
-with its cost and, measured next, its AOPC and (on generated scenes) its pointing-game hit."""
+with its cost and, measured next, its AOPC and (on generated scenes) its pointing-game hit. Only methods that
+accept the current model are offered; a line under the list says which are not and why."""
 from __future__ import annotations
+
+import html
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
@@ -26,10 +29,13 @@ class Comparison(Component):
         registered = methods()
         self.figure = LiveFigure(layout=go.Layout(width=COLUMNS * TILE, height=TILE, margin=MARGIN))
         self.methods = widgets.SelectMultiple(
-            options=[(m.label, name) for name, m in sorted(registered.items(), key=lambda item: item[1].label)],
-            value=[m for m in ("fmo", "occlusion", "gradient") if m in registered],
             rows=6, description="methods", style={"description_width": "60px"},
             layout=widgets.Layout(width="330px"))      # room for the longest label, "Ablation-CA (superpixel ...)"
+        self.refused = widgets.HTML(layout=widgets.Layout(width="330px"))
+        self.refused.add_class("workbench-refused")
+        self.offer()
+        self.methods.value = [m for m in ("fmo", "occlusion", "gradient") if m in registered]
+        self.state.observe(lambda _: self.offer(), names="model")
         self.button = widgets.Button(description="compare", icon="th", layout=AUTO)
         self.button.on_click(lambda _: self.request())
         self.export = widgets.HTML()
@@ -37,10 +43,31 @@ class Comparison(Component):
         self.widget = widgets.VBox([
             widgets.VBox([widgets.HTML("Each method with its current settings, over the image; AOPC (MoRF, the "
                                        "curves tab's settings) and, on generated scenes, the pointing game under "
-                                       "each map."), self.methods, self.button]),
+                                       "each map."), self.methods, self.refused, self.button]),
             self.freshness.banner, self.until_shown(
                 "The maps of the ticked methods side by side, each with its AOPC (and pointing on scenes): press "
                 "<b>compare</b>.", self.figure), self.export])
+
+    def offer(self) -> None:
+        """List the methods that accept the current model (the ticked ones stay ticked); say which are refused
+        and why (:meth:`~workbench.explainers.registry.Method.refusal`)."""
+        module = self.state.model.module
+        accepted, refused = [], {}
+        for name, m in sorted(methods().items(), key=lambda item: item[1].label):
+            why = m.refusal(module)
+            if why is None:
+                accepted.append((m.label, name))
+            else:
+                refused[name] = why
+        ticked = [name for name in self.methods.value if name not in refused]
+        if list(self.methods.options) != accepted:
+            self.methods.options = accepted
+            self.methods.value = ticked
+        lines = "".join(f"<li><b>{html.escape(name)}</b>: {html.escape(why.removeprefix('model: '))}</li>"
+                        for name, why in refused.items())
+        self.refused.value = (f"<details style='font-size:12px;color:#555'><summary>{len(refused)} not offered for "
+                              f"{html.escape(type(module).__name__)}</summary><ul style='margin:2px 0;"
+                              f"padding-left:16px'>{lines}</ul></details>") if refused else ""
 
     def request(self) -> None:
         """Run every selected method with its current settings, then measure each map's quality."""
