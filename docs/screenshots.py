@@ -125,9 +125,8 @@ def take(page, lab: str, folder: Path) -> None:
     save(tabs, "sanity")
 
     run_tab(page, "comparison", "compare")      # (it stalled twice on a heavily loaded machine, not explained)
-    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle, .js-plotly-plot "
-                           ".annotation-text')].filter(t => t.textContent.includes('passes')).length >= 3",
-                           timeout=600_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.workbench-tile-caption')]"
+                           ".filter(t => t.textContent.includes('AOPC')).length >= 3", timeout=600_000)
     page.wait_for_timeout(3000)                   # the tiles' images draw after their titles
     save(tabs, "comparison")
 

@@ -10,13 +10,34 @@ import plotly.graph_objects as go
 
 from ...explainers.registry import get_method, methods
 from ..exports import csv_link
-from ..figures import MARGIN, maps_grid, replace, tile_caption
+from ..figures import map_tile, replace, tile_caption
 from ..lane import Handlers
 from ..style import AUTO
 from ..transport import LiveFigure
 from .base import Component, register
 
 COLUMNS, TILE = 3, 160
+CAPTION_HEIGHT = "64px"     # four lines of 11 px text: the method, its cost, AOPC and pointing, "flat map"
+
+
+class Tile:
+    """One method's tile: its caption (a line a fact) above its own small figure. Tiles sit on the page's grid,
+    so no tile's map, caption or colour bar can be drawn over another's (one figure of subplots drew a tile over
+    its neighbour's caption in the browser after its rows changed, issue 41)."""
+
+    def __init__(self):
+        self.caption = widgets.HTML(layout=widgets.Layout(height=CAPTION_HEIGHT, width=f"{TILE}px"))
+        self.caption.add_class("workbench-tile-caption")
+        self.figure = LiveFigure(layout=go.Layout(width=TILE, height=TILE))
+        self.widget = widgets.VBox([self.caption, self.figure], layout=widgets.Layout(width=f"{TILE}px"))
+        self.drawn: tuple = ()               # (explanation, image) the figure shows
+
+    def show(self, explanation, image, caption: str) -> None:
+        """Caption the tile; draw its map only when it is a new one (a quality figure changes the caption)."""
+        self.caption.value = f"<div style='text-align:center;font-size:11px;line-height:15px'>{caption}</div>"
+        if len(self.drawn) != 2 or self.drawn[0] is not explanation or self.drawn[1] is not image:
+            replace(self.figure, map_tile(explanation.heatmap, image, TILE, get_method(explanation.method).value_range))
+            self.drawn = (explanation, image)
 
 
 @register
@@ -27,7 +48,9 @@ class Comparison(Component):
     def __init__(self, context):
         super().__init__(context)
         registered = methods()
-        self.figure = LiveFigure(layout=go.Layout(width=COLUMNS * TILE, height=TILE, margin=MARGIN))
+        self.tiles: list[Tile] = []          # made as needed and kept: a redraw edits them, sends no new widget
+        self.grid = widgets.GridBox(layout=widgets.Layout(grid_template_columns=f"repeat({COLUMNS}, {TILE}px)",
+                                                          grid_gap="6px 8px"))
         self.methods = widgets.SelectMultiple(
             rows=6, description="methods", style={"description_width": "60px"},
             layout=widgets.Layout(width="330px"))      # room for the longest label, "Ablation-CA (superpixel ...)"
@@ -46,7 +69,7 @@ class Comparison(Component):
                                        "each map."), self.methods, self.refused, self.button]),
             self.freshness.banner, self.until_shown(
                 "The maps of the ticked methods side by side, each with its AOPC (and pointing on scenes): press "
-                "<b>compare</b>.", self.figure), self.export])
+                "<b>compare</b>.", self.grid), self.export])
 
     def offer(self) -> None:
         """List the methods that accept the current model (the ticked ones stay ticked); say which are refused
@@ -108,9 +131,13 @@ class Comparison(Component):
     def _draw(self) -> None:
         import pandas as pd
 
-        titles = [tile_caption(e, self.quality.get(e.method)) for e in self.explanations]
-        replace(self.figure, maps_grid(titles, [e.heatmap for e in self.explanations], self.image, COLUMNS, TILE,
-                                       [get_method(e.method).value_range for e in self.explanations]))
+        while len(self.tiles) < len(self.explanations):
+            self.tiles.append(Tile())
+        for tile, e in zip(self.tiles, self.explanations):
+            tile.show(e, self.image, tile_caption(e, self.quality.get(e.method)))
+        shown = tuple(tile.widget for tile in self.tiles[:len(self.explanations)])
+        if self.grid.children != shown:
+            self.grid.children = shown
         table = pd.DataFrame([{"method": e.method, "forward passes": e.cost.forward_passes,
                                "backward passes": e.cost.backward_passes, "seconds": e.cost.seconds,
                                "aopc_morf": self.quality.get(e.method, {}).get("aopc"),
