@@ -1,5 +1,6 @@
-"""Regenerate the README's Workbench screenshots (docs/screenshots/*.png): the main view and one per tab, taken
-in JupyterLab with headless Chromium (the helpers of ``tests/browser/labpage.py``).
+"""Regenerate the README's Workbench screenshots (docs/screenshots/*.png): the main view (with the predictions
+view), a long RISE run with its time estimate, progress and cancel button, and one per tab, taken in JupyterLab
+with headless Chromium (the helpers of ``tests/browser/labpage.py``).
 
     PYTHONPATH=$PWD .venv/bin/python docs/screenshots.py
 
@@ -32,7 +33,7 @@ assert wb.__file__.startswith(%r), wb.__file__      # the kernel imports this ch
 w = wb.Workbench(method="fmo", debounce=0.05)
 w
 """ % str(ROOT), """
-for method, name, value in [("ablation_ca", "contexts", 64)]:
+for method, name, value in [("ablation_ca", "contexts", 64), ("rise", "num_masks", 500)]:
     w.state.set_param(name, value, method)
 w.image.scene_seed.value = 3
 """]
@@ -98,6 +99,21 @@ def take(page, lab: str, folder: Path) -> None:
     run_tab(page, "curves", "evaluate", "Region perturbation:")
     save(workbench, "workbench")
     save(tabs, "curves")
+
+    # a long run: RISE's first run (500 masks) measures its pass rate here, so at 20000 masks the explainer panel
+    # says what the run will cost before it ends; the running job shows its progress and the cancel button
+    explain(page, "RISE", "rise")
+    masks = page.locator(".widget-inline-hbox:has(label:text-is('masks')) input").last
+    masks.fill("20000")
+    masks.press("Enter")
+    cancel = page.locator("button.jupyter-button:has-text('cancel')").last
+    cancel.wait_for(state="visible", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('.workbench').innerText.includes(' left')", timeout=120_000)
+    page.wait_for_timeout(2000)
+    save(workbench, "running")
+    cancel.click()
+    page.wait_for_function("() => document.querySelector('.workbench').innerText.includes('cancelled')",
+                           timeout=10_000)
 
     explain(page, "Ablation-CA", "ablation_ca")
     run_tab(page, "correlations")

@@ -234,6 +234,13 @@ def test_the_estimate_shows_a_long_run_at_the_current_settings_from_the_last_run
     assert "about 20 s</b>" in text and "197 passes" in text                  # 14 x 14 + 1: 19.7 s
     text = at_ten_passes_a_second(lambda: setattr(w.explainer.controls["stride"], "value", 56))
     assert text == ""                                                         # 4 x 4 + 1: 1.7 s, not shown
+    w.session.pass_rates.record(w.state.model.name, size, "occlusion", wb.Cost(forward_passes=1, seconds=1.0))
+    w.explainer.controls["patch"].value = 56                  # back to the bench's run: 7 x 7 + 1 passes, 50 s at
+    w.explainer.controls["stride"].value = 28                 # 1 per s, but its map is kept: nothing to estimate
+    assert w.state.key() in w.session.explanations.cache and w.explainer.estimate.value == ""
+    w.session.pass_rates.record(w.state.model.name, size, "occlusion", wb.Cost(forward_passes=1, seconds=1.0))
+    w.explainer.controls["stride"].value = 27                 # 8 x 8 + 1 at 1 per s: not run yet, shown
+    assert "about 1 min</b>" in w.explainer.estimate.value and "65 passes" in w.explainer.estimate.value
     w.session.pass_rates.record(w.state.model.name, size, "occlusion", wb.Cost(forward_passes=10, seconds=1.0))
     w.explainer.picker.value = "rise"                          # no run of RISE here yet: no rate, no estimate
     assert w.explainer.estimate.value == ""

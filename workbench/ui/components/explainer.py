@@ -79,10 +79,11 @@ class Explainer(Component):
 
     def show_estimate(self) -> None:
         """The current settings' estimated time (``Session.estimate``), shown only when over :data:`LONG_RUN`
-        seconds: what a run at them will cost, so that a sample count can be lowered first."""
+        seconds and the run at them has not finished (its map is kept): what a run will cost, so that a sample
+        count can be lowered first."""
         passes, seconds = self.session.estimate()
         text = ""
-        if seconds is not None and seconds > LONG_RUN:
+        if seconds is not None and seconds > LONG_RUN and self.state.key() not in self.session.explanations.cache:
             text = (f"<div style='font-size:12px;color:#7a4b00'><b>{duration_text(seconds)}</b> at these settings: "
                     f"{passes} passes at {passes / seconds:.0f} per s, the last run's rate here</div>")
         if self.estimate.value != text:
