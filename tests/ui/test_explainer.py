@@ -174,7 +174,7 @@ def test_fast_toggle_explains_in_auto_precision_and_says_what_it_trades(bench):
 
 def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
     from workbench.analysis.sweep import DEFAULT_METRICS
-    from workbench.explainers.registry import get_method
+    from workbench.explainers.registry import get_method, methods
     from workbench.metrics import evaluate
 
     w = bench
@@ -183,7 +183,9 @@ def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
     compared = [name for _, name in w.comparison.methods.options]
     for method in compared:                                  # comparison list and explainer drop-down
         get_method(method)
-    assert {value for _, value in w.explainer.picker.options} == set(compared)
+    refused = {name for name, m in methods().items() if m.refusal(w.state.model.module) is not None}
+    assert refused == {"attention_rollout", "attnlrp"}                 # the comparison offers what the model takes
+    assert {value for _, value in w.explainer.picker.options} == set(compared) | refused
     assert {name for _, name in w.sweep.metric.options} <= set(DEFAULT_METRICS)
     w.explainer.picker.value = "ablation_ca"                     # lists show words, not internal names
     assert w.wait(120)
