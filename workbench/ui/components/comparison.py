@@ -17,6 +17,7 @@ from ..transport import LiveFigure
 from .base import Component, register
 
 COLUMNS, TILE = 3, 160
+TILE_BOX = TILE + 8          # px of a tile's column: its figure and the widgets' 2 px margins, never scrolled
 CAPTION_HEIGHT = "64px"     # four lines of 11 px text: the method, its cost, AOPC and pointing, "flat map"
 
 
@@ -26,10 +27,10 @@ class Tile:
     its neighbour's caption in the browser after its rows changed, issue 41)."""
 
     def __init__(self):
-        self.caption = widgets.HTML(layout=widgets.Layout(height=CAPTION_HEIGHT, width=f"{TILE}px"))
+        self.caption = widgets.HTML(layout=widgets.Layout(height=CAPTION_HEIGHT, width="auto"))
         self.caption.add_class("workbench-tile-caption")
         self.figure = LiveFigure(layout=go.Layout(width=TILE, height=TILE))
-        self.widget = widgets.VBox([self.caption, self.figure], layout=widgets.Layout(width=f"{TILE}px"))
+        self.widget = widgets.VBox([self.caption, self.figure], layout=widgets.Layout(width=f"{TILE_BOX}px"))
         self.drawn: tuple = ()               # (explanation, image) the figure shows
 
     def show(self, explanation, image, caption: str) -> None:
@@ -49,7 +50,7 @@ class Comparison(Component):
         super().__init__(context)
         registered = methods()
         self.tiles: list[Tile] = []          # made as needed and kept: a redraw edits them, sends no new widget
-        self.grid = widgets.GridBox(layout=widgets.Layout(grid_template_columns=f"repeat({COLUMNS}, {TILE}px)",
+        self.grid = widgets.GridBox(layout=widgets.Layout(grid_template_columns=f"repeat({COLUMNS}, {TILE_BOX}px)",
                                                           grid_gap="6px 8px"))
         self.methods = widgets.SelectMultiple(
             rows=6, description="methods", style={"description_width": "60px"},
