@@ -92,6 +92,10 @@ def take(page, lab: str, folder: Path) -> None:
     """Run the Workbench notebook in ``page`` and save the main view and every tab."""
     run_notebook(page, lab, write_notebook(folder, "workbench.ipynb", CELLS))
     read_overlay(page, "fmo for")
+    # the page has scene 3 (a cross scored 1.00) before the target is picked from its list: a choice made on scene
+    # 0's list, where the cross scores 0.00, left "cross (0.00)" in the drop-down in one run
+    page.wait_for_function("() => [...document.querySelectorAll('.widget-dropdown select option')]"
+                           ".some(o => o.text.replace(/\\u00a0/g, ' ') === 'cross (1.00)')", timeout=120_000)
     choose(page, "target", "cross")
     read_overlay(page, "fmo for cross")
     workbench, tabs = page.locator(".workbench").last, page.locator(".workbench .widget-tab").last

@@ -508,13 +508,17 @@ def test_four_compared_methods_have_tiles_that_do_not_overlap(lab, lab_root, chr
         kinds = [b["kind"] for b in boxes]
         assert (kinds.count("map"), kinds.count("caption"), kinds.count("colour bar")) == (4, 4, 4), boxes
         assert not overlapping(boxes), overlapping(boxes)
+        panel = page.locator(".workbench .widget-tab > .widget-tab-contents, .workbench .widget-tab > .p-TabPanel-"
+                             "stackedPanel, .workbench .widget-tab > .lm-StackedPanel").last.bounding_box()
+        cut = [b for b in boxes if b["right"] > panel["x"] + panel["width"] or b["left"] < panel["x"]]
+        assert not cut, f"cut at the tab's edge {panel}: {cut}"
         maps = [b for b in boxes if b["kind"] == "map"]
         for element in (b for b in boxes if b["kind"] != "map"):
             centre = (element["left"] + element["right"]) / 2
             own = [m for m in maps if m["left"] <= centre <= m["right"]]
             own = min(own, key=lambda m: min(abs(m["top"] - element["bottom"]), abs(element["top"] - m["bottom"])))
             gap = own["top"] - element["bottom"] if element["kind"] == "caption" else element["top"] - own["bottom"]
-            assert 0 <= gap <= 40, f"{element['kind']} {element['text']!r} is {gap:.0f} px from its map"
+            assert 0 <= gap <= 30, f"{element['kind']} {element['text']!r} is {gap:.0f} px from its map"
         assert_no_errors(page)
     finally:
         page.close()

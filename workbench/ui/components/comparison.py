@@ -16,9 +16,9 @@ from ..style import AUTO
 from ..transport import LiveFigure
 from .base import Component, register
 
-COLUMNS, TILE = 3, 160
+TILE = 160                   # px of a tile's figure
 TILE_BOX = TILE + 8          # px of a tile's column: its figure and the widgets' 2 px margins, never scrolled
-CAPTION_HEIGHT = "64px"     # four lines of 11 px text: the method, its cost, AOPC and pointing, "flat map"
+CAPTION_HEIGHT = "62px"     # four lines of 11 px text: the method, its cost, AOPC and pointing, "flat map"
 
 
 class Tile:
@@ -50,8 +50,9 @@ class Comparison(Component):
         super().__init__(context)
         registered = methods()
         self.tiles: list[Tile] = []          # made as needed and kept: a redraw edits them, sends no new widget
-        self.grid = widgets.GridBox(layout=widgets.Layout(grid_template_columns=f"repeat({COLUMNS}, {TILE_BOX}px)",
-                                                          grid_gap="6px 8px"))
+        # as many columns as fit (three in a wide tab, two in a narrow one): a tile is never cut at the tab's edge
+        self.grid = widgets.GridBox(layout=widgets.Layout(grid_template_columns=f"repeat(auto-fill, {TILE_BOX}px)",
+                                                          grid_gap="6px 6px", width="100%"))
         self.methods = widgets.SelectMultiple(
             rows=6, description="methods", style={"description_width": "60px"},
             layout=widgets.Layout(width="330px"))      # room for the longest label, "Ablation-CA (superpixel ...)"
