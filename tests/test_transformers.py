@@ -409,3 +409,34 @@ def test_rollout_in_explain_batch_and_the_workbench():
         assert w.explanation.params["discard_ratio"] == 0.5
     finally:
         w.close()
+
+
+REFUSAL_QUICK = {"extremal_perturbation": {"iterations": 2}, "meaningful_perturbation": {"iterations": 2},
+                 "neuromask": {"iterations": 2}, "rise": {"num_masks": 20}, "lime": {"num_samples": 20},
+                 "smoothgrad": {"samples": 2}, "integrated_gradients": {"steps": 4}, "ablation_ca": {"contexts": 8},
+                 "occlusion": {"patch": 32, "stride": 32}}
+
+
+@pytest.mark.parametrize("model_kind", ["cnn", "vit"])
+def test_a_method_refuses_a_model_before_running_exactly_when_its_run_would(shapes, model_kind):
+    """``Method.refusal`` (what the comparison tab offers) against what ``explain`` does: a refused method raises
+    that very message, an accepted one explains; on the shapes CNN and a tiny ViT."""
+    from workbench.explainers.registry import methods
+
+    model = shapes if model_kind == "cnn" else wb.wrap_model(tiny_torchvision_vit())
+    size = 224 if model_kind == "cnn" else 64
+    image = np.random.default_rng(3).uniform(size=(size, size, 3)).astype(np.float32)
+    refused = {}
+    for name, method in sorted(methods().items()):
+        why = method.refusal(model.module)
+        if why is not None:
+            refused[name] = why
+            with pytest.raises(ValueError) as raised:
+                wb.explain(model, image, name, **REFUSAL_QUICK.get(name, {}))
+            assert str(raised.value) == why
+        else:
+            wb.explain(model, image, name, **REFUSAL_QUICK.get(name, {}))
+    expected = ({"attention_rollout", "attnlrp"} if model_kind == "cnn" else
+                {"deconvnet", "guided_backprop", "deep_taylor", "lrp_epsilon", "lrp_alpha2_beta1",
+                 "lrp_epsilon_gamma_box"})
+    assert set(refused) == expected

@@ -177,6 +177,13 @@ class Spec:
     def check_image(self, height: int, width: int) -> None:
         """Validation against the image size; raise ``ValueError`` naming the parameter."""
 
+    def planned_passes(self, height: int, width: int) -> int | None:
+        """The forward passes of the model a run at these settings makes on a ``height x width`` image, the
+        clean pass included, known before it runs (at most that many where the method stops early or adapts;
+        about that many where it depends on a segmentation); None when only the run can tell (the default).
+        A run's time is estimated from it (:mod:`workbench.estimate`)."""
+        return None
+
     @classmethod
     def params(cls) -> tuple[ParamInfo, ...]:
         infos = []

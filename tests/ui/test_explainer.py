@@ -174,7 +174,7 @@ def test_fast_toggle_explains_in_auto_precision_and_says_what_it_trades(bench):
 
 def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
     from workbench.analysis.sweep import DEFAULT_METRICS
-    from workbench.explainers.registry import get_method
+    from workbench.explainers.registry import get_method, methods
     from workbench.metrics import evaluate
 
     w = bench
@@ -183,7 +183,9 @@ def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
     compared = [name for _, name in w.comparison.methods.options]
     for method in compared:                                  # comparison list and explainer drop-down
         get_method(method)
-    assert {value for _, value in w.explainer.picker.options} == set(compared)
+    refused = {name for name, m in methods().items() if m.refusal(w.state.model.module) is not None}
+    assert refused == {"attention_rollout", "attnlrp"}                 # the comparison offers what the model takes
+    assert {value for _, value in w.explainer.picker.options} == set(compared) | refused
     assert {name for _, name in w.sweep.metric.options} <= set(DEFAULT_METRICS)
     w.explainer.picker.value = "ablation_ca"                     # lists show words, not internal names
     assert w.wait(120)
@@ -211,3 +213,38 @@ def test_every_drop_down_option_is_accepted_by_what_it_feeds(bench):
         for p in spec.params():
             for choice in p.choices or ():
                 spec.from_dict({p.name: choice})
+
+
+def test_the_estimate_shows_a_long_run_at_the_current_settings_from_the_last_runs_rate(bench):
+    """The explainer panel's estimate: planned passes (Occlusion: one per window and the clean pass) at the rate
+    the last run of the method measured here; shown only when over five seconds; it follows the settings."""
+    w = bench
+    shown = w.explanation                                     # the bench's first run recorded its own rate
+    assert w.session.pass_rates.rate(w.state.model.name, shown.shape, "occlusion") == pytest.approx(
+        shown.cost.forward_passes / shown.cost.seconds)
+    size = w.state.image.shape[:2]
+
+    def at_ten_passes_a_second(apply):                      # a slow machine's rate, set before each change
+        w.session.pass_rates.record(w.state.model.name, size, "occlusion", wb.Cost(forward_passes=10, seconds=1.0))
+        apply()
+        return w.explainer.estimate.value
+
+    text = at_ten_passes_a_second(lambda: setattr(w.explainer.controls["patch"], "value", 16)
+                                  or setattr(w.explainer.controls["stride"], "value", 8))
+    assert "about 1 min</b>" in text and "730 passes at 10 per s" in text     # 27 x 27 windows + 1: 73 s
+    text = at_ten_passes_a_second(lambda: setattr(w.explainer.controls["stride"], "value", 16))
+    assert "about 20 s</b>" in text and "197 passes" in text                  # 14 x 14 + 1: 19.7 s
+    text = at_ten_passes_a_second(lambda: setattr(w.explainer.controls["stride"], "value", 56))
+    assert text == ""                                                         # 4 x 4 + 1: 1.7 s, not shown
+    w.session.pass_rates.record(w.state.model.name, size, "occlusion", wb.Cost(forward_passes=1, seconds=1.0))
+    w.explainer.controls["patch"].value = 56                  # back to the bench's run: 7 x 7 + 1 passes, 50 s at
+    w.explainer.controls["stride"].value = 28                 # 1 per s, but its map is kept: nothing to estimate
+    assert w.state.key() in w.session.explanations.cache and w.explainer.estimate.value == ""
+    w.session.pass_rates.record(w.state.model.name, size, "occlusion", wb.Cost(forward_passes=1, seconds=1.0))
+    w.explainer.controls["stride"].value = 27                 # 8 x 8 + 1 at 1 per s: not run yet, shown
+    assert "about 1 min</b>" in w.explainer.estimate.value and "65 passes" in w.explainer.estimate.value
+    w.session.pass_rates.record(w.state.model.name, size, "occlusion", wb.Cost(forward_passes=10, seconds=1.0))
+    w.explainer.picker.value = "rise"                          # no run of RISE here yet: no rate, no estimate
+    assert w.explainer.estimate.value == ""
+    w.session.cancel()
+    assert w.wait(60)

@@ -72,6 +72,24 @@ def test_a_view_that_drew_an_older_edit_gets_the_whole_figure_again():
     assert len(sent) == count
 
 
+def test_a_late_view_that_reported_no_traces_gets_every_trace_again():
+    """A view that reports an older edit without having reported its traces gets every trace of the figure
+    (the predictions view's bars stayed at the first image's classes when only the layout was sent)."""
+    import plotly.graph_objects as go
+
+    from workbench.ui.transport import LiveFigure
+
+    figure = LiveFigure(data=[go.Bar(orientation="h", x=[0.1, 0.9], y=["a", "b"])])
+    with figure.batch_update():
+        figure.data[0].x, figure.data[0].y = (0.2, 0.8), ("c", "d")
+    sent = []
+    figure.observe(lambda change: change["new"] and sent.append((change["name"], change["new"])),
+                   names=["_py2js_relayout", "_py2js_restyle"])
+    figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": 0}
+    restyles = {tuple(m["restyle_traces"]): m["restyle_data"] for name, m in sent if name == "_py2js_restyle"}
+    assert list(restyles[(0,)]["y"][0]) == ["c", "d"] and list(restyles[(0,)]["x"][0]) == [0.2, 0.8]
+
+
 def test_maps_travel_to_the_browser_as_typed_arrays_that_decode_to_the_drawn_values(bench):
     """The heatmap is sent as plotly.js's typed-array spec (base64 float32 with its shape), in edits and in the
     synced state a new view draws; decoded it is the drawn map to float32 precision."""

@@ -64,3 +64,13 @@ def test_the_preparation_stage_is_shown_while_it_runs(shapes, scene):
     assert w.wait(60)
     assert any("preparing the compiled runtime for shapes (once)" in m for m in seen), seen
     assert "gradient" in w.status.message.value and "preparing" not in w.status.message.value
+
+
+def test_the_time_left_past_a_minute_reads_in_minutes(bench):
+    bench.status.started("rise")
+    bench.status.since = time.perf_counter() - 10.0             # 10 passes in 10 s: 2532 s left
+    bench.status.progressed(10, 2542)
+    assert "10/2542 passes, about 42 min left" in bench.status.message.value
+    bench.status.since = time.perf_counter() - 10.0
+    bench.status.progressed(200, 240)                            # 2 s left
+    assert "about 2 s left" in bench.status.message.value

@@ -33,6 +33,14 @@ class MaskLearningSpec(Spec):
                            "(0: never, so the paper's iteration count holds).")
     patience: int = param(20, low=1, high=10000, step=1, doc="Iterations over which the loss change is measured.")
 
+    def masks_per_step(self) -> int:
+        """Masks optimised together, one forward and backward pass each per iteration."""
+        return 1
+
+    def planned_passes(self, height: int, width: int) -> int:
+        """The clean pass and ``iterations`` steps (at most: ``tol`` may stop it early)."""
+        return 1 + getattr(self, "iterations") * self.masks_per_step()
+
 
 def mask_resolution_param(default: int, zero: str) -> object:
     """The ``mask_resolution`` field: cells per side of the learned mask grid, upsampled to the image; 0

@@ -52,6 +52,12 @@ class AblationCASpec(SuperpixelSpec):
                                    doc="Pairs with |r| at least this form groups.")
     output: str = output_param("logit")
 
+    def planned_passes(self, height: int, width: int) -> int:
+        """About ``1 + K + T (1 + p K)`` (module docstring), with ``K`` the superpixels asked for (a segmentation
+        often makes a few fewer)."""
+        objects = self.n_segments if self.segments is None else len(np.unique(np.asarray(self.segments)))
+        return round(1 + objects + self.contexts * (1 + self.p_keep * objects))
+
 
 def pearson_matrix(effects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(K, K)`` Pearson correlations of the columns of ``effects`` ``(T, K)``; constant columns get 0

@@ -39,6 +39,10 @@ class AttentionRolloutSpec(Spec):
     residual: bool = param(True, doc="Add the identity for the residual connection: A' = 0.5 A + 0.5 I (paper).")
     upsample: str = param("bilinear", choices=UPSAMPLING, doc="From the patch grid to the image's pixels.")
 
+    def planned_passes(self, height: int, width: int) -> int:
+        """One forward pass, its attention weights read."""
+        return 1
+
 
 def patch_size(module: nn.Module) -> tuple[int, int]:
     """The patch size of a vision transformer: kernel of its first convolution whose stride equals its kernel

@@ -133,6 +133,10 @@ class GradientSpec(Spec):
     )
     heat: str = heat_param()
 
+    def planned_passes(self, height: int, width: int) -> int:
+        """One forward pass (and its backward pass)."""
+        return 1
+
 
 @dataclass(frozen=True)
 class ModifiedReluSpec(GradientSpec):
@@ -222,14 +226,19 @@ class Rules:
     lrp: bool
     transformers: bool = False
 
+    def check_model(self, module: nn.Module, method: str) -> None:
+        """Refuse a model the rules cannot explain: a transformer (unless the method explains them), a layer with
+        parameters no LRP rule covers."""
+        if not self.transformers:
+            refuse_transformers(module, method)
+        if self.lrp:
+            check_rules_cover(module)
+
     def composite_for(self, spec: Spec, module: nn.Module, box: Box):
         """The Zennit composite for ``module``, with its canonizers (``spec.canonize``); transformers are refused
         by the methods written for convolutional networks; LRP rules cover convolutions and linear layers only,
         so other layers with parameters are refused first."""
-        if not self.transformers:
-            refuse_transformers(module, self.name)
-        if self.lrp:
-            check_rules_cover(module)
+        self.check_model(module, self.name)
         canonizers = [] if getattr(spec, "canonize", "off") == "off" else canonizers_for(module)
         return self.composite(spec, canonizers, box)
 
@@ -274,7 +283,7 @@ def backprop_method(name: str, spec: type[Spec], label: str, lrp: bool = False,
     def decorate(composite: Composite) -> Composite:
         rules = Rules(name, composite, lrp, transformers)
         register(name, spec=spec, label=label, family="backprop", citation=spec.citation, needs_clean_pass=False,
-                 gradients=True, batch=rules.heatmaps)(rules.run)
+                 gradients=True, batch=rules.heatmaps, check_model=rules.check_model)(rules.run)
         return composite
 
     return decorate

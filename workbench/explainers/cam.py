@@ -41,6 +41,10 @@ class CamSpec(Spec):
 
     layer: str = layer_param()
 
+    def planned_passes(self, height: int, width: int) -> int | None:
+        """One forward pass (and its backward pass for the gradient CAMs)."""
+        return 1
+
 
 # weights(activations (N,C,h,w), gradients (N,C,h,w)) -> (N,h,w) map before the ReLU
 CamOfGradients = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

@@ -142,6 +142,9 @@ class ExtremalPerturbationSpec(MaskLearningSpec):
                       doc="SGD step (momentum 0.9).")
     jitter: bool = param(True, doc="Flip the image horizontally every other step.")
 
+    def masks_per_step(self) -> int:
+        return len(self.areas)
+
 
 @register("extremal_perturbation", spec=ExtremalPerturbationSpec, label="Extremal Perturbation",
           family="mask learning", citation=ExtremalPerturbationSpec.citation, signed=False, gradients=True)

@@ -89,6 +89,10 @@ class IntegratedGradientsSpec(Spec):
     def check(self) -> None:
         check_steps_for_rule(self.steps, self.rule)
 
+    def planned_passes(self, height: int, width: int) -> int:
+        """The clean pass, the baseline's and one (with its backward pass) per step."""
+        return 2 + self.steps
+
 
 def path_points(steps: int, rule: str) -> tuple[np.ndarray, np.ndarray]:
     """``(alphas, weights)``, float64: the quadrature nodes in [0, 1] and their weights for ``rule``

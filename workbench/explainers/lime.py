@@ -40,6 +40,10 @@ class LimeSpec(SuperpixelSpec):
                          doc="Ridge regularisation (LIME's default 1; 0 = plain weighted least squares).")
     output: str = output_param("probability")
 
+    def planned_passes(self, height: int, width: int) -> int:
+        """One pass per sample and the clean pass."""
+        return 1 + self.num_samples
+
 
 def lime_regression(samples: np.ndarray, scores: np.ndarray, kernel_width: float, alpha: float):
     """Fit LIME's weighted ridge regression; returns ``(coefficients, intercept, r2, weights)``."""

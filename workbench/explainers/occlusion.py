@@ -41,6 +41,10 @@ class OcclusionSpec(Spec):
             raise ValueError(f"patch: window {self.patch} px is larger than the image ({height}x{width}); "
                              f"set patch to at most {min(height, width)}")
 
+    def planned_passes(self, height: int, width: int) -> int:
+        """One pass per window and the clean pass."""
+        return 1 + WindowGrid.count_for(height, width, self.patch, self.stride, self.edges)
+
 
 def window_fill(ctx: Context, spec: Spec) -> torch.Tensor:
     """What a window of the Occlusion Test or FMO hides its pixels with: ``spec.fill`` (and ``fill_value``)."""

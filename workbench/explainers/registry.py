@@ -106,6 +106,8 @@ class Method:
             with readable attention layers (see :mod:`.attention_weights`) and refuses others.
         value_range: the interval every map of the method lies in by construction (a mask: ``(0, 1)``), or
             None; a flat map is drawn on it (:func:`workbench.render.colour_range`).
+        check_model: ``check_model(module, name)`` raises the ``ValueError`` the method's run raises for a model
+            it cannot explain (LRP's rules on a transformer), before anything runs; see :meth:`refusal`.
     """
 
     name: str
@@ -122,6 +124,22 @@ class Method:
     batch: BatchRun | None = None
     reads_attention: bool = False
     value_range: tuple[float, float] | None = None
+    check_model: Callable[[torch.nn.Module, str], None] | None = None
+
+    def refusal(self, module: torch.nn.Module) -> str | None:
+        """Why the method cannot explain ``module`` (the message its run would raise), or None when it can: a
+        method reading attention needs readable attention layers, others say so through ``check_model``."""
+        checks = [self.check_model] if self.check_model is not None else []
+        if self.reads_attention:
+            from .attention_weights import check_readable
+
+            checks.insert(0, check_readable)
+        for check in checks:
+            try:
+                check(module, self.name)
+            except ValueError as error:
+                return str(error)
+        return None
 
     @property
     def params(self) -> tuple[ParamInfo, ...]:
@@ -144,7 +162,8 @@ REGISTRY: dict[str, Method] = {}
 def register(name: str, *, spec: type[Spec], label: str, family: str, citation: str, random: bool = False,
              signed: bool = True, needs_clean_pass: bool = True, forward_only: bool = False,
              gradients: bool = False, batch: BatchRun | None = None, reads_attention: bool = False,
-             value_range: tuple[float, float] | None = None) -> Callable:
+             value_range: tuple[float, float] | None = None,
+             check_model: Callable[[torch.nn.Module, str], None] | None = None) -> Callable:
     """Decorator that registers ``run(context, spec)`` under ``name`` with its capabilities (see
     :class:`Method`)."""
 
@@ -156,7 +175,8 @@ def register(name: str, *, spec: type[Spec], label: str, family: str, citation: 
         REGISTRY[name] = Method(name=name, run=run, spec=spec, label=label, family=family, citation=citation,
                                 random=random, signed=signed, needs_clean_pass=needs_clean_pass,
                                 forward_only=forward_only, gradients=gradients, batch=batch,
-                                reads_attention=reads_attention, value_range=value_range)
+                                reads_attention=reads_attention, value_range=value_range,
+                                check_model=check_model)
         return run
 
     return decorate

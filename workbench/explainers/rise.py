@@ -47,6 +47,10 @@ class RiseSpec(Spec):
                         doc="Weight masks by the target's probability (RISE, on every model), its logit, its "
                             "log-probability, or auto (the logit on multi-label models, see workbench.scores).")
 
+    def planned_passes(self, height: int, width: int) -> int:
+        """One pass per mask and the clean pass."""
+        return 1 + self.num_masks
+
 
 class RiseMasks:
     """``masks(start, stop) -> (stop-start, 1, H, W)``: RISE masks, generated block by block on ``device``."""

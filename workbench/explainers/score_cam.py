@@ -31,6 +31,10 @@ class ScoreCamSpec(CamSpec):
         "regions alone keep the score high are active."
     )
 
+    def planned_passes(self, height: int, width: int) -> None:
+        """One pass per channel of the layer: only the model can tell, so no plan."""
+        return None
+
 
 def channel_masks(activation: torch.Tensor, size: tuple[int, int]):
     """``masks(start, stop) -> (stop-start, 1, H, W)``: channels ``start:stop`` of the ``(1, C, h, w)``

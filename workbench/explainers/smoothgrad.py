@@ -54,6 +54,10 @@ class SmoothGradSpec(Spec):
         if self.base == "integrated_gradients":
             check_steps_for_rule(self.steps, self.rule)
 
+    def planned_passes(self, height: int, width: int) -> int:
+        """The clean pass and one (with its backward pass) per noisy copy, or per copy and step for IG."""
+        return 1 + self.samples * (self.steps if self.base == "integrated_gradients" else 1)
+
 
 def smoothgrad_noise(seed: int, first: int, stop: int, shape: tuple[int, ...]) -> torch.Tensor:
     """``(stop - first, *shape)`` standard normal noise on the CPU, copy ``i`` drawn from a generator seeded

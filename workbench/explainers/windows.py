@@ -68,6 +68,11 @@ class WindowGrid:
     def count(self) -> int:
         return len(self.row_starts) * len(self.col_starts)
 
+    @staticmethod
+    def count_for(height: int, width: int, patch: int, stride: int, edges: str = "truncate") -> int:
+        """The windows of such a grid, counted without building it."""
+        return len(window_starts(height, patch, stride, edges)) * len(window_starts(width, patch, stride, edges))
+
     def extents(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Row starts, row ends, column starts, column ends (half-open, truncated at the image)."""
         rows = torch.tensor(self.row_starts)

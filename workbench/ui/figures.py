@@ -134,6 +134,19 @@ def maps_grid(titles: list[str], heatmaps: list[np.ndarray], image: np.ndarray |
     return grid
 
 
+def map_tile(heatmap: np.ndarray, image: np.ndarray | None = None, tile: int = 160,
+             bounds: tuple[float, float] | None = None) -> go.Figure:
+    """One tile of a grid laid out by the page (the comparison's): the map over ``image`` on a square plotting
+    area, its colour bar in the bottom margin; the caption is the tile's own widget just above it (the toolbar
+    shows over the map's top while the pointer is on it). Drawn as :func:`maps_grid` draws each map."""
+    figure = maps_grid([""], [heatmap], image, columns=1, tile=tile, bounds=[bounds])
+    figure.layout.annotations = ()
+    side = tile - 20
+    figure.update_layout(width=tile, height=side + 8 + COLOUR_BAR + 10,
+                         margin=dict(l=10, r=10, t=8, b=COLOUR_BAR + 10))
+    return figure
+
+
 def spray_traces(layout: np.ndarray, labels: np.ndarray) -> list[go.Scattergl]:
     """SpRAy's 2-D embedding, one trace per cluster; each point's ``customdata`` is its image index."""
     traces = []

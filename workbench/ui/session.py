@@ -26,8 +26,10 @@ class Session:
 
     def __init__(self, state: State, compute: Callable[..., Any] | None = None, debounce: float = 0.25):
         from ..api import explain
+        from ..estimate import PassRates
 
         self.state = state
+        self.pass_rates = PassRates()           # the last run's rate of each method, model and image size
         self.compute = compute or explain
         self.explanations = Lane(debounce)
         self.evaluations = Lane(debounce)
@@ -56,9 +58,25 @@ class Session:
                                            self.state.precision)
 
         def work(cancel, progress, partial):
-            return self.compute(model, image, method, target=target, seed=seed, device=device, progress=progress,
-                                cancel=cancel, partial=partial, precision=precision, **params)
+            result = self.compute(model, image, method, target=target, seed=seed, device=device,
+                                  progress=progress, cancel=cancel, partial=partial, precision=precision, **params)
+            self.pass_rates.record(model.name, image.shape[:2], method, result.cost)
+            return result
         return work
+
+    def estimate(self, method: str | None = None) -> tuple[int | None, float | None]:
+        """The forward passes ``method`` (default the current one) plans at the current settings and the seconds
+        they will take at the rate its last run measured on this model and image size (:mod:`workbench.estimate`);
+        ``(None, None)`` for invalid settings."""
+        from ..estimate import planned_passes
+
+        method = method or self.state.method
+        size = tuple(self.state.image.shape[:2])
+        try:
+            passes = planned_passes(method, self.state.params_for(method), size)
+        except (ValueError, TypeError):
+            return None, None
+        return passes, self.pass_rates.seconds(self.state.model.name, size, method, passes)
 
     def request_explanation(self, handlers: Handlers, debounce: bool = True) -> bool:
         """Explain with the current settings (cached, debounced, cancelling the running job); False and

@@ -131,9 +131,11 @@ class LiveFigure(go.FigureWidget):
 
     def redraw(self) -> None:
         """Send the whole layout and every trace the view holds (a view reports its traces before its layout) as
-        edits that any view applies."""
+        edits that any view applies; every trace of the figure when no view reported its traces (the predictions
+        view's bars kept the first image's classes after a scene change in one of two runs of
+        docs/screenshots.py, and the kernel had heard of no trace from any view: ``_view_traces`` 0)."""
         self._send_relayout_msg(deepcopy(self._layout_obj._props))
-        for index, trace in enumerate(self._data[:self._view_traces]):
+        for index, trace in enumerate(self._data[:self._view_traces or len(self._data)]):
             self._send_restyle_msg({key: [value] for key, value in trace.items() if key not in ("type", "uid")},
                                    trace_indexes=[index])
 

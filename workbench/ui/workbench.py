@@ -55,7 +55,8 @@ class Workbench(widgets.HBox):
         for i, component in enumerate(placed["tab"]):
             tabs.set_title(i, component.title)
         # side by side when the notebook is wide enough, the right column below the left one when not (1024 px)
-        # the main components (the map, the predictions beside it) in a row that wraps when narrow, the tabs below
+        # the main components (the map) in a row that wraps when narrow, the tabs below; the predictions view is in
+        # the left column, beside the map at every width
         main = widgets.HBox([c.widget for c in placed["main"]],
                             layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         right = widgets.VBox([main, tabs],

@@ -1,6 +1,6 @@
-"""The explainer component: the method drop-down, the fast toggle and the chosen method's controls generated
+"""The explainer component: the method drop-down, the fast toggle, the chosen method's controls generated
 from its spec (FMO's schedule editor, the superpixel slider shared by every method with one, a CAM's layer
-picker listing the model's layers)."""
+picker listing the model's layers) and, for a long run, its estimated time at the current settings."""
 from __future__ import annotations
 
 import html
@@ -9,6 +9,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ...estimate import duration_text
 from ...explainers.registry import get_method, methods
 from ..controls import control_for
 from ..style import STYLE, row_layout
@@ -16,6 +17,7 @@ from .base import Component, register
 
 SUPERPIXELS = "n_segments"   # the superpixel count: every method with this parameter shares one slider
 KEPT_PANELS = 32             # methods x image sizes x layer lists whose controls are kept
+LONG_RUN = 5.0               # seconds: a run estimated to take longer has its estimate shown
 FAST_TIP = ("Allow reduced precision where the probe shows the map unchanged (precision='auto'): on the first run "
             "for a model and image size, a probe times each precision and runtime and keeps the fastest whose map "
             "matches float32's; float32 otherwise; gradient passes (IG, SmoothGrad) in the faster memory layout, "
@@ -66,9 +68,27 @@ class Explainer(Component):
         self.controls: dict[str, widgets.Widget] = {}
         self._built: dict[tuple, _Built] = {}      # (method, image size, layers) -> its controls, kept
         self._quiet = False
-        self.widget = widgets.VBox([widgets.HTML("<b>Explainer</b>"), self.picker, self.fast, self.controls_box])
+        self.estimate = widgets.HTML(layout=widgets.Layout(width="300px"))
+        self.estimate.add_class("workbench-estimate")
+        self.widget = widgets.VBox([widgets.HTML("<b>Explainer</b>"), self.picker, self.fast, self.estimate,
+                                    self.controls_box])
         self.state.observe(lambda _: self.rebuild(), names=["method", "model", "image"])
+        self.state.observe(lambda _: self.show_estimate(), names=["method", "model", "image", "params"])
+        context.results.observe(lambda _: self.show_estimate(), names="explanation")
         self.rebuild()
+        self.show_estimate()
+
+    def show_estimate(self) -> None:
+        """The current settings' estimated time (``Session.estimate``), shown only when over :data:`LONG_RUN`
+        seconds and the run at them has not finished (its map is kept): what a run will cost, so that a sample
+        count can be lowered first."""
+        passes, seconds = self.session.estimate()
+        text = ""
+        if seconds is not None and seconds > LONG_RUN and self.state.key() not in self.session.explanations.cache:
+            text = (f"<div style='font-size:12px;color:#7a4b00'><b>{duration_text(seconds)}</b> at these settings: "
+                    f"{passes} passes at {passes / seconds:.0f} per s, the last run's rate here</div>")
+        if self.estimate.value != text:
+            self.estimate.value = text
 
     def _say_chosen(self, explanation) -> None:
         """After a run with the fast box on, its tooltip also says what the probe chose."""

@@ -1,7 +1,11 @@
 """The predictions view beside the map, always visible: the model's top-5 classes on the image with their
 scores (softmax probabilities; independent sigmoid scores on a multi-label model), the explained class
 highlighted. Clicking a class's bar explains that class (``state.target``). The scores come from
-:func:`workbench.targets.top_classes`; this component only draws them."""
+:func:`workbench.targets.top_classes`; this component only draws them.
+
+It sits in the left column under the model and its target, so that it is beside the map at every width: at
+1280 px with JupyterLab's file browser open the map's column is about 530 px wide, less than the map (468 px)
+and a view of the classes side by side, and a view placed after the map wrapped under it, out of sight."""
 from __future__ import annotations
 
 import html
@@ -18,20 +22,20 @@ TOP_K = 5
 
 @register
 class Predictions(Component):
-    name, place, order = "predictions", "main", 20
+    name, place, order = "predictions", "left", 25
 
     def __init__(self, context):
         super().__init__(context)
         self.figure = LiveFigure(
             data=[go.Bar(orientation="h", textposition="auto", hovertemplate="%{y}: %{x:.3f}<extra></extra>",
                          cliponaxis=False)],
-            layout=go.Layout(width=330, height=230, margin=dict(l=10, r=20, t=TOOLBAR + 26, b=30),
+            layout=go.Layout(width=310, height=210, margin=dict(l=10, r=20, t=TOOLBAR + 26, b=30),
                              xaxis=dict(range=[0, 1], title=None, tickformat=".1f"),
                              yaxis=dict(automargin=True), title=title("predictions")))
         self.figure.data[0].on_click(self._clicked)
         self.note = widgets.HTML()
         self.best: list[tuple[int, str, float]] = []
-        self.widget = widgets.VBox([self.figure, self.note], layout=widgets.Layout(width="340px"))
+        self.widget = widgets.VBox([self.figure, self.note], layout=widgets.Layout(width="316px"))
         self.state.observe(lambda _: self.predict(), names=["model", "image"])
         self.state.observe(lambda _: self.draw(), names="target")
         self.predict()

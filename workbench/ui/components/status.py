@@ -7,6 +7,7 @@ import time
 
 import ipywidgets as widgets
 
+from ...estimate import duration_text
 from ..style import show_if
 from .base import Component, register
 
@@ -67,7 +68,7 @@ class Status(Component):
         left = self.time_left(done, total, time.perf_counter() - self.since)
         if left is not None:
             self.message.value = (f"computing {html.escape(self.what)}: {done}/{total} {unit}, "
-                                  f"about {left:.0f} s left")
+                                  f"{duration_text(left)} left")
 
     @staticmethod
     def time_left(done: int, total: int, elapsed: float) -> float | None:
