@@ -247,10 +247,13 @@ def plan(hours: float, min_pairs: int, pair_counts: dict[str, int]) -> dict[tupl
     """Pairs per (part, method) so that the measured costs fill ``hours``: every method gets an equal share of
     what is left, the cheapest first, so the budget a cheap method leaves goes to the costlier ones."""
     costs = sorted((cost, part, method) for (part, method), cost in pair_costs().items())
+    # a cost known only as a lower bound (the probe was stopped) may be far higher: the fewest pairs
+    bounded = {(r["part"], r["method"]) for r in read_csv(COSTS) if r.get("at_least") == "True"}
     left, out = hours * 3600.0, {}
     for i, (cost, part, method) in enumerate(costs):
         share = left / (len(costs) - i)
         n = pair_counts[part] if cost <= 0 else int(min(pair_counts[part], max(min_pairs, share // cost)))
+        n = min(n, min_pairs) if (part, method) in bounded else n
         out[(part, method)] = n
         left -= n * cost
     return out
