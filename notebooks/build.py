@@ -560,6 +560,61 @@ Integrated Gradients, SmoothGrad's noise level and number of copies, and each CA
 model's feature-map layers)."""),
         code("""wb.Workbench(model, cat, method="integrated_gradients")"""),
     ],
+    "09_what_a_transformer_looks_at": [
+        md("""# What a transformer looks at
+
+**You will learn** how to explain a vision transformer and how its explanations compare with a CNN's on scenes
+whose object masks are exact. `shapes` is the workbench's CNN; `shapes-vit` is a small vision transformer
+(Dosovitskiy et al., ICLR 2021: 16 px tokens, 4 blocks of 4 heads, width 64) trained on the same scenes by
+`python -m workbench.models.train_shapes_vit`. It is a *hybrid* (their "Hybrid Architecture"): each token is not a linear
+projection of a 16 px patch but the CNN's feature vector of that 16 px cell (the stem starts from the `shapes`
+CNN's convolutions), and the transformer's attention decides which tokens the class token reads. Three ways to ask it where it looked:
+
+- **attention rollout** (Abnar & Zuidema, ACL 2020) multiplies the layers' attention (plus the residual
+  identity) and reads how much of the class token comes from each patch: one map for every class;
+- **AttnLRP** (Achtibat et al., ICML 2024) propagates the target's logit back through the network with rules
+  for attention, LayerNorm and GELU: signed, and specific to the class asked;
+- **FMO** hides parts of the image and watches the score, as it does for any model."""),
+        SETUP,
+        code("""vit = wb.load_model("shapes-vit", device="cpu")
+scene = wb.data.make_scene((909, 4))
+print("objects:", scene.class_names)
+maps = {"CNN: FMO": wb.explain(model, scene.image, "fmo", target=scene.labels[0]),
+        "ViT: FMO": wb.explain(vit, scene.image, "fmo", target=scene.labels[0]),
+        "ViT: attention rollout": wb.explain(vit, scene.image, "attention_rollout", target=scene.labels[0]),
+        "ViT: AttnLRP": wb.explain(vit, scene.image, "attnlrp", target=scene.labels[0])}
+print("target:", maps["ViT: AttnLRP"].target_name)
+show_maps(scene.image, [e.heatmap for e in maps.values()], list(maps), columns=4)"""),
+        md("""**One class or the other.** Ask each method about the other object in the scene: rollout cannot
+change its answer (the attention does not depend on the class asked), AttnLRP and FMO do."""),
+        code("""import numpy as np
+
+other = scene.labels[1]
+for method in ("attention_rollout", "attnlrp", "fmo"):
+    first = wb.explain(vit, scene.image, method, target=scene.labels[0]).heatmap
+    second = wb.explain(vit, scene.image, method, target=other).heatmap
+    print(f"{method:18s} the two targets' maps differ by {np.abs(first - second).max() / np.abs(first).max():.2f} "
+          f"of the map's largest value")"""),
+        md("""## The pointing game on exact masks
+
+On one-object scenes the map's maximum should lie on the object (Zhang et al., "Top-down neural attention by
+excitation backprop", ECCV 2016; within 15 px). The table counts the hits of each method on each model."""),
+        code("""from workbench.metrics.localisation import pointing_game
+
+scenes = wb.data.make_scenes(4 if FAST else 20, seed=909, n_objects=(1, 1))
+occlusion = {"patch": 32, "stride": 16}
+runs = {"shapes (CNN)": (model, {"fmo": {}, "occlusion": occlusion, "lrp_epsilon_gamma_box": {}}),
+        "shapes-vit": (vit, {"fmo": {}, "occlusion": occlusion, "attention_rollout": {}, "attnlrp": {}})}
+for label, (entry, settings) in runs.items():
+    for method, options in settings.items():
+        hits = [pointing_game(wb.explain(entry, s.image, method, target=s.labels[0], **options).heatmap, s.masks[0])
+                for s in scenes]
+        print(f"{label:13s} {method:22s} {sum(hits):.0f} of {len(scenes)} scenes")"""),
+        md("""The **Workbench** offers the transformer methods for `shapes-vit` like any other method: pick
+`attnlrp` or `attention_rollout` in the method list (the LRP rules written for CNNs refuse a transformer and
+say which methods to use)."""),
+        code("""wb.Workbench(vit, scene.image, method="attnlrp")"""),
+    ],
 }
 
 

@@ -45,13 +45,20 @@ class AttentionRolloutSpec(Spec):
 
 
 def patch_size(module: nn.Module) -> tuple[int, int]:
-    """The patch size of a vision transformer: kernel of its first convolution whose stride equals its kernel
-    (the patch embedding of torchvision's and timm's ViTs)."""
+    """The patch size of a vision transformer: its declared ``patch_size`` (torchvision's ``VisionTransformer``,
+    timm's ``PatchEmbed``; a convolutional stem such as shapes-vit's has no single patch convolution), else the
+    kernel of its first convolution whose stride equals its kernel (a patch embedding, e.g. Swin's)."""
     for layer in module.modules():
+        declared = getattr(layer, "patch_size", None)
+        if isinstance(declared, int) and not isinstance(declared, bool) and declared > 0:
+            return declared, declared
+        if (isinstance(declared, tuple) and len(declared) == 2
+                and all(isinstance(p, int) and not isinstance(p, bool) and p > 0 for p in declared)):
+            return int(declared[0]), int(declared[1])
         if isinstance(layer, nn.Conv2d) and tuple(layer.kernel_size) == tuple(layer.stride):
             return int(layer.kernel_size[0]), int(layer.kernel_size[1])
-    raise ValueError(f"model: {type(module).__name__} has no patch embedding (a convolution whose stride equals "
-                     f"its kernel); attention_rollout needs a vision transformer")
+    raise ValueError(f"model: {type(module).__name__} has no patch embedding (a declared patch_size or a "
+                     f"convolution whose stride equals its kernel); attention_rollout needs a vision transformer")
 
 
 def fused_layer(attention: torch.Tensor, head_fusion: str, discard_ratio: float, residual: bool) -> torch.Tensor:

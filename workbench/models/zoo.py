@@ -324,7 +324,7 @@ def load_model(name: str = "shapes", device: str | torch.device = "auto",
 
     Args:
         name: ``"shapes"`` (shipped, trained), ``"shapes-watermark"`` (shipped), ``"shapes-vit"`` (a small
-            vision transformer of the scenes, :mod:`.shapes_vit`, once its weights ship),
+            vision transformer of the scenes, :mod:`.shapes_vit`, shipped),
             ``"efficientnet_lite0"`` (ImageNet, pretrained weights installed with the package) or a
             torchvision architecture (``"resnet18"``, ``"resnet50"``, ``"vgg11"``, ``"vgg16"``,
             ``"densenet121"``, ``"mobilenet_v2"``, ``"inception_v3"``, and the vision transformers
