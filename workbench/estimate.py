@@ -46,10 +46,6 @@ class PassRates:
             with self._lock:
                 self._rates[(model, tuple(size), method)] = cost.forward_passes / cost.seconds
 
-    def record_explanation(self, explanation) -> None:
-        """:meth:`record` of an :class:`~workbench.results.Explanation`."""
-        self.record(explanation.model, explanation.shape, explanation.method, explanation.cost)
-
     def rate(self, model: str, size: tuple[int, int], method: str) -> float | None:
         """Forward passes per second of the last such run, None before one."""
         with self._lock:
