@@ -119,6 +119,11 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def done_rows() -> set[tuple[str, str, int, str]]:
+    """(part, image, class, method) of the rows already in :data:`ROWS`."""
+    return {(r["part"], r["image"], int(r["target"]), r["method"]) for r in read_csv(ROWS)}
+
+
 def append_csv(path: Path, fields: list[str], row: dict) -> None:
     new = not path.exists()
     with path.open("a", newline="") as f:
@@ -180,7 +185,7 @@ def measure_costs(methods: list[str], device, probe_pairs: int, minutes: float, 
     start = time.perf_counter()
     entries = models(device)
     known = {(r["part"], r["method"]) for r in read_csv(COSTS)}
-    done = {(r["part"], r["image"], int(r["target"]), r["method"]) for r in read_csv(ROWS)}
+    done = done_rows()
 
     def keep(row: dict) -> None:
         if not row["error"] and (row["part"], row["image"], int(row["target"]), row["method"]) not in done:
@@ -282,7 +287,7 @@ def run(methods: list[str], device, hours: float, min_pairs: int, minutes: float
     entries = models(device)
     pairs = {part: pairs_of(part, entry) for part, entry in entries.items()}
     counts = plan(hours, min_pairs, {p: len(v) for p, v in pairs.items()})
-    done = {(r["part"], r["image"], int(r["target"]), r["method"]) for r in read_csv(ROWS)}
+    done = done_rows()
     complete = True
     try:
         costs = pair_costs()
