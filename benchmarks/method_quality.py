@@ -425,9 +425,8 @@ def report(methods: list[str]) -> None:
         print("no rows yet")
         return
     with SUMMARY.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=sorted({k for e in summary for k in e},
-                                                     key=lambda k: list(summary[-1]).index(k)
-                                                     if k in summary[-1] else 99))
+        # columns in the order they first appear (scenes' then the photos' own): the same file on every run
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for e in summary for k in e)))
         writer.writeheader()
         writer.writerows(summary)
     text = markdown(summary, methods)
